@@ -1,0 +1,1 @@
+"""sitrep.annotate: Label Studio configuration, server, push, pull and conversion."""

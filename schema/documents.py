@@ -1,0 +1,233 @@
+"""Source documents: the one loader for everything in `seeds/`.
+
+Two layouts are read:
+
+* `articles/NAME.txt` with `articles/NAME.meta.json` beside it: one text, byte for byte
+  as received, and its metadata;
+* `*/NAME.jsonl` with `source.json` in the same folder: one story a line (`id`, `url`,
+  `title`, `published`, `text`, ...), and the metadata shared by the whole collection
+  (publisher, licence, credit, id prefix).
+
+Every problem (encoding, missing metadata, a duplicate id) is collected into a report
+with the file and line; `load_sources` raises `SourceError` listing all of them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sitrep.errors import SourceError
+from sitrep.schema import spec
+from sitrep.schema.report import Code, Issue, Report
+
+META_FIELDS = ("id", "title", "url", "publisher", "author", "section", "published", "language", "retrieved", "license", "credit", "notes")
+REQUIRED_VALUES = ("id", "language", "retrieved")
+STORY_REQUIRED = ("id", "url", "title", "published", "text")
+COLLECTION_REQUIRED = ("id_prefix", "publisher", "language", "retrieved", "license", "credit")
+
+
+@dataclass(frozen=True)
+class SourceDocument:
+    """One source text with its metadata, as the annotation `document` object needs it."""
+
+    id: str
+    title: str | None
+    url: str | None
+    publisher: str | None
+    author: str | None
+    section: str | None
+    published: str | None
+    language: str
+    retrieved: str
+    license: str | None
+    credit: str | None
+    notes: str | None
+    text: str
+    origin: str
+
+    @property
+    def text_sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+    def as_document(self) -> dict[str, Any]:
+        """The `document` object of an annotation file."""
+        data = asdict(self)
+        data.pop("origin")
+        data["text_sha256"] = self.text_sha256
+        return data
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _decode(raw: bytes, where: str, report: Report) -> str | None:
+    if raw.startswith(b"\xef\xbb\xbf"):
+        report.issues.append(Issue(Code.FILE_ENCODING, where, "", "starts with a byte-order mark; save as UTF-8 without BOM", "UTF-8 without BOM", "BOM"))
+        return None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report.issues.append(Issue(Code.FILE_ENCODING, where, "", f"not valid UTF-8 at byte {exc.start}", "UTF-8", f"byte 0x{raw[exc.start]:02x}"))
+        return None
+
+
+def _read_json(path: Path, report: Report) -> Any:
+    try:
+        text = _decode(path.read_bytes(), str(path), report)
+    except OSError as exc:
+        report.issues.append(Issue(Code.FILE_UNREADABLE, str(path), "", f"cannot read: {exc.strerror or exc}", "a readable file", type(exc).__name__))
+        return None
+    if text is None:
+        return None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        report.issues.append(Issue(Code.FILE_JSON, str(path), "", f"invalid JSON at line {exc.lineno}: {exc.msg}", "JSON", exc.msg))
+        return None
+
+
+def _missing(data: dict[str, Any], keys: tuple[str, ...], *, values: bool) -> list[str]:
+    if values:
+        return [k for k in keys if not isinstance(data.get(k), str) or not data[k].strip()]
+    return [k for k in keys if k not in data]
+
+
+def _article(txt: Path, report: Report) -> SourceDocument | None:
+    meta_path = txt.with_suffix(".meta.json")
+    if not meta_path.exists():
+        report.issues.append(Issue(Code.SOURCE_METADATA, str(txt), "", "no metadata file beside the text", f"{meta_path.name}", "nothing"))
+        return None
+    meta = _read_json(meta_path, report)
+    try:
+        text = _decode(txt.read_bytes(), str(txt), report)
+    except OSError as exc:
+        report.issues.append(Issue(Code.FILE_UNREADABLE, str(txt), "", f"cannot read: {exc.strerror or exc}", "a readable file", type(exc).__name__))
+        return None
+    if not isinstance(meta, dict) or text is None:
+        return None
+    problems = _missing(meta, META_FIELDS, values=False) + _missing(meta, REQUIRED_VALUES, values=True)
+    if not text.strip():
+        problems.append("text")
+    if problems:
+        report.issues.append(Issue(Code.SOURCE_METADATA, str(meta_path), "", "required metadata is missing or empty (unknown values are written as null)", ", ".join(META_FIELDS), "missing: " + ", ".join(problems)))
+        return None
+    return SourceDocument(**{k: meta[k] for k in META_FIELDS}, text=text, origin=str(txt))
+
+
+def _published_date(value: str) -> str | None:
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).date().isoformat()
+    except ValueError:
+        return None
+
+
+def _collection(jsonl: Path, report: Report) -> list[SourceDocument]:
+    shared = _read_json(jsonl.parent / "source.json", report)
+    if not isinstance(shared, dict) or _missing(shared, COLLECTION_REQUIRED, values=True):
+        report.issues.append(Issue(Code.SOURCE_METADATA, str(jsonl.parent / "source.json"), "", "a collection needs source.json with its shared metadata", ", ".join(COLLECTION_REQUIRED), "missing or incomplete"))
+        return []
+    try:
+        text = _decode(jsonl.read_bytes(), str(jsonl), report)
+    except OSError as exc:
+        report.issues.append(Issue(Code.FILE_UNREADABLE, str(jsonl), "", f"cannot read: {exc.strerror or exc}", "a readable file", type(exc).__name__))
+        return []
+    out = []
+    for number, line in enumerate((text or "").splitlines(), start=1):
+        if line.strip():
+            doc = _story(line, f"{jsonl}:{number}", shared, report)
+            if doc is not None:
+                out.append(doc)
+    return out
+
+
+def _story(line: str, where: str, shared: dict[str, Any], report: Report) -> SourceDocument | None:
+    try:
+        story = json.loads(line)
+    except json.JSONDecodeError as exc:
+        report.issues.append(Issue(Code.FILE_JSON, where, "", f"invalid JSON: {exc.msg}", "one JSON object a line", exc.msg))
+        return None
+    if not isinstance(story, dict):
+        report.issues.append(Issue(Code.FILE_JSON, where, "", "a line must hold a JSON object", "object", type(story).__name__))
+        return None
+    story = {k: str(v) if k == "id" and isinstance(v, int) else v for k, v in story.items()}
+    missing = _missing(story, STORY_REQUIRED, values=True)
+    published = _published_date(story["published"]) if "published" not in missing else None
+    if published is None and "published" not in missing:
+        missing.append("published (not an ISO date)")
+    if missing:
+        report.issues.append(Issue(Code.SOURCE_METADATA, where, "", "required metadata is missing or invalid", ", ".join(STORY_REQUIRED), "missing: " + ", ".join(missing)))
+        return None
+    return SourceDocument(
+        id=shared["id_prefix"] + story["id"].lower(),
+        title=story["title"],
+        url=story["url"],
+        publisher=shared["publisher"],
+        author=story.get("author") or None,
+        section=story.get("section") or None,
+        published=published,
+        language=shared["language"],
+        retrieved=shared["retrieved"],
+        license=shared["license"],
+        credit=shared["credit"],
+        notes=None,
+        text=story["text"],
+        origin=where,
+    )
+
+
+def scan_sources(folder: Path) -> tuple[list[SourceDocument], Report]:
+    """Every source document under `folder`, and a report of every problem met."""
+    report = Report()
+    if not folder.is_dir():
+        report.issues.append(Issue(Code.PATH_MISSING, str(folder), "", "no such folder", "a folder of source documents", "nothing"))
+        return [], report
+    docs: list[SourceDocument] = []
+    for txt in sorted(folder.rglob("*.txt")):
+        report.files_checked += 1
+        doc = _article(txt, report)
+        docs.extend([doc] if doc else [])
+    for jsonl in sorted(folder.rglob("*.jsonl")):
+        report.files_checked += 1
+        docs.extend(_collection(jsonl, report))
+    seen: dict[str, str] = {}
+    unique = []
+    for doc in docs:
+        if doc.id in seen:
+            report.issues.append(Issue(Code.SOURCE_DUPLICATE, doc.origin, "", f"document id {doc.id!r} is already used by {seen[doc.id]}", "a unique id", doc.id))
+        else:
+            seen[doc.id] = doc.origin
+            unique.append(doc)
+    report.counts["documents"] = len(unique)
+    return unique, report
+
+
+def load_sources(folder: Path) -> list[SourceDocument]:
+    """Every source document under `folder`; raises `SourceError` listing all problems."""
+    docs, report = scan_sources(folder)
+    if not report.valid:
+        lines = "\n".join(f"  {i.file}: [{i.code}] {i.message} (expected {i.expected}; found {i.found})" for i in report.issues)
+        raise SourceError(f"{len(report.issues)} problem(s) in {folder}:\n{lines}")
+    return docs
+
+
+def new_annotation(source: SourceDocument, annotators: list[str], created: str | None = None) -> dict[str, Any]:
+    """An empty annotation document for `source`, valid against the schema."""
+    return {
+        "schema_version": spec.schema_version(),
+        "document": source.as_document(),
+        "actors": [],
+        "locations": [],
+        "events": [],
+        "figures": [],
+        "provenance": {
+            "annotators": annotators,
+            "created": created or datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "label_studio": None,
+        },
+    }

@@ -1,0 +1,157 @@
+"""Validation reports: every problem found, each with a stable code and a location.
+
+Bad data is collected, never raised: a `Report` holds one `Issue` per problem with
+the file, a JSON pointer into it, the rule code, and what was expected and found.
+The CLI renders a report as text, JSON or GitHub Actions annotations, and exits with
+`report.exit_code`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+
+
+class Code(StrEnum):
+    """Stable rule codes. Never renumber or reuse one: CI scripts match on them."""
+
+    # reading files
+    PATH_MISSING = "path.missing"
+    PATH_EMPTY = "path.empty"
+    FILE_UNREADABLE = "file.unreadable"
+    FILE_ENCODING = "file.encoding"
+    FILE_EMPTY = "file.empty"
+    FILE_JSON = "file.json"
+    # source documents (seeds/)
+    SOURCE_METADATA = "source.metadata"
+    SOURCE_DUPLICATE = "source.duplicate_id"
+    # JSON Schema keywords
+    SCHEMA_REQUIRED = "schema.required"
+    SCHEMA_TYPE = "schema.type"
+    SCHEMA_ENUM = "schema.enum"
+    SCHEMA_CONST = "schema.const"
+    SCHEMA_PATTERN = "schema.pattern"
+    SCHEMA_FORMAT = "schema.format"
+    SCHEMA_ADDITIONAL = "schema.additional_property"
+    SCHEMA_RANGE = "schema.range"
+    SCHEMA_LENGTH = "schema.length"
+    SCHEMA_UNIQUE = "schema.unique_items"
+    SCHEMA_OTHER = "schema.other"
+    # rules JSON Schema cannot express
+    VERSION_MAJOR = "version.major"
+    TEXT_HASH = "text.sha256"
+    SPAN_ORDER = "span.order"
+    SPAN_BOUNDS = "span.bounds"
+    SPAN_TEXT = "span.text"
+    ID_DUPLICATE = "id.duplicate"
+    REF_UNRESOLVED = "ref.unresolved"
+    REF_CYCLE = "ref.cycle"
+    FIGURE_INTERVAL = "figure.interval"
+    FIGURE_QUALIFIER = "figure.qualifier"
+    FIGURE_VAGUE = "figure.vague"
+    FIGURE_PART_UNIT = "figure.part_of_unit"
+    FIGURE_PART_INTERVAL = "figure.part_of_interval"
+    DATE_ORDER = "date.order"
+    DATE_PRECISION = "date.precision"
+    PARTICIPANT_DUPLICATE = "event.duplicate_participant"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem: where it is, which rule it breaks, what was expected and found."""
+
+    code: Code
+    file: str
+    pointer: str
+    message: str
+    expected: str = ""
+    found: str = ""
+
+    def to_dict(self) -> dict[str, str]:
+        data = asdict(self)
+        data["code"] = str(self.code)
+        return data
+
+
+@dataclass
+class Report:
+    """The outcome of checking some files: every issue, and what was checked."""
+
+    issues: list[Issue] = field(default_factory=list)
+    files_checked: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def valid(self) -> bool:
+        return not self.issues
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.valid else 1
+
+    @property
+    def files_invalid(self) -> int:
+        return len({i.file for i in self.issues})
+
+    def extend(self, issues: Iterable[Issue]) -> None:
+        self.issues.extend(issues)
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "valid": self.valid,
+            "files_checked": self.files_checked,
+            "files_invalid": self.files_invalid,
+            "counts": dict(sorted(self.counts.items())),
+            "issues": [i.to_dict() for i in self.issues],
+        }
+
+
+def _describe(issue: Issue) -> str:
+    detail = []
+    if issue.expected:
+        detail.append(f"expected {issue.expected}")
+    if issue.found:
+        detail.append(f"found {issue.found}")
+    tail = f" ({'; '.join(detail)})" if detail else ""
+    return f"{issue.message}{tail}"
+
+
+def render_text(report: Report) -> str:
+    lines = [f"{i.file}:{i.pointer or '/'}: [{i.code}] {_describe(i)}" for i in report.issues]
+    if report.valid:
+        lines.append(f"OK: {report.files_checked} file(s) valid")
+    else:
+        lines.append(
+            f"FAILED: {len(report.issues)} problem(s) in {report.files_invalid} of "
+            f"{report.files_checked} file(s)"
+        )
+    return "\n".join(lines)
+
+
+def render_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), indent=2, ensure_ascii=False)
+
+
+def _gh_escape(value: str, *, prop: bool = False) -> str:
+    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        value = value.replace(":", "%3A").replace(",", "%2C")
+    return value
+
+
+def render_github(report: Report) -> str:
+    """GitHub Actions workflow commands: one `::error` line per issue."""
+    lines = [
+        f"::error file={_gh_escape(i.file, prop=True)},title={_gh_escape(str(i.code), prop=True)}"
+        f"::{_gh_escape((i.pointer or '/') + ': ' + _describe(i))}"
+        for i in report.issues
+    ]
+    if report.valid:
+        lines.append(f"::notice title=sitrep validate::{report.files_checked} file(s) valid")
+    return "\n".join(lines)
+
+
+RENDERERS = {"text": render_text, "json": render_json, "github": render_github}

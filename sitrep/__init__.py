@@ -1,0 +1,10 @@
+"""sitrep: events, actors and figures reported in the news, as a versioned, validated dataset."""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("sitrep")
+except PackageNotFoundError:  # running from a source tree without an install
+    __version__ = "0.0.0"
+
+__all__ = ["__version__"]

@@ -1,0 +1,56 @@
+"""Every path sitrep uses, named once.
+
+The repository root is found from the current directory (the folder holding
+`pyproject.toml` and `datasets/`), or set with SITREP_HOME. Installed from a wheel,
+the schema files come from the package itself.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+
+
+def _package_schema_dir() -> Path:
+    import sitrep.schema
+
+    return Path(sitrep.schema.__file__).resolve().parent
+
+
+def schema_dir() -> Path:
+    """Folder that holds `sitrep.schema.json` and `CODEBOOK.md`."""
+    return _package_schema_dir()
+
+
+def schema_file() -> Path:
+    return schema_dir() / "sitrep.schema.json"
+
+
+def codebook_file() -> Path:
+    return schema_dir() / "CODEBOOK.md"
+
+
+def project_root(start: Path | None = None) -> Path:
+    """The repository (or dataset checkout) the commands work on.
+
+    SITREP_HOME wins; otherwise the nearest folder upwards from `start` (default: the
+    current directory) that has both `datasets/` and `seeds/`; otherwise `start`.
+    """
+    env = os.environ.get("SITREP_HOME")
+    if env:
+        return Path(env).resolve()
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "datasets").is_dir() and (folder / "seeds").is_dir():
+            return folder
+    return here
+
+
+def annotations_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "datasets" / "annotations"
+
+
+def seeds_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "seeds"

@@ -1,0 +1,1 @@
+"""sitrep.validate: Polars tables, Pandera models, releases and verified downloads."""
