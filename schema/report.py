@@ -59,6 +59,45 @@ class Code(StrEnum):
     PARTICIPANT_DUPLICATE = "event.duplicate_participant"
 
 
+CODE_HELP: dict[Code, str] = {
+    Code.PATH_MISSING: "a path given on the command line does not exist",
+    Code.PATH_EMPTY: "a folder holds no *.json file",
+    Code.FILE_UNREADABLE: "a file cannot be read",
+    Code.FILE_ENCODING: "a file is not UTF-8, or starts with a byte-order mark",
+    Code.FILE_EMPTY: "a file is empty",
+    Code.FILE_JSON: "a file is not valid JSON",
+    Code.SOURCE_METADATA: "a source document lacks required metadata",
+    Code.SOURCE_DUPLICATE: "two source documents share an id",
+    Code.SCHEMA_REQUIRED: "a required property is missing",
+    Code.SCHEMA_TYPE: "a value has the wrong JSON type",
+    Code.SCHEMA_ENUM: "a value is not in the schema's vocabulary",
+    Code.SCHEMA_CONST: "a value differs from the one the schema fixes",
+    Code.SCHEMA_PATTERN: "a string does not match its pattern (ids, references, codes)",
+    Code.SCHEMA_FORMAT: "a date, date-time or URI is malformed",
+    Code.SCHEMA_ADDITIONAL: "a property the schema does not define",
+    Code.SCHEMA_RANGE: "a number is out of its range",
+    Code.SCHEMA_LENGTH: "a string or list is too short or too long",
+    Code.SCHEMA_UNIQUE: "a list repeats an item",
+    Code.SCHEMA_OTHER: "any other JSON Schema keyword",
+    Code.VERSION_MAJOR: "the document's schema_version has another major version",
+    Code.TEXT_HASH: "text_sha256 is not the sha256 of the text",
+    Code.SPAN_ORDER: "a span's start is not before its end",
+    Code.SPAN_BOUNDS: "a span ends past the end of the text",
+    Code.SPAN_TEXT: "a span's quoted text differs from the text slice",
+    Code.ID_DUPLICATE: "two records of a document share an id",
+    Code.REF_UNRESOLVED: "a reference names no record of the right kind",
+    Code.REF_CYCLE: "affiliated_with, parent or part_of links form a cycle",
+    Code.FIGURE_INTERVAL: "a figure breaks low <= best <= high",
+    Code.FIGURE_QUALIFIER: "a figure's low/best/high do not have its qualifier's shape",
+    Code.FIGURE_VAGUE: "a vague figure's interval differs from the codebook's",
+    Code.FIGURE_PART_UNIT: "a part_of figure has another unit than its whole",
+    Code.FIGURE_PART_INTERVAL: "a part_of figure is larger than its whole",
+    Code.DATE_ORDER: "a date interval ends before it starts",
+    Code.DATE_PRECISION: "a date interval's ends and precision disagree",
+    Code.PARTICIPANT_DUPLICATE: "an event lists the same actor in the same role twice",
+}
+
+
 @dataclass(frozen=True)
 class Issue:
     """One problem: where it is, which rule it breaks, what was expected and found."""

@@ -1,0 +1,109 @@
+"""The command line: help texts, output formats, exit codes; JSON output equals the
+library's report."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from sitrep.cli import app
+from sitrep.schema.validation import validate_paths
+
+ROOT = Path(__file__).resolve().parent.parent
+runner = CliRunner()
+
+
+def _commands(group: Any, prefix: str = "") -> list[tuple[str, Any]]:
+    found = []
+    for name, command in group.commands.items():
+        found.append((f"{prefix}{name}", command))
+        if hasattr(command, "commands"):
+            found.extend(_commands(command, f"{prefix}{name} "))
+    return found
+
+
+COMMANDS = _commands(get_command(app))
+
+
+@pytest.mark.parametrize(("name", "command"), COMMANDS, ids=[n for n, _ in COMMANDS])
+def test_every_command_has_help_with_an_example(name: str, command: Any) -> None:
+    assert command.help, name
+    if not hasattr(command, "commands"):
+        assert "Example: sitrep " in command.help, name
+    result = runner.invoke(app, [*name.split(), "--help"])
+    assert result.exit_code == 0
+    assert "Usage:" in result.output
+
+
+@pytest.fixture
+def bad_file(tmp_path: Path) -> Path:
+    gold = json.loads(next((ROOT / "datasets" / "annotations").glob("*.json")).read_text())
+    gold["figures"][0]["low"] = 10**9
+    gold["actors"][0]["type"] = "alien"
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps(gold))
+    return path
+
+
+def test_validate_valid_dataset_exits_0() -> None:
+    result = runner.invoke(app, ["validate", str(ROOT / "datasets" / "annotations")])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("OK: ")
+
+
+def test_validate_text_names_file_pointer_and_code(bad_file: Path) -> None:
+    result = runner.invoke(app, ["validate", str(bad_file)])
+    assert result.exit_code == 1
+    assert f"{bad_file}:/actors/0/type: [schema.enum]" in result.output
+    assert "[figure.interval]" in result.output
+    assert result.output.strip().endswith("problem(s) in 1 of 1 file(s)")
+
+
+def test_validate_json_equals_the_library_report(bad_file: Path) -> None:
+    result = runner.invoke(app, ["validate", str(bad_file), "--format", "json"])
+    assert result.exit_code == 1
+    assert json.loads(result.output) == validate_paths([bad_file]).to_dict()
+
+
+def test_validate_github_format(bad_file: Path) -> None:
+    result = runner.invoke(app, ["validate", str(bad_file), "-f", "github"])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert lines and all(line.startswith(f"::error file={bad_file},title=") for line in lines)
+    assert any("title=schema.enum::/actors/0/type: " in line for line in lines)
+
+
+def test_validate_reports_every_file_even_when_some_are_missing(bad_file: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope.json"), str(bad_file), "-f", "json"])
+    report = json.loads(result.output)
+    codes = {i["code"] for i in report["issues"]}
+    assert result.exit_code == 1
+    assert {"path.missing", "schema.enum", "figure.interval"} <= codes
+
+
+def test_run_prints_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(ROOT)
+    result = runner.invoke(app, ["run"])
+    assert result.exit_code == 0, result.output
+    assert "source documents (seeds/)" in result.output
+    assert "figures" in result.output and "OK: " in result.output
+
+
+def test_codebook_check_detects_a_stale_file(tmp_path: Path) -> None:
+    target = tmp_path / "CODEBOOK.md"
+    target.write_text("stale\n")
+    assert runner.invoke(app, ["schema", "codebook", "--output", str(target), "--check"]).exit_code == 1
+    assert target.read_text() == "stale\n"
+    assert runner.invoke(app, ["schema", "codebook", "--output", str(target)]).exit_code == 0
+    assert runner.invoke(app, ["schema", "codebook", "--output", str(target), "--check"]).exit_code == 0
+
+
+def test_seeds_check_reports_the_real_seeds() -> None:
+    result = runner.invoke(app, ["seeds", "check", str(ROOT / "seeds"), "-f", "json"])
+    assert result.exit_code == 0
+    assert json.loads(result.output)["counts"]["documents"] == 90

@@ -1,0 +1,101 @@
+"""The wheel holds every subpackage and the schema files; `datasets/` never shadows
+Hugging Face `datasets`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.packaging
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    outdir = tmp_path_factory.mktemp("wheel")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(ROOT)],
+        check=True,
+        capture_output=True,
+        cwd=outdir,
+    )
+    (found,) = outdir.glob("sitrep-*.whl")
+    return found
+
+
+def test_wheel_holds_every_subpackage_and_the_schema(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for member in (
+        "sitrep/__init__.py",
+        "sitrep/cli.py",
+        "sitrep/py.typed",
+        "sitrep/schema/__init__.py",
+        "sitrep/schema/spec.py",
+        "sitrep/schema/sitrep.schema.json",
+        "sitrep/schema/CODEBOOK.md",
+        "sitrep/annotate/__init__.py",
+        "sitrep/validate/__init__.py",
+    ):
+        assert member in names, member
+    for module in (ROOT / "schema").glob("*.py"):
+        assert f"sitrep/schema/{module.name}" in names
+    top = {n.split("/", 1)[0] for n in names}
+    assert top <= {"sitrep", *[n for n in top if n.endswith(".dist-info")]}, top
+
+
+def test_installed_wheel_finds_its_schema_outside_the_repository(wheel: Path, tmp_path: Path) -> None:
+    target = tmp_path / "site"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    code = (
+        "import sitrep, sitrep.schema.spec as s, sitrep.schema.codebook as c;"
+        "print(sitrep.__file__); print(s.schema_version()); print(len(c.render_codebook()))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(target)}
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(target)!r}); {code}"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    where, version, size = result.stdout.split()
+    assert where.startswith(str(target))
+    assert version.count(".") == 2
+    assert int(size) > 10_000
+
+
+def test_data_folders_are_not_packages() -> None:
+    for folder in ("datasets", "seeds"):
+        assert not (ROOT / folder / "__init__.py").exists(), folder
+
+
+def test_import_datasets_from_the_repository_root_is_not_our_folder(tmp_path: Path) -> None:
+    # Stand in for Hugging Face `datasets` when it is not installed: any regular package
+    # named `datasets` later on sys.path must win over our data folder, even with the
+    # repository root first on sys.path (python -c from the root).
+    stand_in = tmp_path / "site" / "datasets"
+    stand_in.mkdir(parents=True)
+    (stand_in / "__init__.py").write_text("NAME = 'the real datasets'\n")
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.environ.get("PYTHONPATH", ""), str(tmp_path / "site")])}
+    result = subprocess.run(
+        [sys.executable, "-c", "import datasets, os; print(os.path.realpath(datasets.__file__))"],
+        check=True,
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+    )
+    resolved = Path(result.stdout.strip())
+    assert ROOT / "datasets" not in resolved.parents
+    assert resolved.name == "__init__.py"
