@@ -122,13 +122,15 @@ def _article(txt: Path, report: Report) -> SourceDocument | None:
 
 def _published_date(value: str) -> str | None:
     try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC).date().isoformat()
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
+    return (parsed.astimezone(UTC) if parsed.tzinfo else parsed).date().isoformat()
 
 
 def _collection(jsonl: Path, report: Report) -> list[SourceDocument]:
-    shared = _read_json(jsonl.parent / "source.json", report)
+    source = jsonl.parent / "source.json"
+    shared = _read_json(source, report) if source.exists() else None
     if not isinstance(shared, dict) or _missing(shared, COLLECTION_REQUIRED, values=True):
         report.issues.append(Issue(Code.SOURCE_METADATA, str(jsonl.parent / "source.json"), "", "a collection needs source.json with its shared metadata", ", ".join(COLLECTION_REQUIRED), "missing or incomplete"))
         return []
@@ -138,7 +140,7 @@ def _collection(jsonl: Path, report: Report) -> list[SourceDocument]:
         report.issues.append(Issue(Code.FILE_UNREADABLE, str(jsonl), "", f"cannot read: {exc.strerror or exc}", "a readable file", type(exc).__name__))
         return []
     out = []
-    for number, line in enumerate((text or "").splitlines(), start=1):
+    for number, line in enumerate((text or "").split("\n"), start=1):
         if line.strip():
             doc = _story(line, f"{jsonl}:{number}", shared, report)
             if doc is not None:

@@ -76,7 +76,8 @@ def _number(value: Any) -> float | None:
 
 def check_version(ctx: Context) -> Iterator[Issue]:
     found = ctx.doc.get("schema_version")
-    if not isinstance(found, str) or not found[:1].isdigit():
+    head = found.split(".", 1)[0] if isinstance(found, str) else ""
+    if not (head.isascii() and head.isdigit()):
         return
     current = spec.schema_version()
     if spec.major(found) != spec.major(current):
@@ -127,7 +128,7 @@ def check_spans(ctx: Context) -> Iterator[Issue]:
 
 def _check_span(ctx: Context, ptr: str, span: Json, text: str | None, size: int | None) -> Iterator[Issue]:
     start, end = span.get("start"), span.get("end")
-    if not (isinstance(start, int) and isinstance(end, int)):
+    if type(start) is not int or type(end) is not int or start < 0:
         return
     if start >= end:
         yield ctx.issue(Code.SPAN_ORDER, ptr, "span start must be before its end", f"start < {end}", start)
@@ -215,7 +216,8 @@ def check_figures(ctx: Context) -> Iterator[Issue]:
         ptr = f"/figures/{i}"
         low, best, high = (_number(fig.get(k)) for k in ("low", "best", "high"))
         yield from _check_order(ctx, ptr, low, best, high)
-        yield from _check_qualifier(ctx, ptr, fig.get("qualifier"), low, best, high)
+        if all(fig.get(k) is None or _number(fig.get(k)) is not None for k in ("low", "best", "high")):
+            yield from _check_qualifier(ctx, ptr, fig.get("qualifier"), low, best, high)
         yield from _check_vague(ctx, ptr, fig, low, high, vague)
         whole = by_id.get(fig.get("part_of")) if isinstance(fig.get("part_of"), str) else None
         if whole is not None and whole is not fig:
@@ -257,7 +259,7 @@ def _check_qualifier(ctx: Context, ptr: str, qualifier: Any, low: float | None, 
             yield ctx.issue(Code.FIGURE_QUALIFIER, f"{ptr}/{name}", f"a figure qualified '{qualifier}' leaves {name} null (see the codebook)", None, values[name])
     if qualifier == "exact" and None not in (low, best, high) and not low == best == high:
         yield ctx.issue(Code.FIGURE_QUALIFIER, ptr, "an exact figure has low = best = high", "equal values", [low, best, high])
-    if qualifier == "range" and low is not None and high is not None and low >= high:
+    if qualifier == "range" and low is not None and high is not None and low == high:
         yield ctx.issue(Code.FIGURE_QUALIFIER, f"{ptr}/high", "a range has low < high", f"> {low}", high)
 
 
@@ -276,7 +278,7 @@ def _check_part_of(ctx: Context, ptr: str, part: Json, whole: Json) -> Iterator[
         return
     p = tuple(_number(part.get(k)) for k in ("low", "best", "high"))
     w = tuple(_number(whole.get(k)) for k in ("low", "best", "high"))
-    part_low, whole_high = _bound(p), _bound(w[::-1])
+    part_low, whole_high = _bound(p[:2]), _bound(w[:0:-1])  # (low, best), (high, best)
     if part_low is not None and whole_high is not None and part_low > whole_high:
         yield ctx.issue(Code.FIGURE_PART_INTERVAL, ptr, f"the part is larger than its whole ({whole.get('id')})", f"<= {whole_high}", part_low)
     elif p[1] is not None and w[1] is not None and p[1] > w[1]:
@@ -293,6 +295,8 @@ def check_events(ctx: Context) -> Iterator[Issue]:
         participants = event.get("participants")
         for j, p in enumerate(participants if isinstance(participants, list) else []):
             key = (p.get("actor"), p.get("role")) if isinstance(p, dict) else None
+            if key is None or not all(isinstance(v, str) for v in key):
+                continue
             if key in seen:
                 yield ctx.issue(Code.PARTICIPANT_DUPLICATE, f"{ptr}/participants/{j}", "the same actor appears twice in the same role", "each (actor, role) once", list(key))
             seen.add(key)

@@ -11,7 +11,9 @@ the same schema from `spec.validation_schema()` with format checks on.
 
 from __future__ import annotations
 
+import datetime
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -57,7 +59,7 @@ def pointer(parts: Iterable[Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    text = json.dumps(value, ensure_ascii=False, default=str)
     return text if len(text) <= 120 else text[:117] + "..."
 
 
@@ -81,6 +83,29 @@ def _found(keyword: str, instance: Any, value: Any) -> str:
     return _show(instance)
 
 
+def _rust_leaves(errors: Iterable[Any]) -> Iterator[Any]:
+    """The errors, each anyOf error replaced by the errors of the branch that reached
+    deepest into the instance (for a nullable object: the object branch, not `null`)."""
+    for err in errors:
+        branches = getattr(err.kind, "context", None) if type(err.kind).__name__ == "AnyOf" else None
+        if branches:
+            yield from _rust_leaves(max(branches, key=lambda b: max((len(e.instance_path) for e in b), default=-1)))
+        else:
+            yield err
+
+
+def _python_leaves(errors: Iterable[Any]) -> Iterator[Any]:
+    """As `_rust_leaves`, for the Python engine (branch errors are grouped by branch index)."""
+    for err in errors:
+        if err.validator == "anyOf" and err.context:
+            branches: dict[Any, list[Any]] = {}
+            for sub in err.context:
+                branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+            yield from _python_leaves(max(branches.values(), key=lambda b: max(len(e.absolute_path) for e in b)))
+        else:
+            yield err
+
+
 class RustEngine:
     """jsonschema-rs: compiled once, validates a document in microseconds."""
 
@@ -94,7 +119,7 @@ class RustEngine:
 
     def issues(self, doc: Any, file: str) -> list[Issue]:
         out = []
-        for err in self._validator.iter_errors(doc):
+        for err in _rust_leaves(self._validator.iter_errors(doc)):
             keyword = str(err.schema_path[-1]) if err.schema_path else ""
             value = getattr(err.kind, "value", None)
             ptr = pointer(err.instance_path)
@@ -113,6 +138,37 @@ class RustEngine:
         return out
 
 
+_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+_URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]*")
+
+
+def _is_date_time(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    if not _RFC3339.fullmatch(value):
+        return False
+    date, _, rest = value.upper().partition("T")
+    datetime.date.fromisoformat(date)
+    datetime.time.fromisoformat(rest[:8])
+    offset = rest[8:].lstrip(".0123456789")
+    return offset == "Z" or (int(offset[1:3]) < 24 and int(offset[4:6]) < 60)
+
+
+def _is_uri(value: object) -> bool:
+    return not isinstance(value, str) or bool(_URI.fullmatch(value))
+
+
+def _python_format_checker(base: Any) -> Any:
+    """The draft's format checker plus 'date-time' and 'uri', which `jsonschema` only
+    checks when optional packages are installed (the Rust engine always does)."""
+    import jsonschema
+
+    checker = jsonschema.FormatChecker(base.checkers)
+    checker.checks("date-time", raises=ValueError)(_is_date_time)
+    checker.checks("uri")(_is_uri)
+    return checker
+
+
 class PythonEngine:
     """The Python `jsonschema` package: the reference implementation."""
 
@@ -120,20 +176,20 @@ class PythonEngine:
         import jsonschema
 
         cls = jsonschema.Draft202012Validator
-        self._validator = cls(schema, format_checker=cls.FORMAT_CHECKER)
+        self._validator = cls(schema, format_checker=_python_format_checker(cls.FORMAT_CHECKER))
 
     def is_valid(self, doc: Any) -> bool:
         return bool(self._validator.is_valid(doc))
 
     def issues(self, doc: Any, file: str) -> list[Issue]:
         out = []
-        for err in self._validator.iter_errors(doc):
+        for err in _python_leaves(self._validator.iter_errors(doc)):
             keyword = str(err.validator)
             value = err.validator_value
             ptr = pointer(err.absolute_path)
             if keyword == "required":
                 missing = [k for k in value if isinstance(err.instance, dict) and k not in err.instance]
-                value = missing[0] if missing else value
+                value = next((k for k in missing if err.message.startswith(repr(k))), value)
                 ptr = f"{ptr}/{value}"
             if keyword == "additionalProperties" and isinstance(err.instance, dict):
                 allowed = err.schema.get("properties", {})
@@ -194,9 +250,16 @@ def read_document(path: Path, label: str | None = None) -> Loaded:
     except UnicodeDecodeError as exc:
         return Loaded(path, issue=Issue(Code.FILE_ENCODING, name, "", f"not valid UTF-8 at byte {exc.start}", "UTF-8", f"byte 0x{raw[exc.start]:02x}"))
     try:
-        return Loaded(path, doc=json.loads(text))
+        return Loaded(path, doc=json.loads(text, parse_constant=_reject_constant))
     except json.JSONDecodeError as exc:
         return Loaded(path, issue=Issue(Code.FILE_JSON, name, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", "a JSON document", exc.msg))
+    except ValueError as exc:
+        return Loaded(path, issue=Issue(Code.FILE_JSON, name, "", f"invalid JSON: {exc}", "a JSON document", str(exc)))
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN, Infinity and -Infinity are Python's extensions, not JSON."""
+    raise ValueError(f"{name} is not a JSON value (write a number or null)")
 
 
 def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path | None, Issue | None]]:
@@ -204,7 +267,7 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path | None, Issue | Non
     that gives none."""
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.json") if p.is_file())
+            found = sorted(p for p in path.rglob("*.json") if p.is_file() or (p.is_symlink() and not p.exists()))
             if not found:
                 yield None, Issue(Code.PATH_EMPTY, str(path), "", "the folder holds no *.json annotation file", "one or more *.json files", "none")
             for p in found:
