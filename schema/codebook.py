@@ -30,7 +30,12 @@ RECORDS = (
     ("Provenance", "provenance"),
     ("LabelStudioOrigin", "provenance.label_studio"),
 )
-REF_NAMES = {"ActorRef": "actor id", "EventRef": "event id", "FigureRef": "figure id", "LocationRef": "location id"}
+REF_NAMES = {
+    "ActorRef": "actor id",
+    "EventRef": "event id",
+    "FigureRef": "figure id",
+    "LocationRef": "location id",
+}
 
 
 def _cell(text: Any) -> str:
@@ -80,14 +85,27 @@ def _fields(name: str, where: str, defs: Json) -> list[str]:
 
 
 def _ref_description(node: Json, defs: Json) -> str:
-    ref = node.get("$ref") or next((b.get("$ref") for b in node.get("anyOf", ()) if "$ref" in b), None)
+    ref = node.get("$ref") or next(
+        (b.get("$ref") for b in node.get("anyOf", ()) if "$ref" in b), None
+    )
     return str(defs[ref.rsplit("/", 1)[-1]].get("description", "")) if ref else ""
 
 
 def _vocabulary(name: str, entries: list[spec.EnumValue], about: str) -> list[str]:
-    extras = [k for k in ("x-acled", "x-plover", "x-shape", "x-interval") if any(k in e.extra for e in entries)]
+    extras = [
+        k
+        for k in ("x-acled", "x-plover", "x-shape", "x-interval")
+        if any(k in e.extra for e in entries)
+    ]
     heads = ["value", "name", "definition", "examples", *[_EXTRA_HEAD[k] for k in extras]]
-    lines = [f"### {name}", "", about, "", "| " + " | ".join(heads) + " |", "|" + "---|" * len(heads)]
+    lines = [
+        f"### {name}",
+        "",
+        about,
+        "",
+        "| " + " | ".join(heads) + " |",
+        "|" + "---|" * len(heads),
+    ]
     for e in entries:
         examples = "; ".join(f"“{x}”" for x in e.examples)
         cells = [f"`{e.value}`", e.title, e.description, examples]
@@ -96,7 +114,12 @@ def _vocabulary(name: str, entries: list[spec.EnumValue], about: str) -> list[st
     return [*lines, ""]
 
 
-_EXTRA_HEAD = {"x-acled": "ACLED", "x-plover": "PLOVER", "x-shape": "low / best / high", "x-interval": "interval"}
+_EXTRA_HEAD = {
+    "x-acled": "ACLED",
+    "x-plover": "PLOVER",
+    "x-shape": "low / best / high",
+    "x-interval": "interval",
+}
 
 
 def _extra(value: Any) -> str:

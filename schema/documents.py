@@ -25,7 +25,20 @@ from sitrep.errors import SourceError
 from sitrep.schema import spec
 from sitrep.schema.report import Code, Issue, Report
 
-META_FIELDS = ("id", "title", "url", "publisher", "author", "section", "published", "language", "retrieved", "license", "credit", "notes")
+META_FIELDS = (
+    "id",
+    "title",
+    "url",
+    "publisher",
+    "author",
+    "section",
+    "published",
+    "language",
+    "retrieved",
+    "license",
+    "credit",
+    "notes",
+)
 REQUIRED_VALUES = ("id", "language", "retrieved")
 STORY_REQUIRED = ("id", "url", "title", "published", "text")
 COLLECTION_REQUIRED = ("id_prefix", "publisher", "language", "retrieved", "license", "credit")
@@ -68,12 +81,30 @@ def text_sha256(text: str) -> str:
 
 def _decode(raw: bytes, where: str, report: Report) -> str | None:
     if raw.startswith(b"\xef\xbb\xbf"):
-        report.issues.append(Issue(Code.FILE_ENCODING, where, "", "starts with a byte-order mark; save as UTF-8 without BOM", "UTF-8 without BOM", "BOM"))
+        report.issues.append(
+            Issue(
+                Code.FILE_ENCODING,
+                where,
+                "",
+                "starts with a byte-order mark; save as UTF-8 without BOM",
+                "UTF-8 without BOM",
+                "BOM",
+            )
+        )
         return None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        report.issues.append(Issue(Code.FILE_ENCODING, where, "", f"not valid UTF-8 at byte {exc.start}", "UTF-8", f"byte 0x{raw[exc.start]:02x}"))
+        report.issues.append(
+            Issue(
+                Code.FILE_ENCODING,
+                where,
+                "",
+                f"not valid UTF-8 at byte {exc.start}",
+                "UTF-8",
+                f"byte 0x{raw[exc.start]:02x}",
+            )
+        )
         return None
 
 
@@ -81,14 +112,32 @@ def _read_json(path: Path, report: Report) -> Any:
     try:
         text = _decode(path.read_bytes(), str(path), report)
     except OSError as exc:
-        report.issues.append(Issue(Code.FILE_UNREADABLE, str(path), "", f"cannot read: {exc.strerror or exc}", "a readable file", type(exc).__name__))
+        report.issues.append(
+            Issue(
+                Code.FILE_UNREADABLE,
+                str(path),
+                "",
+                f"cannot read: {exc.strerror or exc}",
+                "a readable file",
+                type(exc).__name__,
+            )
+        )
         return None
     if text is None:
         return None
     try:
         return json.loads(text)
     except json.JSONDecodeError as exc:
-        report.issues.append(Issue(Code.FILE_JSON, str(path), "", f"invalid JSON at line {exc.lineno}: {exc.msg}", "JSON", exc.msg))
+        report.issues.append(
+            Issue(
+                Code.FILE_JSON,
+                str(path),
+                "",
+                f"invalid JSON at line {exc.lineno}: {exc.msg}",
+                "JSON",
+                exc.msg,
+            )
+        )
         return None
 
 
@@ -101,21 +150,50 @@ def _missing(data: dict[str, Any], keys: tuple[str, ...], *, values: bool) -> li
 def _article(txt: Path, report: Report) -> SourceDocument | None:
     meta_path = txt.with_suffix(".meta.json")
     if not meta_path.exists():
-        report.issues.append(Issue(Code.SOURCE_METADATA, str(txt), "", "no metadata file beside the text", f"{meta_path.name}", "nothing"))
+        report.issues.append(
+            Issue(
+                Code.SOURCE_METADATA,
+                str(txt),
+                "",
+                "no metadata file beside the text",
+                f"{meta_path.name}",
+                "nothing",
+            )
+        )
         return None
     meta = _read_json(meta_path, report)
     try:
         text = _decode(txt.read_bytes(), str(txt), report)
     except OSError as exc:
-        report.issues.append(Issue(Code.FILE_UNREADABLE, str(txt), "", f"cannot read: {exc.strerror or exc}", "a readable file", type(exc).__name__))
+        report.issues.append(
+            Issue(
+                Code.FILE_UNREADABLE,
+                str(txt),
+                "",
+                f"cannot read: {exc.strerror or exc}",
+                "a readable file",
+                type(exc).__name__,
+            )
+        )
         return None
     if not isinstance(meta, dict) or text is None:
         return None
-    problems = _missing(meta, META_FIELDS, values=False) + _missing(meta, REQUIRED_VALUES, values=True)
+    problems = _missing(meta, META_FIELDS, values=False) + _missing(
+        meta, REQUIRED_VALUES, values=True
+    )
     if not text.strip():
         problems.append("text")
     if problems:
-        report.issues.append(Issue(Code.SOURCE_METADATA, str(meta_path), "", "required metadata is missing or empty (unknown values are written as null)", ", ".join(META_FIELDS), "missing: " + ", ".join(problems)))
+        report.issues.append(
+            Issue(
+                Code.SOURCE_METADATA,
+                str(meta_path),
+                "",
+                "required metadata is missing or empty (unknown values are written as null)",
+                ", ".join(META_FIELDS),
+                "missing: " + ", ".join(problems),
+            )
+        )
         return None
     return SourceDocument(**{k: meta[k] for k in META_FIELDS}, text=text, origin=str(txt))
 
@@ -132,12 +210,30 @@ def _collection(jsonl: Path, report: Report) -> list[SourceDocument]:
     source = jsonl.parent / "source.json"
     shared = _read_json(source, report) if source.exists() else None
     if not isinstance(shared, dict) or _missing(shared, COLLECTION_REQUIRED, values=True):
-        report.issues.append(Issue(Code.SOURCE_METADATA, str(jsonl.parent / "source.json"), "", "a collection needs source.json with its shared metadata", ", ".join(COLLECTION_REQUIRED), "missing or incomplete"))
+        report.issues.append(
+            Issue(
+                Code.SOURCE_METADATA,
+                str(jsonl.parent / "source.json"),
+                "",
+                "a collection needs source.json with its shared metadata",
+                ", ".join(COLLECTION_REQUIRED),
+                "missing or incomplete",
+            )
+        )
         return []
     try:
         text = _decode(jsonl.read_bytes(), str(jsonl), report)
     except OSError as exc:
-        report.issues.append(Issue(Code.FILE_UNREADABLE, str(jsonl), "", f"cannot read: {exc.strerror or exc}", "a readable file", type(exc).__name__))
+        report.issues.append(
+            Issue(
+                Code.FILE_UNREADABLE,
+                str(jsonl),
+                "",
+                f"cannot read: {exc.strerror or exc}",
+                "a readable file",
+                type(exc).__name__,
+            )
+        )
         return []
     out = []
     for number, line in enumerate((text or "").split("\n"), start=1):
@@ -152,10 +248,28 @@ def _story(line: str, where: str, shared: dict[str, Any], report: Report) -> Sou
     try:
         story = json.loads(line)
     except json.JSONDecodeError as exc:
-        report.issues.append(Issue(Code.FILE_JSON, where, "", f"invalid JSON: {exc.msg}", "one JSON object a line", exc.msg))
+        report.issues.append(
+            Issue(
+                Code.FILE_JSON,
+                where,
+                "",
+                f"invalid JSON: {exc.msg}",
+                "one JSON object a line",
+                exc.msg,
+            )
+        )
         return None
     if not isinstance(story, dict):
-        report.issues.append(Issue(Code.FILE_JSON, where, "", "a line must hold a JSON object", "object", type(story).__name__))
+        report.issues.append(
+            Issue(
+                Code.FILE_JSON,
+                where,
+                "",
+                "a line must hold a JSON object",
+                "object",
+                type(story).__name__,
+            )
+        )
         return None
     story = {k: str(v) if k == "id" and isinstance(v, int) else v for k, v in story.items()}
     missing = _missing(story, STORY_REQUIRED, values=True)
@@ -163,7 +277,16 @@ def _story(line: str, where: str, shared: dict[str, Any], report: Report) -> Sou
     if published is None and "published" not in missing:
         missing.append("published (not an ISO date)")
     if missing:
-        report.issues.append(Issue(Code.SOURCE_METADATA, where, "", "required metadata is missing or invalid", ", ".join(STORY_REQUIRED), "missing: " + ", ".join(missing)))
+        report.issues.append(
+            Issue(
+                Code.SOURCE_METADATA,
+                where,
+                "",
+                "required metadata is missing or invalid",
+                ", ".join(STORY_REQUIRED),
+                "missing: " + ", ".join(missing),
+            )
+        )
         return None
     return SourceDocument(
         id=shared["id_prefix"] + story["id"].lower(),
@@ -187,7 +310,16 @@ def scan_sources(folder: Path) -> tuple[list[SourceDocument], Report]:
     """Every source document under `folder`, and a report of every problem met."""
     report = Report()
     if not folder.is_dir():
-        report.issues.append(Issue(Code.PATH_MISSING, str(folder), "", "no such folder", "a folder of source documents", "nothing"))
+        report.issues.append(
+            Issue(
+                Code.PATH_MISSING,
+                str(folder),
+                "",
+                "no such folder",
+                "a folder of source documents",
+                "nothing",
+            )
+        )
         return [], report
     docs: list[SourceDocument] = []
     for txt in sorted(folder.rglob("*.txt")):
@@ -201,7 +333,16 @@ def scan_sources(folder: Path) -> tuple[list[SourceDocument], Report]:
     unique = []
     for doc in docs:
         if doc.id in seen:
-            report.issues.append(Issue(Code.SOURCE_DUPLICATE, doc.origin, "", f"document id {doc.id!r} is already used by {seen[doc.id]}", "a unique id", doc.id))
+            report.issues.append(
+                Issue(
+                    Code.SOURCE_DUPLICATE,
+                    doc.origin,
+                    "",
+                    f"document id {doc.id!r} is already used by {seen[doc.id]}",
+                    "a unique id",
+                    doc.id,
+                )
+            )
         else:
             seen[doc.id] = doc.origin
             unique.append(doc)
@@ -213,12 +354,17 @@ def load_sources(folder: Path) -> list[SourceDocument]:
     """Every source document under `folder`; raises `SourceError` listing all problems."""
     docs, report = scan_sources(folder)
     if not report.valid:
-        lines = "\n".join(f"  {i.file}: [{i.code}] {i.message} (expected {i.expected}; found {i.found})" for i in report.issues)
+        lines = "\n".join(
+            f"  {i.file}: [{i.code}] {i.message} (expected {i.expected}; found {i.found})"
+            for i in report.issues
+        )
         raise SourceError(f"{len(report.issues)} problem(s) in {folder}:\n{lines}")
     return docs
 
 
-def new_annotation(source: SourceDocument, annotators: list[str], created: str | None = None) -> dict[str, Any]:
+def new_annotation(
+    source: SourceDocument, annotators: list[str], created: str | None = None
+) -> dict[str, Any]:
     """An empty annotation document for `source`, valid against the schema."""
     return {
         "schema_version": spec.schema_version(),
@@ -229,7 +375,8 @@ def new_annotation(source: SourceDocument, annotators: list[str], created: str |
         "figures": [],
         "provenance": {
             "annotators": annotators,
-            "created": created or datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
+            "created": created
+            or datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z"),
             "label_studio": None,
         },
     }

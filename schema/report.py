@@ -57,6 +57,9 @@ class Code(StrEnum):
     DATE_ORDER = "date.order"
     DATE_PRECISION = "date.precision"
     PARTICIPANT_DUPLICATE = "event.duplicate_participant"
+    # tables (sitrep.validate)
+    TABLE_ORPHAN = "table.orphan"
+    TABLE_COLUMNS = "table.columns"
 
 
 CODE_HELP: dict[Code, str] = {
@@ -95,6 +98,8 @@ CODE_HELP: dict[Code, str] = {
     Code.DATE_ORDER: "a date interval ends before it starts",
     Code.DATE_PRECISION: "a date interval's ends and precision disagree",
     Code.PARTICIPANT_DUPLICATE: "an event lists the same actor in the same role twice",
+    Code.TABLE_ORPHAN: "a span or link row belongs to no record",
+    Code.TABLE_COLUMNS: "a table lacks a column the schema defines, or has one it does not",
 }
 
 

@@ -47,7 +47,9 @@ class Context:
             for kind, recs in self.records.items()
         }
 
-    def issue(self, code: Code, pointer: str, message: str, expected: Any = "", found: Any = "") -> Issue:
+    def issue(
+        self, code: Code, pointer: str, message: str, expected: Any = "", found: Any = ""
+    ) -> Issue:
         return Issue(code, self.file, pointer, message, _show(expected), _show(found))
 
 
@@ -126,15 +128,21 @@ def check_spans(ctx: Context) -> Iterator[Issue]:
                     yield from _check_span(ctx, f"/{kind}/{i}/spans/{j}", span, text, size)
 
 
-def _check_span(ctx: Context, ptr: str, span: Json, text: str | None, size: int | None) -> Iterator[Issue]:
+def _check_span(
+    ctx: Context, ptr: str, span: Json, text: str | None, size: int | None
+) -> Iterator[Issue]:
     start, end = span.get("start"), span.get("end")
     if type(start) is not int or type(end) is not int or start < 0:
         return
     if start >= end:
-        yield ctx.issue(Code.SPAN_ORDER, ptr, "span start must be before its end", f"start < {end}", start)
+        yield ctx.issue(
+            Code.SPAN_ORDER, ptr, "span start must be before its end", f"start < {end}", start
+        )
         return
     if size is not None and end > size:
-        yield ctx.issue(Code.SPAN_BOUNDS, ptr + "/end", "span ends past the end of the text", f"<= {size}", end)
+        yield ctx.issue(
+            Code.SPAN_BOUNDS, ptr + "/end", "span ends past the end of the text", f"<= {size}", end
+        )
         return
     quoted = span.get("text")
     if text is not None and isinstance(quoted, str) and text[start:end] != quoted:
@@ -156,7 +164,9 @@ def check_unique_ids(ctx: Context) -> Iterator[Issue]:
                 continue
             ptr = f"/{kind}/{i}/id"
             if rid in seen:
-                yield ctx.issue(Code.ID_DUPLICATE, ptr, f"id already used at {seen[rid]}", "a unique id", rid)
+                yield ctx.issue(
+                    Code.ID_DUPLICATE, ptr, f"id already used at {seen[rid]}", "a unique id", rid
+                )
             else:
                 seen[rid] = ptr
 
@@ -170,7 +180,9 @@ def check_references(ctx: Context) -> Iterator[Issue]:
             entries = record.get(name)
             for j, entry in enumerate(entries if isinstance(entries, list) else []):
                 if isinstance(entry, dict):
-                    yield from _check_ref(ctx, f"/{kind}/{i}/{name}/{j}/{item}", entry.get(item), target)
+                    yield from _check_ref(
+                        ctx, f"/{kind}/{i}/{name}/{j}/{item}", entry.get(item), target
+                    )
 
 
 def _check_ref(ctx: Context, ptr: str, ref: Any, target: str) -> Iterator[Issue]:
@@ -202,7 +214,13 @@ def check_cycles(ctx: Context) -> Iterator[Issue]:
                 reported.update(path)
                 i = links[start][0]
                 loop = " -> ".join([*path, start])
-                yield ctx.issue(Code.REF_CYCLE, f"/{kind}/{i}/{name}", f"{name} links form a cycle: {loop}", "no cycle", loop)
+                yield ctx.issue(
+                    Code.REF_CYCLE,
+                    f"/{kind}/{i}/{name}",
+                    f"{name} links form a cycle: {loop}",
+                    "no cycle",
+                    loop,
+                )
 
 
 def _bound(values: tuple[float | None, ...]) -> float | None:
@@ -216,7 +234,9 @@ def check_figures(ctx: Context) -> Iterator[Issue]:
         ptr = f"/figures/{i}"
         low, best, high = (_number(fig.get(k)) for k in ("low", "best", "high"))
         yield from _check_order(ctx, ptr, low, best, high)
-        if all(fig.get(k) is None or _number(fig.get(k)) is not None for k in ("low", "best", "high")):
+        if all(
+            fig.get(k) is None or _number(fig.get(k)) is not None for k in ("low", "best", "high")
+        ):
             yield from _check_qualifier(ctx, ptr, fig.get("qualifier"), low, best, high)
         yield from _check_vague(ctx, ptr, fig, low, high, vague)
         whole = by_id.get(fig.get("part_of")) if isinstance(fig.get("part_of"), str) else None
@@ -224,10 +244,22 @@ def check_figures(ctx: Context) -> Iterator[Issue]:
             yield from _check_part_of(ctx, ptr, fig, whole)
 
 
-def _check_order(ctx: Context, ptr: str, low: float | None, best: float | None, high: float | None) -> Iterator[Issue]:
-    for (a_name, a), (b_name, b) in ((("low", low), ("best", best)), (("best", best), ("high", high)), (("low", low), ("high", high))):
+def _check_order(
+    ctx: Context, ptr: str, low: float | None, best: float | None, high: float | None
+) -> Iterator[Issue]:
+    for (a_name, a), (b_name, b) in (
+        (("low", low), ("best", best)),
+        (("best", best), ("high", high)),
+        (("low", low), ("high", high)),
+    ):
         if a is not None and b is not None and a > b:
-            yield ctx.issue(Code.FIGURE_INTERVAL, f"{ptr}/{b_name}", f"{a_name} must not exceed {b_name}", f">= {a}", b)
+            yield ctx.issue(
+                Code.FIGURE_INTERVAL,
+                f"{ptr}/{b_name}",
+                f"{a_name} must not exceed {b_name}",
+                f">= {a}",
+                b,
+            )
             return
 
 
@@ -245,7 +277,14 @@ QUALIFIER_SHAPES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _check_qualifier(ctx: Context, ptr: str, qualifier: Any, low: float | None, best: float | None, high: float | None) -> Iterator[Issue]:
+def _check_qualifier(
+    ctx: Context,
+    ptr: str,
+    qualifier: Any,
+    low: float | None,
+    best: float | None,
+    high: float | None,
+) -> Iterator[Issue]:
     shape = QUALIFIER_SHAPES.get(qualifier) if isinstance(qualifier, str) else None
     if shape is None:
         return
@@ -253,36 +292,93 @@ def _check_qualifier(ctx: Context, ptr: str, qualifier: Any, low: float | None, 
     required, empty = shape
     for name in required:
         if values[name] is None:
-            yield ctx.issue(Code.FIGURE_QUALIFIER, f"{ptr}/{name}", f"a figure qualified '{qualifier}' needs {name}", "a number", None)
+            yield ctx.issue(
+                Code.FIGURE_QUALIFIER,
+                f"{ptr}/{name}",
+                f"a figure qualified '{qualifier}' needs {name}",
+                "a number",
+                None,
+            )
     for name in empty:
         if values[name] is not None:
-            yield ctx.issue(Code.FIGURE_QUALIFIER, f"{ptr}/{name}", f"a figure qualified '{qualifier}' leaves {name} null (see the codebook)", None, values[name])
+            yield ctx.issue(
+                Code.FIGURE_QUALIFIER,
+                f"{ptr}/{name}",
+                f"a figure qualified '{qualifier}' leaves {name} null (see the codebook)",
+                None,
+                values[name],
+            )
     if qualifier == "exact" and None not in (low, best, high) and not low == best == high:
-        yield ctx.issue(Code.FIGURE_QUALIFIER, ptr, "an exact figure has low = best = high", "equal values", [low, best, high])
+        yield ctx.issue(
+            Code.FIGURE_QUALIFIER,
+            ptr,
+            "an exact figure has low = best = high",
+            "equal values",
+            [low, best, high],
+        )
     if qualifier == "range" and low is not None and high is not None and low == high:
-        yield ctx.issue(Code.FIGURE_QUALIFIER, f"{ptr}/high", "a range has low < high", f"> {low}", high)
+        yield ctx.issue(
+            Code.FIGURE_QUALIFIER, f"{ptr}/high", "a range has low < high", f"> {low}", high
+        )
 
 
-def _check_vague(ctx: Context, ptr: str, fig: Json, low: float | None, high: float | None, table: dict[str, tuple[float, float]]) -> Iterator[Issue]:
+def _check_vague(
+    ctx: Context,
+    ptr: str,
+    fig: Json,
+    low: float | None,
+    high: float | None,
+    table: dict[str, tuple[float, float]],
+) -> Iterator[Issue]:
     term, qualifier = fig.get("vague_term"), fig.get("qualifier")
     if term is not None and qualifier != "vague":
-        yield ctx.issue(Code.FIGURE_VAGUE, f"{ptr}/vague_term", "vague_term is only set when the qualifier is 'vague'", None, term)
-    if qualifier == "vague" and isinstance(term, str) and term in table:
-        if (low, high) != table[term] and low is not None and high is not None:
-            yield ctx.issue(Code.FIGURE_VAGUE, ptr, f"'{term}' maps to the codebook interval", list(table[term]), [low, high])
+        yield ctx.issue(
+            Code.FIGURE_VAGUE,
+            f"{ptr}/vague_term",
+            "vague_term is only set when the qualifier is 'vague'",
+            None,
+            term,
+        )
+    known = qualifier == "vague" and isinstance(term, str) and term in table
+    if known and low is not None and high is not None and (low, high) != table[term]:
+        yield ctx.issue(
+            Code.FIGURE_VAGUE,
+            ptr,
+            f"'{term}' maps to the codebook interval",
+            list(table[term]),
+            [low, high],
+        )
 
 
 def _check_part_of(ctx: Context, ptr: str, part: Json, whole: Json) -> Iterator[Issue]:
     if part.get("unit") != whole.get("unit"):
-        yield ctx.issue(Code.FIGURE_PART_UNIT, f"{ptr}/unit", f"a part has the unit of its whole ({whole.get('id')})", whole.get("unit"), part.get("unit"))
+        yield ctx.issue(
+            Code.FIGURE_PART_UNIT,
+            f"{ptr}/unit",
+            f"a part has the unit of its whole ({whole.get('id')})",
+            whole.get("unit"),
+            part.get("unit"),
+        )
         return
     p = tuple(_number(part.get(k)) for k in ("low", "best", "high"))
     w = tuple(_number(whole.get(k)) for k in ("low", "best", "high"))
     part_low, whole_high = _bound(p[:2]), _bound(w[:0:-1])  # (low, best), (high, best)
     if part_low is not None and whole_high is not None and part_low > whole_high:
-        yield ctx.issue(Code.FIGURE_PART_INTERVAL, ptr, f"the part is larger than its whole ({whole.get('id')})", f"<= {whole_high}", part_low)
+        yield ctx.issue(
+            Code.FIGURE_PART_INTERVAL,
+            ptr,
+            f"the part is larger than its whole ({whole.get('id')})",
+            f"<= {whole_high}",
+            part_low,
+        )
     elif p[1] is not None and w[1] is not None and p[1] > w[1]:
-        yield ctx.issue(Code.FIGURE_PART_INTERVAL, f"{ptr}/best", f"the part's best value exceeds its whole's ({whole.get('id')})", f"<= {w[1]}", p[1])
+        yield ctx.issue(
+            Code.FIGURE_PART_INTERVAL,
+            f"{ptr}/best",
+            f"the part's best value exceeds its whole's ({whole.get('id')})",
+            f"<= {w[1]}",
+            p[1],
+        )
 
 
 def check_events(ctx: Context) -> Iterator[Issue]:
@@ -298,7 +394,13 @@ def check_events(ctx: Context) -> Iterator[Issue]:
             if key is None or not all(isinstance(v, str) for v in key):
                 continue
             if key in seen:
-                yield ctx.issue(Code.PARTICIPANT_DUPLICATE, f"{ptr}/participants/{j}", "the same actor appears twice in the same role", "each (actor, role) once", list(key))
+                yield ctx.issue(
+                    Code.PARTICIPANT_DUPLICATE,
+                    f"{ptr}/participants/{j}",
+                    "the same actor appears twice in the same role",
+                    "each (actor, role) once",
+                    list(key),
+                )
             seen.add(key)
 
 
@@ -306,13 +408,37 @@ def _check_date(ctx: Context, ptr: str, date: Json) -> Iterator[Issue]:
     start, end, precision = date.get("start"), date.get("end"), date.get("precision")
     known = [v for v in (start, end) if isinstance(v, str)]
     if len(known) == 1:
-        yield ctx.issue(Code.DATE_PRECISION, ptr, "a date interval has both ends or neither", "start and end both set or both null", {"start": start, "end": end})
+        yield ctx.issue(
+            Code.DATE_PRECISION,
+            ptr,
+            "a date interval has both ends or neither",
+            "start and end both set or both null",
+            {"start": start, "end": end},
+        )
     elif not known and precision not in (None, "unknown"):
-        yield ctx.issue(Code.DATE_PRECISION, f"{ptr}/precision", "a date without start and end has precision 'unknown'", "unknown", precision)
+        yield ctx.issue(
+            Code.DATE_PRECISION,
+            f"{ptr}/precision",
+            "a date without start and end has precision 'unknown'",
+            "unknown",
+            precision,
+        )
     elif len(known) == 2 and precision == "unknown":
-        yield ctx.issue(Code.DATE_PRECISION, f"{ptr}/precision", "a resolved date says how precise it is", "day, week, month or year", precision)
+        yield ctx.issue(
+            Code.DATE_PRECISION,
+            f"{ptr}/precision",
+            "a resolved date says how precise it is",
+            "day, week, month or year",
+            precision,
+        )
     if len(known) == 2 and start > end:  # ISO dates compare as strings
-        yield ctx.issue(Code.DATE_ORDER, f"{ptr}/end", "the date interval ends before it starts", f">= {start}", end)
+        yield ctx.issue(
+            Code.DATE_ORDER,
+            f"{ptr}/end",
+            "the date interval ends before it starts",
+            f">= {start}",
+            end,
+        )
 
 
 RULES: tuple[Callable[[Context], Iterator[Issue]], ...] = (

@@ -90,6 +90,13 @@ def enum_entries(name: str, schema: Json | None = None) -> list[EnumValue]:
     return out
 
 
+def enumeration_values(node: Json) -> list[Any]:
+    """The values of an enumeration node (documented `oneOf` consts or a plain `enum`)."""
+    if "enum" in node:
+        return list(node["enum"])
+    return [b["const"] for b in node["oneOf"]]
+
+
 def enum_values(name: str, schema: Json | None = None) -> list[Any]:
     return [e.value for e in enum_entries(name, schema)]
 

@@ -87,9 +87,13 @@ def _rust_leaves(errors: Iterable[Any]) -> Iterator[Any]:
     """The errors, each anyOf error replaced by the errors of the branch that reached
     deepest into the instance (for a nullable object: the object branch, not `null`)."""
     for err in errors:
-        branches = getattr(err.kind, "context", None) if type(err.kind).__name__ == "AnyOf" else None
+        branches = (
+            getattr(err.kind, "context", None) if type(err.kind).__name__ == "AnyOf" else None
+        )
         if branches:
-            yield from _rust_leaves(max(branches, key=lambda b: max((len(e.instance_path) for e in b), default=-1)))
+            yield from _rust_leaves(
+                max(branches, key=lambda b: max((len(e.instance_path) for e in b), default=-1))
+            )
         else:
             yield err
 
@@ -101,7 +105,9 @@ def _python_leaves(errors: Iterable[Any]) -> Iterator[Any]:
             branches: dict[Any, list[Any]] = {}
             for sub in err.context:
                 branches.setdefault(sub.relative_schema_path[0], []).append(sub)
-            yield from _python_leaves(max(branches.values(), key=lambda b: max(len(e.absolute_path) for e in b)))
+            yield from _python_leaves(
+                max(branches.values(), key=lambda b: max(len(e.absolute_path) for e in b))
+            )
         else:
             yield err
 
@@ -138,7 +144,9 @@ class RustEngine:
         return out
 
 
-_RFC3339 = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+_RFC3339 = re.compile(
+    r"[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?([Zz]|[+-][0-9]{2}:[0-9]{2})"
+)
 _URI = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:[^\s]*")
 
 
@@ -188,7 +196,9 @@ class PythonEngine:
             value = err.validator_value
             ptr = pointer(err.absolute_path)
             if keyword == "required":
-                missing = [k for k in value if isinstance(err.instance, dict) and k not in err.instance]
+                missing = [
+                    k for k in value if isinstance(err.instance, dict) and k not in err.instance
+                ]
                 value = next((k for k in missing if err.message.startswith(repr(k))), value)
                 ptr = f"{ptr}/{value}"
             if keyword == "additionalProperties" and isinstance(err.instance, dict):
@@ -214,7 +224,9 @@ def engine(name: Engine = "rust") -> _Engine:
     return RustEngine(schema) if name == "rust" else PythonEngine(schema)
 
 
-def validate_document(doc: Any, file: str = "<document>", *, engine_name: Engine = "rust") -> list[Issue]:
+def validate_document(
+    doc: Any, file: str = "<document>", *, engine_name: Engine = "rust"
+) -> list[Issue]:
     """Every issue of one parsed document: JSON Schema first, then the rules."""
     checker = engine(engine_name)
     issues = [] if checker.is_valid(doc) else checker.issues(doc, file)
@@ -240,21 +252,76 @@ def read_document(path: Path, label: str | None = None) -> Loaded:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return Loaded(path, issue=Issue(Code.FILE_UNREADABLE, name, "", f"cannot read the file: {exc.strerror or exc}", "a readable file", type(exc).__name__))
+        return Loaded(
+            path,
+            issue=Issue(
+                Code.FILE_UNREADABLE,
+                name,
+                "",
+                f"cannot read the file: {exc.strerror or exc}",
+                "a readable file",
+                type(exc).__name__,
+            ),
+        )
     if not raw.strip():
-        return Loaded(path, issue=Issue(Code.FILE_EMPTY, name, "", "the file is empty", "a JSON document", f"{len(raw)} byte(s)"))
+        return Loaded(
+            path,
+            issue=Issue(
+                Code.FILE_EMPTY,
+                name,
+                "",
+                "the file is empty",
+                "a JSON document",
+                f"{len(raw)} byte(s)",
+            ),
+        )
     if raw.startswith(b"\xef\xbb\xbf"):
-        return Loaded(path, issue=Issue(Code.FILE_ENCODING, name, "", "the file starts with a byte-order mark; save it as UTF-8 without BOM", "UTF-8 without BOM", "BOM EF BB BF"))
+        return Loaded(
+            path,
+            issue=Issue(
+                Code.FILE_ENCODING,
+                name,
+                "",
+                "the file starts with a byte-order mark; save it as UTF-8 without BOM",
+                "UTF-8 without BOM",
+                "BOM EF BB BF",
+            ),
+        )
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Loaded(path, issue=Issue(Code.FILE_ENCODING, name, "", f"not valid UTF-8 at byte {exc.start}", "UTF-8", f"byte 0x{raw[exc.start]:02x}"))
+        return Loaded(
+            path,
+            issue=Issue(
+                Code.FILE_ENCODING,
+                name,
+                "",
+                f"not valid UTF-8 at byte {exc.start}",
+                "UTF-8",
+                f"byte 0x{raw[exc.start]:02x}",
+            ),
+        )
     try:
         return Loaded(path, doc=json.loads(text, parse_constant=_reject_constant))
     except json.JSONDecodeError as exc:
-        return Loaded(path, issue=Issue(Code.FILE_JSON, name, "", f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}", "a JSON document", exc.msg))
+        return Loaded(
+            path,
+            issue=Issue(
+                Code.FILE_JSON,
+                name,
+                "",
+                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
+                "a JSON document",
+                exc.msg,
+            ),
+        )
     except ValueError as exc:
-        return Loaded(path, issue=Issue(Code.FILE_JSON, name, "", f"invalid JSON: {exc}", "a JSON document", str(exc)))
+        return Loaded(
+            path,
+            issue=Issue(
+                Code.FILE_JSON, name, "", f"invalid JSON: {exc}", "a JSON document", str(exc)
+            ),
+        )
 
 
 def _reject_constant(name: str) -> Any:
@@ -267,15 +334,39 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path | None, Issue | Non
     that gives none."""
     for path in paths:
         if path.is_dir():
-            found = sorted(p for p in path.rglob("*.json") if p.is_file() or (p.is_symlink() and not p.exists()))
+            found = sorted(
+                p
+                for p in path.rglob("*.json")
+                if p.is_file() or (p.is_symlink() and not p.exists())
+            )
             if not found:
-                yield None, Issue(Code.PATH_EMPTY, str(path), "", "the folder holds no *.json annotation file", "one or more *.json files", "none")
+                yield (
+                    None,
+                    Issue(
+                        Code.PATH_EMPTY,
+                        str(path),
+                        "",
+                        "the folder holds no *.json annotation file",
+                        "one or more *.json files",
+                        "none",
+                    ),
+                )
             for p in found:
                 yield p, None
         elif path.exists():
             yield path, None
         else:
-            yield None, Issue(Code.PATH_MISSING, str(path), "", "no such file or folder", "an existing path", "nothing")
+            yield (
+                None,
+                Issue(
+                    Code.PATH_MISSING,
+                    str(path),
+                    "",
+                    "no such file or folder",
+                    "an existing path",
+                    "nothing",
+                ),
+            )
 
 
 def count_records(doc: Any, counts: Counter[str]) -> None:
@@ -286,7 +377,9 @@ def count_records(doc: Any, counts: Counter[str]) -> None:
         records = doc.get(kind)
         if isinstance(records, list):
             counts[kind] += len(records)
-            counts["spans"] += sum(len(r.get("spans") or ()) for r in records if isinstance(r, dict))
+            counts["spans"] += sum(
+                len(r.get("spans") or ()) for r in records if isinstance(r, dict)
+            )
 
 
 def validate_paths(paths: Iterable[Path], *, engine_name: Engine = "rust") -> Report:

@@ -3,6 +3,7 @@ result; the logic lives in the library."""
 
 from __future__ import annotations
 
+import json
 import sys
 from enum import StrEnum
 from pathlib import Path
@@ -19,7 +20,16 @@ from sitrep.schema import spec
 from sitrep.schema.codebook import render_codebook
 from sitrep.schema.documents import scan_sources
 from sitrep.schema.report import RENDERERS, Report, render_text
-from sitrep.schema.validation import validate_paths
+from sitrep.validate.dataset import load_dataset
+from sitrep.validate.fetch import default_cache_dir, fetch_release, make_server
+from sitrep.validate.release import (
+    INDEX,
+    MANIFEST,
+    ValidationFailed,
+    build_release,
+    record_in_changelog,
+)
+from sitrep.validate.verify import trusted_hash, verify_release
 
 app = typer.Typer(
     help="sitrep: events, actors and figures reported in the news, as a versioned, validated dataset.",
@@ -27,10 +37,16 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-schema_app = typer.Typer(help="The JSON Schema and the codebook generated from it.", no_args_is_help=True)
+schema_app = typer.Typer(
+    help="The JSON Schema and the codebook generated from it.", no_args_is_help=True
+)
 seeds_app = typer.Typer(help="The source documents in seeds/.", no_args_is_help=True)
+release_app = typer.Typer(
+    help="Build, verify, serve and download versioned Parquet releases.", no_args_is_help=True
+)
 app.add_typer(schema_app, name="schema")
 app.add_typer(seeds_app, name="seeds")
+app.add_typer(release_app, name="release")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -70,11 +86,17 @@ def main_callback(
 def validate(
     targets: Annotated[
         list[Path] | None,
-        typer.Argument(help="Annotation files or folders (default: datasets/annotations).", show_default=False),
+        typer.Argument(
+            help="Annotation files or folders (default: datasets/annotations).", show_default=False
+        ),
     ] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output: text, json or github (Actions annotations).")] = Format.text,
+    fmt: Annotated[
+        Format,
+        typer.Option("--format", "-f", help="Output: text, json or github (Actions annotations)."),
+    ] = Format.text,
 ) -> None:
-    """Check annotation documents against the JSON Schema and the rules it cannot express.
+    """Check annotation documents: each against the JSON Schema and the rules it cannot
+    express, then all of them as tables (Pandera models and cross-table checks).
 
     Every problem is reported with file, JSON pointer, rule code, expected and found.
     Exit status: 0 when everything is valid, 1 when anything is not. Never writes.
@@ -82,7 +104,7 @@ def validate(
     Example: sitrep validate datasets/annotations --format github
     """
     chosen = targets or [_shown(paths.annotations_dir())]
-    report = validate_paths(chosen)
+    report = load_dataset(chosen).report
     _emit(report, fmt)
     raise typer.Exit(report.exit_code)
 
@@ -108,7 +130,7 @@ def run() -> None:
     """
     root = paths.project_root()
     docs, source_report = scan_sources(paths.seeds_dir(root))
-    report = validate_paths([_shown(paths.annotations_dir(root))])
+    report = load_dataset([_shown(paths.annotations_dir(root))]).report
     report.files_checked += source_report.files_checked
     report.extend(source_report.issues)
     out.print(_summary(report, len(docs)))
@@ -118,8 +140,12 @@ def run() -> None:
 
 @schema_app.command("codebook")
 def schema_codebook(
-    output: Annotated[Path | None, typer.Option(help="Where to write (default: schema/CODEBOOK.md).")] = None,
-    check: Annotated[bool, typer.Option("--check", help="Write nothing; exit 1 if the file is out of date.")] = False,
+    output: Annotated[
+        Path | None, typer.Option(help="Where to write (default: schema/CODEBOOK.md).")
+    ] = None,
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if the file is out of date.")
+    ] = False,
 ) -> None:
     """Write the codebook generated from the JSON Schema.
 
@@ -150,14 +176,19 @@ def schema_version() -> None:
 
 @seeds_app.command("check")
 def seeds_check(
-    folder: Annotated[Path | None, typer.Argument(help="Folder of source documents (default: seeds/).", show_default=False)] = None,
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="Output: text, json or github.")] = Format.text,
+    folder: Annotated[
+        Path | None,
+        typer.Argument(help="Folder of source documents (default: seeds/).", show_default=False),
+    ] = None,
+    fmt: Annotated[
+        Format, typer.Option("--format", "-f", help="Output: text, json or github.")
+    ] = Format.text,
 ) -> None:
     """Load every source document and report encoding, metadata and duplicate-id problems.
 
     Example: sitrep seeds check seeds
     """
-    docs, report = scan_sources(folder or _shown(paths.seeds_dir()))
+    _, report = scan_sources(folder or _shown(paths.seeds_dir()))
     _emit(report, fmt)
     raise typer.Exit(report.exit_code)
 
@@ -169,3 +200,172 @@ def main() -> None:
     except SitrepError as exc:
         err.print(f"error: {exc}")
         sys.exit(2)
+
+
+# --- releases --------------------------------------------------------------------------
+
+
+def _release_failed(exc: ValidationFailed, fmt: Format = Format.text) -> None:
+    _emit(exc.report, fmt)
+    err.print(f"error: {exc}")
+    raise typer.Exit(1)
+
+
+@release_app.command("build")
+def release_build(
+    version: Annotated[
+        str,
+        typer.Option(
+            "--version", "-v", help="The new version, MAJOR.MINOR.PATCH.", show_default=False
+        ),
+    ],
+    sources: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--from",
+            help="Annotation files or folders (default: datasets/annotations).",
+            show_default=False,
+        ),
+    ] = None,
+    releases: Annotated[
+        Path | None,
+        typer.Option(help="Releases folder (default: datasets/releases).", show_default=False),
+    ] = None,
+    changelog: Annotated[bool, typer.Option(help="Add the release notes to CHANGELOG.md.")] = True,
+) -> None:
+    """Validate the dataset and write an immutable release: Parquet tables, datapackage.json,
+    SHA256SUMS, a dataset card and the diff against the previous release.
+
+    The version must be the bump the changes call for: a table schema change is major, new
+    records minor, corrections and removals a patch. An existing version is never rebuilt.
+
+    Example: sitrep release build --version 1.1.0
+    """
+    root = paths.project_root()
+    target = releases or paths.releases_dir(root)
+    try:
+        release = build_release(version, sources or [paths.annotations_dir(root)], target)
+    except ValidationFailed as exc:
+        _release_failed(exc)
+    if changelog and releases is None:
+        record_in_changelog(root / "CHANGELOG.md", release)
+    out.print(_release_table(release.path))
+    typer.echo(f"wrote {release.path} (previous: {release.previous or 'none'})")
+
+
+def _release_table(folder: Path) -> Table:
+    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    table = Table(title=f"sitrep {manifest['version']}", title_justify="left")
+    for column in ("table", "rows", "bytes", "added", "removed", "modified"):
+        table.add_column(column, justify="left" if column == "table" else "right")
+    changes = manifest.get("sitrep:changes", {})
+    for res in manifest["resources"]:
+        c = changes.get(res["name"], {})
+        table.add_row(
+            res["name"],
+            f"{res['sitrep:rows']:,}",
+            f"{res['bytes']:,}",
+            *(f"{c.get(k, 0):,}" if c else "" for k in ("added", "removed", "modified")),
+        )
+    return table
+
+
+@release_app.command("verify")
+def release_verify(
+    folder: Annotated[
+        Path, typer.Argument(help="A release folder (named after its version).", show_default=False)
+    ],
+    sha256: Annotated[
+        str | None,
+        typer.Option(
+            help="Trusted sha256 of its datapackage.json (default: from releases/index.json beside it, if any).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Check a release folder as a downloader would: every file against SHA256SUMS and the
+    manifest, no file missing or extra, the manifest against its trusted hash.
+
+    Example: sitrep release verify datasets/releases/1.0.0
+    """
+    trusted = sha256 or trusted_hash(folder.parent / INDEX, folder.name)
+    result = verify_release(folder, manifest_sha256=trusted)
+    for problem in result.problems:
+        typer.echo(f"{folder}: {problem}")
+    if not result.ok:
+        typer.echo(f"FAILED: {len(result.problems)} problem(s); do not use this release")
+        raise typer.Exit(1)
+    anchor = (
+        "against the trusted manifest hash"
+        if trusted
+        else "(no trusted manifest hash known: pass --sha256)"
+    )
+    typer.echo(f"OK: {folder} verified, {len(result.files)} file(s) {anchor}")
+
+
+@release_app.command("fetch")
+def release_fetch(
+    version: Annotated[
+        str, typer.Argument(help="The version to download, MAJOR.MINOR.PATCH.", show_default=False)
+    ],
+    source: Annotated[
+        str,
+        typer.Option(
+            "--from",
+            help="Base URL holding <version>/ folders (https://, http:// or file://).",
+            show_default=False,
+        ),
+    ],
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            help="Cache folder (default: $SITREP_CACHE or ~/.cache/sitrep/releases).",
+            show_default=False,
+        ),
+    ] = None,
+    sha256: Annotated[
+        str | None,
+        typer.Option(
+            help="Trusted sha256 of the release's datapackage.json (default: from datasets/releases/index.json when it lists the version).",
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Download a release, verify every file's size and sha256 against its manifest, and
+    only then place it in the local cache. Refuses missing, extra, truncated or altered
+    files and versions or paths that would escape the cache.
+
+    Example: sitrep release fetch 1.0.0 --from http://127.0.0.1:8000
+    """
+    trusted = sha256 or trusted_hash(paths.releases_dir() / INDEX, version)
+    folder = fetch_release(version, source, cache or default_cache_dir(), manifest_sha256=trusted)
+    typer.echo(f"OK: {version} verified and cached at {folder}")
+
+
+@release_app.command("serve")
+def release_serve(
+    folder: Annotated[
+        Path | None,
+        typer.Argument(
+            help="Folder holding <version>/ release folders (default: datasets/releases).",
+            show_default=False,
+        ),
+    ] = None,
+    port: Annotated[int, typer.Option(help="TCP port.")] = 8000,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; loopback unless you mean to share.")
+    ] = "127.0.0.1",
+) -> None:
+    """Serve release folders over HTTP so a team can fetch them (Ctrl-C stops it).
+
+    Example: sitrep release serve datasets/releases --port 8000
+    """
+    root = folder or paths.releases_dir()
+    server = make_server(root, host, port)
+    typer.echo(f"serving {root} at http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()

@@ -11,8 +11,6 @@ import os
 from pathlib import Path
 
 
-
-
 def _package_schema_dir() -> Path:
     import sitrep.schema
 
@@ -54,3 +52,7 @@ def annotations_dir(root: Path | None = None) -> Path:
 
 def seeds_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "seeds"
+
+
+def releases_dir(root: Path | None = None) -> Path:
+    return (root or project_root()) / "datasets" / "releases"

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sitrep.schema import documents, spec
 
 Json = dict[str, Any]

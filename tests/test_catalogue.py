@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+
 from sitrep.schema import rules, spec
 from sitrep.schema.report import Code
 from sitrep.schema.validation import KEYWORD_CODES, Engine, pointer, validate_document

@@ -12,7 +12,7 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from sitrep.cli import app
-from sitrep.schema.validation import validate_paths
+from sitrep.validate.dataset import load_dataset
 
 ROOT = Path(__file__).resolve().parent.parent
 runner = CliRunner()
@@ -67,7 +67,7 @@ def test_validate_text_names_file_pointer_and_code(bad_file: Path) -> None:
 def test_validate_json_equals_the_library_report(bad_file: Path) -> None:
     result = runner.invoke(app, ["validate", str(bad_file), "--format", "json"])
     assert result.exit_code == 1
-    assert json.loads(result.output) == validate_paths([bad_file]).to_dict()
+    assert json.loads(result.output) == load_dataset([bad_file]).report.to_dict()
 
 
 def test_validate_github_format(bad_file: Path) -> None:
@@ -78,8 +78,12 @@ def test_validate_github_format(bad_file: Path) -> None:
     assert any("title=schema.enum::/actors/0/type: " in line for line in lines)
 
 
-def test_validate_reports_every_file_even_when_some_are_missing(bad_file: Path, tmp_path: Path) -> None:
-    result = runner.invoke(app, ["validate", str(tmp_path / "nope.json"), str(bad_file), "-f", "json"])
+def test_validate_reports_every_file_even_when_some_are_missing(
+    bad_file: Path, tmp_path: Path
+) -> None:
+    result = runner.invoke(
+        app, ["validate", str(tmp_path / "nope.json"), str(bad_file), "-f", "json"]
+    )
     report = json.loads(result.output)
     codes = {i["code"] for i in report["issues"]}
     assert result.exit_code == 1
@@ -97,10 +101,16 @@ def test_run_prints_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_codebook_check_detects_a_stale_file(tmp_path: Path) -> None:
     target = tmp_path / "CODEBOOK.md"
     target.write_text("stale\n")
-    assert runner.invoke(app, ["schema", "codebook", "--output", str(target), "--check"]).exit_code == 1
+    assert (
+        runner.invoke(app, ["schema", "codebook", "--output", str(target), "--check"]).exit_code
+        == 1
+    )
     assert target.read_text() == "stale\n"
     assert runner.invoke(app, ["schema", "codebook", "--output", str(target)]).exit_code == 0
-    assert runner.invoke(app, ["schema", "codebook", "--output", str(target), "--check"]).exit_code == 0
+    assert (
+        runner.invoke(app, ["schema", "codebook", "--output", str(target), "--check"]).exit_code
+        == 0
+    )
 
 
 def test_seeds_check_reports_the_real_seeds() -> None:

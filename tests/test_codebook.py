@@ -13,7 +13,9 @@ from sitrep.schema.codebook import render_codebook
 
 def test_committed_codebook_is_in_sync_with_the_schema() -> None:
     committed = paths.codebook_file().read_text(encoding="utf-8")
-    assert committed == render_codebook(), "run `sitrep schema codebook` and commit schema/CODEBOOK.md"
+    assert committed == render_codebook(), (
+        "run `sitrep schema codebook` and commit schema/CODEBOOK.md"
+    )
 
 
 def test_every_event_type_has_acled_and_plover_mappings_in_the_codebook() -> None:
@@ -26,7 +28,13 @@ def test_every_event_type_has_acled_and_plover_mappings_in_the_codebook() -> Non
 def test_codebook_follows_a_changed_schema(tmp_path: Path) -> None:
     schema = copy.deepcopy(spec.load_schema())
     schema["$defs"]["EventType"]["oneOf"].append(
-        {"const": "cyber_attack", "title": "Cyber attack", "description": "A network intrusion.", "x-acled": "none", "x-plover": "ASSAULT"}
+        {
+            "const": "cyber_attack",
+            "title": "Cyber attack",
+            "description": "A network intrusion.",
+            "x-acled": "none",
+            "x-plover": "ASSAULT",
+        }
     )
     schema["x-sitrep-version"] = "1.1.0"
     text = render_codebook(schema)

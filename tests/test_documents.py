@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from sitrep.errors import SourceError
 from sitrep.schema import documents
 from sitrep.schema.documents import (
     META_FIELDS,
@@ -18,8 +20,6 @@ from sitrep.schema.documents import (
 )
 from sitrep.schema.report import Code, Report
 from sitrep.schema.validation import Engine, validate_document
-
-from sitrep.errors import SourceError
 
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 SEED_ARTICLE = SEEDS / "articles" / "000_8128c0eee969d3a6.txt"

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from sitrep.schema.report import Code, Report
 from sitrep.schema.validation import Engine, read_document, validate_paths
 

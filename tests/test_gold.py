@@ -45,7 +45,14 @@ def test_every_figure_has_the_right_interval_and_claimant(gold: dict[str, Any]) 
     expected = {
         "150": (150, 150, 150, "exact", "actual", "act-centcom"),
         "up to 7,000": (None, None, 7000, "up_to", "planned", "act-centcom"),
-        "approximately 8,400": (None, 8400, None, "approximately", "actual", "act-state-department"),
+        "approximately 8,400": (
+            None,
+            8400,
+            None,
+            "approximately",
+            "actual",
+            "act-state-department",
+        ),
         "more than 70": (71, None, None, "more_than", "actual", "act-state-department"),
         "four-day": (4, 4, 4, "exact", "actual", None),
         "81": (81, 81, 81, "exact", "actual", "act-syria-interior-ministry"),
@@ -55,7 +62,12 @@ def test_every_figure_has_the_right_interval_and_claimant(gold: dict[str, Any]) 
     for text, (low, best, high, qualifier, realis, claimant) in expected.items():
         f = figures[text]
         assert (f["low"], f["best"], f["high"], f["qualifier"], f["realis"], f["claimed_by"]) == (
-            low, best, high, qualifier, realis, claimant,
+            low,
+            best,
+            high,
+            qualifier,
+            realis,
+            claimant,
         ), text
 
 
@@ -67,7 +79,9 @@ def test_part_of_and_units(gold: dict[str, Any]) -> None:
     assert sum(1 for f in gold["figures"] if f["part_of"]) == 1
 
 
-def test_every_number_in_the_text_is_a_figure_or_a_documented_non_figure(gold: dict[str, Any]) -> None:
+def test_every_number_in_the_text_is_a_figure_or_a_documented_non_figure(
+    gold: dict[str, Any],
+) -> None:
     text = gold["document"]["text"]
     covered = [(s["start"], s["end"]) for f in gold["figures"] for s in f["spans"]]
     not_figures = {"one day after"}  # a temporal offset anchoring a date, per the codebook
@@ -75,7 +89,9 @@ def test_every_number_in_the_text_is_a_figure_or_a_documented_non_figure(gold: d
     for match in numbers:
         inside = any(a <= match.start() and match.end() <= b for a, b in covered)
         context = text[match.start() : match.start() + 13]
-        assert inside or context in not_figures, f"number {match.group()!r} at {match.start()} is not annotated"
+        assert inside or context in not_figures, (
+            f"number {match.group()!r} at {match.start()} is not annotated"
+        )
 
 
 def test_affiliations_and_attribution(gold: dict[str, Any]) -> None:
@@ -85,7 +101,9 @@ def test_affiliations_and_attribution(gold: dict[str, Any]) -> None:
     events = _by_id(gold, "events")
     assert events["evt-transfer-planned"]["realis"] == "planned"
     assert events["evt-us-presence"]["realis"] == "negated"
-    assert {"actor": "act-tom-barrack", "role": "mediator"} in events["evt-ceasefire"]["participants"]
+    assert {"actor": "act-tom-barrack", "role": "mediator"} in events["evt-ceasefire"][
+        "participants"
+    ]
 
 
 def test_gold_validates_as_a_dict(gold: dict[str, Any]) -> None:

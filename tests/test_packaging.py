@@ -20,7 +20,16 @@ pytestmark = pytest.mark.packaging
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     outdir = tmp_path_factory.mktemp("wheel")
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--no-isolation", "--outdir", str(outdir), str(ROOT)],
+        [
+            sys.executable,
+            "-m",
+            "build",
+            "--wheel",
+            "--no-isolation",
+            "--outdir",
+            str(outdir),
+            str(ROOT),
+        ],
         check=True,
         capture_output=True,
         cwd=outdir,
@@ -49,10 +58,22 @@ def test_wheel_holds_every_subpackage_and_the_schema(wheel: Path) -> None:
     assert top <= {"sitrep", *[n for n in top if n.endswith(".dist-info")]}, top
 
 
-def test_installed_wheel_finds_its_schema_outside_the_repository(wheel: Path, tmp_path: Path) -> None:
+def test_installed_wheel_finds_its_schema_outside_the_repository(
+    wheel: Path, tmp_path: Path
+) -> None:
     target = tmp_path / "site"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(target), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )
@@ -87,7 +108,10 @@ def test_import_datasets_from_the_repository_root_is_not_our_folder(tmp_path: Pa
     stand_in = tmp_path / "site" / "datasets"
     stand_in.mkdir(parents=True)
     (stand_in / "__init__.py").write_text("NAME = 'the real datasets'\n")
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([os.environ.get("PYTHONPATH", ""), str(tmp_path / "site")])}
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([os.environ.get("PYTHONPATH", ""), str(tmp_path / "site")]),
+    }
     result = subprocess.run(
         [sys.executable, "-c", "import datasets, os; print(os.path.realpath(datasets.__file__))"],
         check=True,

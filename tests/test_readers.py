@@ -1,0 +1,414 @@
+"""A fetched release opens in every reader our users have: Polars, pyarrow, DuckDB,
+pandas and Hugging Face `datasets` (as plain Parquet and through the card's configs), and
+through `sitrep.load` (`sitrep.validate.api`).
+
+The release is built from `datasets/annotations`, served on 127.0.0.1 and fetched over
+real HTTP into a cache once per module. Every table is read back by every reader and its
+row count compared with the manifest's `sitrep:rows`. Nothing may leave the machine:
+`no_network` refuses any connection or name lookup that is not loopback, and Hugging
+Face runs offline with its caches under tmp.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from sitrep.errors import ReleaseError, ReleaseNotCached, UnknownTable, VerificationError
+from sitrep.validate import api
+from sitrep.validate.api import load
+from sitrep.validate.fetch import fetch_release, make_server
+from sitrep.validate.release import build_release
+from sitrep.validate.verify import trusted_hash
+
+VERSION = "1.0.0"
+ANNOTATIONS = Path(__file__).resolve().parents[1] / "datasets" / "annotations"
+LOOPBACK = {"127.0.0.1", "::1", "localhost"}
+ENUM_COLUMNS = {"figures": ["counted", "unit", "qualifier", "vague_term", "realis"]}
+
+
+@dataclass
+class Fetched:
+    """The release as fetched into the cache, and what its manifest says."""
+
+    cache: Path
+    folder: Path
+    manifest: dict[str, Any]
+
+    @property
+    def rows(self) -> dict[str, int]:
+        return {r["name"]: r["sitrep:rows"] for r in self.manifest["resources"]}
+
+    def file(self, table: str) -> Path:
+        return self.folder / f"{table}.parquet"
+
+    def enums(self, table: str) -> list[str]:
+        res = next(r for r in self.manifest["resources"] if r["name"] == table)
+        fields = res.get("schema", {}).get("fields", [])
+        return [f["name"] for f in fields if "enum" in f.get("constraints", {})]
+
+
+def _refuse_remote(address: Any) -> None:
+    host = address[0] if isinstance(address, tuple) else address
+    if host not in LOOPBACK:
+        raise OSError(f"test tried to reach {address!r}: only 127.0.0.1 is allowed")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def no_network() -> Iterator[None]:
+    """Refuse connections and name lookups beyond loopback for the whole module."""
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_getaddrinfo = socket.getaddrinfo
+
+    def connect(self: socket.socket, address: Any) -> None:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _refuse_remote(address)
+        real_connect(self, address)
+
+    def connect_ex(self: socket.socket, address: Any) -> int:
+        if self.family in (socket.AF_INET, socket.AF_INET6):
+            _refuse_remote(address)
+        return real_connect_ex(self, address)
+
+    def getaddrinfo(host: Any, *args: Any, **kwargs: Any) -> Any:
+        _refuse_remote(host.decode() if isinstance(host, bytes) else host)
+        return real_getaddrinfo(host, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(socket.socket, "connect", connect)
+        patch.setattr(socket.socket, "connect_ex", connect_ex)
+        patch.setattr(socket, "getaddrinfo", getaddrinfo)
+        yield
+
+
+@pytest.fixture(scope="module")
+def fetched(tmp_path_factory: pytest.TempPathFactory) -> Fetched:
+    """Release 1.0.0 built, served on 127.0.0.1, fetched over HTTP; the server stopped."""
+    releases = tmp_path_factory.mktemp("site") / "releases"
+    build_release(VERSION, [ANNOTATIONS], releases)
+    cache = tmp_path_factory.mktemp("cache")
+    server = make_server(releases, "127.0.0.1", 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        anchor = trusted_hash(releases / "index.json", VERSION)
+        folder = fetch_release(VERSION, url, cache, manifest_sha256=anchor, progress=False)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+    manifest = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
+    return Fetched(cache, folder, manifest)
+
+
+@pytest.fixture(scope="module")
+def hf(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Hugging Face `datasets`, offline, with every cache under tmp."""
+    home = tmp_path_factory.mktemp("hf")
+    env = {
+        "HF_DATASETS_OFFLINE": "1",
+        "HF_HUB_OFFLINE": "1",
+        "HF_HOME": str(home),
+        "HF_DATASETS_CACHE": str(home / "datasets"),
+        "HF_HUB_DISABLE_TELEMETRY": "1",
+    }
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        import huggingface_hub.constants
+
+        import datasets
+
+        # the settings are read at import time: pin them even if another module came first
+        patch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
+        patch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
+        patch.setattr(datasets.config, "HF_DATASETS_CACHE", home / "datasets")
+        patch.setattr(datasets.config, "HF_MODULES_CACHE", home / "modules")
+        patch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", True)
+        datasets.disable_progress_bars()
+        yield datasets
+
+
+TABLES = [
+    "documents",
+    "actors",
+    "locations",
+    "events",
+    "event_participants",
+    "event_locations",
+    "figures",
+    "spans",
+    "changes",
+    "tombstones",
+]
+
+
+def test_the_release_has_the_tables_the_readers_are_tested_on(fetched: Fetched) -> None:
+    assert list(fetched.rows) == TABLES
+    assert sorted(p.name for p in fetched.folder.glob("*.parquet")) == sorted(
+        f"{t}.parquet" for t in TABLES
+    )
+    assert fetched.rows["figures"] == 7 and fetched.rows["tombstones"] == 0
+
+
+# -- file metadata ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_parquet_metadata_names_release_and_schema(fetched: Fetched, table: str) -> None:
+    meta = pq.read_metadata(fetched.file(table))
+
+    assert meta.num_rows == fetched.rows[table]
+    assert meta.metadata[b"sitrep:release"] == VERSION.encode()
+    schema_version = fetched.manifest["sitrep:schema_version"].encode()
+    assert meta.metadata[b"sitrep:schema_version"] == schema_version
+    assert meta.metadata[b"sitrep:table"] == table.encode()
+
+
+# -- one test per reader, every table --------------------------------------------------
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_polars_reads_every_table(fetched: Fetched, table: str) -> None:
+    frame = pl.read_parquet(fetched.file(table))
+
+    assert frame.height == fetched.rows[table]
+    res = next(r for r in fetched.manifest["resources"] if r["name"] == table)
+    if "schema" in res:
+        assert frame.columns == [f["name"] for f in res["schema"]["fields"]]
+    for column in fetched.enums(table):
+        assert isinstance(frame.schema[column], pl.Enum), column
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_pyarrow_reads_every_table(fetched: Fetched, table: str) -> None:
+    arrow = pq.read_table(fetched.file(table))
+
+    assert arrow.num_rows == fetched.rows[table]
+    for column in fetched.enums(table):
+        kind = arrow.schema.field(column).type
+        assert pa.types.is_dictionary(kind) and pa.types.is_string(kind.value_type), column
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_duckdb_counts_every_table(fetched: Fetched, table: str) -> None:
+    path = fetched.file(table)
+
+    count = duckdb.sql(f"select count(*) from '{path}'").fetchall()
+
+    assert count == [(fetched.rows[table],)]
+    described = dict(
+        duckdb.sql(f"select column_name, column_type from (describe '{path}')").fetchall()
+    )
+    for column in fetched.enums(table):
+        assert described[column] == "VARCHAR", column
+
+
+def test_duckdb_joins_figures_with_their_spans(fetched: Fetched) -> None:
+    figures, spans = fetched.file("figures"), fetched.file("spans")
+    query = f"""
+        select f.id, f.qualifier, s.text
+        from '{figures}' f
+        join '{spans}' s
+          on s.document_id = f.document_id and s.record_table = 'figures' and s.record_id = f.id
+        where f.best = 8400
+    """
+
+    rows = duckdb.sql(query).fetchall()
+
+    assert rows, "the figure with best 8400 has at least one evidence span"
+    assert {r[1] for r in rows} == {"approximately"}
+    spans_pl = pl.read_parquet(spans).filter(pl.col("record_table") == "figures")
+    figures_pl = pl.read_parquet(figures)
+    expected = figures_pl.join(
+        spans_pl, left_on=["document_id", "id"], right_on=["document_id", "record_id"]
+    ).height
+    total = duckdb.sql(
+        f"select count(*) from '{figures}' f join '{spans}' s "
+        "on s.document_id = f.document_id and s.record_table = 'figures' and s.record_id = f.id"
+    ).fetchall()
+    assert total == [(expected,)] and expected >= fetched.rows["figures"]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_pandas_reads_every_table(fetched: Fetched, table: str) -> None:
+    frame = pd.read_parquet(fetched.file(table))
+
+    assert len(frame) == fetched.rows[table]
+    for column in fetched.enums(table):
+        assert isinstance(frame[column].dtype, pd.CategoricalDtype), column
+
+
+def test_the_same_values_come_back_from_every_reader(fetched: Fetched) -> None:
+    path = fetched.file("figures")
+    by_polars = pl.read_parquet(path).filter(pl.col("best") == 8400)["qualifier"].to_list()
+    by_arrow = pq.read_table(path).to_pylist()
+    by_pandas = pd.read_parquet(path).query("best == 8400")["qualifier"].astype(str).tolist()
+    by_duckdb = duckdb.sql(f"select qualifier from '{path}' where best = 8400").fetchall()
+
+    assert by_polars == ["approximately"]
+    assert [r["qualifier"] for r in by_arrow if r["best"] == 8400] == ["approximately"]
+    assert by_pandas == ["approximately"]
+    assert by_duckdb == [("approximately",)]
+
+
+# -- Hugging Face datasets -------------------------------------------------------------
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_hf_datasets_reads_every_table_as_parquet(fetched: Fetched, hf: Any, table: str) -> None:
+    path = fetched.file(table)
+    if fetched.rows[table] == 0:
+        # load_dataset refuses a Parquet file without rows ('Instruction "train"
+        # corresponds to no data!'); a Dataset over the same Arrow table is fine.
+        empty = hf.Dataset(pq.read_table(path))
+        assert empty.num_rows == 0
+        assert empty.column_names == pl.read_parquet_schema(path).names()
+        return
+
+    data = hf.load_dataset("parquet", data_files=str(path), split="train")
+
+    assert data.num_rows == fetched.rows[table]
+    for column in fetched.enums(table):
+        assert data.features[column] == hf.Value("string"), column
+
+
+def _card_configs(folder: Path) -> list[dict[str, Any]]:
+    text = (folder / "README.md").read_text(encoding="utf-8")
+    front = text.split("---\n")[1]
+    configs: list[dict[str, Any]] = yaml.safe_load(front)["configs"]
+    return configs
+
+
+def test_the_card_has_a_config_for_every_table_with_a_schema(fetched: Fetched) -> None:
+    configs = _card_configs(fetched.folder)
+
+    with_schema = [r["name"] for r in fetched.manifest["resources"] if "schema" in r]
+    assert [c["config_name"] for c in configs] == with_schema
+    assert [c["config_name"] for c in configs if c.get("default")] == ["figures"]
+
+
+def test_hf_datasets_loads_every_config_of_the_card(fetched: Fetched, hf: Any) -> None:
+    for config in _card_configs(fetched.folder):
+        name = config["config_name"]
+        data = hf.load_dataset(str(fetched.folder), name, split="train")
+        assert data.num_rows == fetched.rows[name], name
+
+    default = hf.load_dataset(str(fetched.folder), split="train")
+    figures = default.filter(lambda row: row["best"] == 8400)
+    assert default.num_rows == fetched.rows["figures"]
+    assert figures["qualifier"] == ["approximately"]
+
+
+# -- sitrep.load -----------------------------------------------------------------------
+
+
+def test_load_reads_a_table_eagerly(fetched: Fetched) -> None:
+    frame = load(VERSION, "figures", cache_dir=fetched.cache)
+
+    assert isinstance(frame, pl.DataFrame)
+    assert frame.equals(pl.read_parquet(fetched.file("figures")))
+    best = frame.filter(pl.col("best") == 8400)
+    assert best["qualifier"].to_list() == ["approximately"]
+    assert isinstance(frame.schema["qualifier"], pl.Enum)
+
+
+def test_load_reads_a_table_lazily(fetched: Fetched) -> None:
+    lazy = load(VERSION, "figures", cache_dir=fetched.cache, lazy=True)
+
+    assert isinstance(lazy, pl.LazyFrame)
+    counted = lazy.filter(pl.col("qualifier") == "approximately").select("id").collect()
+    assert counted["id"].to_list() == ["fig-8400-held"]
+
+
+@pytest.mark.parametrize("table", TABLES)
+def test_load_reads_every_table(fetched: Fetched, table: str) -> None:
+    assert load(VERSION, table, cache_dir=fetched.cache).height == fetched.rows[table]
+
+
+def test_load_uses_sitrep_cache_by_default(
+    fetched: Fetched, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SITREP_CACHE", str(fetched.cache))
+
+    assert load(VERSION, "documents").height == 1
+
+
+def test_load_names_the_tables_for_an_unknown_table(fetched: Fetched) -> None:
+    with pytest.raises(UnknownTable) as info:
+        load(VERSION, "../datapackage", cache_dir=fetched.cache)
+
+    assert info.value.available == sorted(TABLES)
+    assert "has no table '../datapackage'; its tables are: actors, changes, documents" in str(
+        info.value
+    )
+
+
+def test_load_says_how_to_fetch_a_version_not_in_the_cache(fetched: Fetched) -> None:
+    with pytest.raises(ReleaseNotCached) as info:
+        load("2.0.0", "figures", cache_dir=fetched.cache)
+
+    assert "sitrep release fetch 2.0.0 --from URL" in str(info.value)
+    assert str(fetched.cache) in str(info.value)
+
+
+@pytest.mark.parametrize("version", ["../1.0.0", "1.0", "latest"])
+def test_load_refuses_a_version_that_is_not_semver(fetched: Fetched, version: str) -> None:
+    with pytest.raises(ReleaseError, match=r"is not MAJOR\.MINOR\.PATCH"):
+        load(version, "figures", cache_dir=fetched.cache)
+
+
+def test_load_refuses_a_release_that_does_not_verify(fetched: Fetched, tmp_path: Path) -> None:
+    cache = tmp_path / "cache"
+    copy = Path(shutil.copytree(fetched.folder, cache / VERSION))
+    (copy / "spans.parquet").write_bytes(b"PAR1")
+
+    with pytest.raises(VerificationError) as info:
+        load(VERSION, "figures", cache_dir=cache)
+
+    assert "spans.parquet: sha256 differs from SHA256SUMS" in str(info.value)
+    assert "remove the folder and fetch it again" in str(info.value)
+
+
+def test_load_verifies_once_until_the_folder_changes(
+    fetched: Fetched, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    copy = Path(shutil.copytree(fetched.folder, tmp_path / "cache" / VERSION))
+    calls: list[Path] = []
+    real = api.verify_release
+
+    def counting(folder: Path, **kwargs: Any) -> Any:
+        calls.append(folder)
+        return real(folder, **kwargs)
+
+    monkeypatch.setattr(api, "verify_release", counting)
+
+    for table in ("figures", "spans", "figures"):
+        load(VERSION, table, cache_dir=copy.parent)
+    assert calls == [copy]
+
+    extra = copy / "notes.txt"
+    extra.write_text("added after the fetch")
+    with pytest.raises(VerificationError, match=r"notes\.txt: not listed in SHA256SUMS"):
+        load(VERSION, "figures", cache_dir=copy.parent)
+    assert calls == [copy, copy]
+
+    os.remove(extra)
+    assert load(VERSION, "figures", cache_dir=copy.parent).height == fetched.rows["figures"]
+    assert calls == [copy, copy]  # the same files as at first: that verdict still holds

@@ -1,0 +1,256 @@
+"""Building releases: files, manifest, checksums, immutability, atomicity, semver from
+the diff, tombstones."""
+
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+import pyarrow.parquet as pq
+import pytest
+
+from sitrep.errors import ReleaseError
+from sitrep.validate import release as rel
+from sitrep.validate.release import ValidationFailed, build_release, record_in_changelog
+from sitrep.validate.verify import trusted_hash, verify_release
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLD = ROOT / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> tuple[Path, Path]:
+    annotations = tmp_path / "annotations"
+    annotations.mkdir()
+    shutil.copy(GOLD, annotations / GOLD.name)
+    return annotations, tmp_path / "releases"
+
+
+def _edit(annotations: Path, change: Any) -> None:
+    path = annotations / GOLD.name
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    change(doc)
+    path.write_text(json.dumps(doc, ensure_ascii=False), encoding="utf-8")
+
+
+def _snapshot(folder: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
+    }
+
+
+def test_first_release_has_every_file_and_sha256sum_accepts_it(
+    workspace: tuple[Path, Path],
+) -> None:
+    annotations, releases = workspace
+    release = build_release("1.0.0", [annotations], releases)
+    names = {p.name for p in release.path.iterdir()}
+    tables = {
+        "documents",
+        "actors",
+        "locations",
+        "events",
+        "event_participants",
+        "event_locations",
+        "figures",
+        "spans",
+    }
+    assert names == {f"{t}.parquet" for t in tables} | {
+        "changes.parquet",
+        "tombstones.parquet",
+        "datapackage.json",
+        "README.md",
+        "SHA256SUMS",
+    }
+    check = subprocess.run(
+        ["sha256sum", "-c", "SHA256SUMS"], cwd=release.path, capture_output=True, text=True
+    )
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.count(": OK") == len(names) - 1
+    assert verify_release(
+        release.path, manifest_sha256=trusted_hash(releases / "index.json", "1.0.0")
+    ).ok
+
+
+def test_manifest_is_a_frictionless_v2_data_package(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    release = build_release("1.0.0", [annotations], releases)
+    manifest = json.loads((release.path / "datapackage.json").read_text())
+    for key in (
+        "name",
+        "id",
+        "version",
+        "created",
+        "licenses",
+        "sources",
+        "contributors",
+        "resources",
+    ):
+        assert manifest[key], key
+    figures = next(r for r in manifest["resources"] if r["name"] == "figures")
+    assert figures["hash"] == "sha256:" + rel.sha256_file(release.path / "figures.parquet")
+    assert figures["bytes"] == (release.path / "figures.parquet").stat().st_size
+    assert figures["sitrep:rows"] == 7
+    assert figures["schema"]["primaryKey"] == ["document_id", "id"]
+    qualifier = next(f for f in figures["schema"]["fields"] if f["name"] == "qualifier")
+    assert "up_to" in qualifier["constraints"]["enum"]
+    assert manifest["sitrep:validation"]["valid"] is True
+    assert {c["title"] for c in manifest["contributors"]} == {"sitrep-editors"}
+
+
+def test_parquet_files_carry_release_and_schema_versions(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    release = build_release("1.0.0", [annotations], releases)
+    meta = pq.read_metadata(release.path / "events.parquet").metadata
+    assert meta[b"sitrep:release"] == b"1.0.0"
+    assert meta[b"sitrep:schema_version"] == b"1.0.0"
+    assert (
+        pq.read_metadata(release.path / "events.parquet").row_group(0).column(0).compression
+        == "ZSTD"
+    )
+
+
+def test_dataset_card_has_hugging_face_configs(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    card = (build_release("1.0.0", [annotations], releases).path / "README.md").read_text()
+    assert card.startswith("---\n")
+    assert (
+        "- config_name: figures\n  data_files:\n  - split: train\n    path: figures.parquet" in card
+    )
+
+
+def test_an_existing_version_is_never_rebuilt(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    build_release("1.0.0", [annotations], releases)
+    before = _snapshot(releases)
+    _edit(annotations, lambda d: d["actors"][0].update(name="US Central Command"))
+    with pytest.raises(ReleaseError, match="already exists"):
+        build_release("1.0.0", [annotations], releases)
+    assert _snapshot(releases) == before
+
+
+def test_an_invalid_dataset_writes_nothing(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    _edit(annotations, lambda d: d["figures"][0].update(low=10**6))
+    with pytest.raises(ValidationFailed) as caught:
+        build_release("1.0.0", [annotations], releases)
+    assert {str(i.code) for i in caught.value.report.issues} >= {"figure.interval"}
+    assert not releases.exists() or list(releases.iterdir()) == []
+
+
+def test_a_build_failing_midway_leaves_no_partial_release(
+    workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    annotations, releases = workspace
+    build_release("1.0.0", [annotations], releases)
+    before = _snapshot(releases)
+    _edit(annotations, lambda d: d["actors"][0].update(name="US Central Command"))
+    calls = {"n": 0}
+    original = rel._parquet
+
+    def failing(*args: Any, **kwargs: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 3:
+            raise OSError("disk full")
+        original(*args, **kwargs)
+
+    monkeypatch.setattr(rel, "_parquet", failing)
+    with pytest.raises(OSError, match="disk full"):
+        build_release("1.0.1", [annotations], releases)
+    assert _snapshot(releases) == before
+    assert sorted(p.name for p in releases.iterdir()) == ["1.0.0", "index.json"]
+
+
+def test_corrections_are_a_patch_and_the_diff_names_the_column(
+    workspace: tuple[Path, Path],
+) -> None:
+    annotations, releases = workspace
+    build_release("1.0.0", [annotations], releases)
+    _edit(annotations, lambda d: d["actors"][0].update(name="US Central Command"))
+    for wrong in ("1.1.0", "2.0.0"):
+        with pytest.raises(ReleaseError, match=r"wrong bump.*next version is 1\.0\.1"):
+            build_release(wrong, [annotations], releases)
+    release = build_release("1.0.1", [annotations], releases)
+    changes = pl.read_parquet(release.path / "changes.parquet")
+    assert changes.rows() == [("actors", "seed-8128c0eee969d3a6/act-centcom", "modified", ["name"])]
+    assert release.diff.tables["actors"].columns == {"name": 1}
+
+
+def test_new_records_are_a_minor_release(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    build_release("1.0.0", [annotations], releases)
+
+    def add_actor(doc: dict[str, Any]) -> None:
+        extra = copy.deepcopy(doc["actors"][0])
+        extra.update(id="act-centcom-copy", affiliated_with=None)
+        doc["actors"].append(extra)
+
+    _edit(annotations, add_actor)
+    with pytest.raises(ReleaseError, match="records were added"):
+        build_release("1.0.1", [annotations], releases)
+    release = build_release("1.1.0", [annotations], releases)
+    assert release.diff.tables["actors"].added == 1
+    assert release.diff.tables["spans"].added == len(extra_spans(annotations))
+
+
+def extra_spans(annotations: Path) -> list[Any]:
+    doc = json.loads((annotations / GOLD.name).read_text())
+    return next(a for a in doc["actors"] if a["id"] == "act-centcom-copy")["spans"]
+
+
+def test_removals_leave_tombstones_and_ids_are_never_reused(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    build_release("1.0.0", [annotations], releases)
+    original = json.loads((annotations / GOLD.name).read_text())
+
+    def drop_kurds(doc: dict[str, Any]) -> None:
+        doc["actors"] = [a for a in doc["actors"] if a["id"] != "act-kurds"]
+        for event in doc["events"]:
+            event["participants"] = [p for p in event["participants"] if p["actor"] != "act-kurds"]
+
+    _edit(annotations, drop_kurds)
+    release = build_release("1.0.1", [annotations], releases)
+    tombstones = pl.read_parquet(release.path / "tombstones.parquet")
+    assert ("actors", "seed-8128c0eee969d3a6/act-kurds", "1.0.1") in tombstones.rows()
+    (annotations / GOLD.name).write_text(json.dumps(original, ensure_ascii=False))
+    with pytest.raises(ReleaseError, match="never reused"):
+        build_release("1.1.0", [annotations], releases)
+
+
+def test_a_table_schema_change_requires_a_major_release(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    first = build_release("1.0.0", [annotations], releases)
+    manifest = json.loads((first.path / "datapackage.json").read_text())
+    manifest["sitrep:table_schema_sha256"] = "0" * 64  # as if 1.0.0 had other columns
+    (first.path / "datapackage.json").write_text(json.dumps(manifest))
+    _edit(annotations, lambda d: d["actors"][0].update(name="US Central Command"))
+    with pytest.raises(ReleaseError, match=r"table schema changed.*2\.0\.0"):
+        build_release("1.0.1", [annotations], releases)
+    assert build_release("2.0.0", [annotations], releases).previous == "1.0.0"
+
+
+def test_nothing_changed_and_bad_versions_are_refused(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    build_release("1.0.0", [annotations], releases)
+    with pytest.raises(ReleaseError, match="nothing changed"):
+        build_release("1.0.1", [annotations], releases)
+    for bad in ("1.0", "../1.0.0", "v1.0.0", "01.0.0"):
+        with pytest.raises(ReleaseError, match=r"MAJOR\.MINOR\.PATCH"):
+            build_release(bad, [annotations], releases)
+    assert sorted(p.name for p in releases.iterdir()) == ["1.0.0", "index.json"]
+
+
+def test_changelog_gets_the_release_notes(workspace: tuple[Path, Path], tmp_path: Path) -> None:
+    annotations, releases = workspace
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text("# Changelog\n\n## Toolkit\n\n- x\n\n## Dataset\n\n### Unreleased\n- y\n")
+    record_in_changelog(changelog, build_release("1.0.0", [annotations], releases))
+    text = changelog.read_text()
+    assert text.index("### 1.0.0 (") < text.index("### Unreleased")
+    assert "| figures | 7 | 7 | 0 | 0 |" in text
+    assert text.startswith("# Changelog\n\n## Toolkit\n\n- x\n")

@@ -1,0 +1,352 @@
+"""Validating the tables: Pandera models derived from the JSON Schema, and vectorised
+cross-field and cross-table checks in Polars.
+
+Everything here works on eager frames (pandera skips data checks on LazyFrames by
+default) and maps each failing row back to its document file and JSON pointer, so a
+problem found in a table reads exactly like one found in a document.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from functools import cache
+
+import pandera.polars as pa
+import polars as pl
+from pandera.errors import SchemaErrors
+
+from sitrep.schema.report import Code, Issue
+from sitrep.validate.tables import (
+    DOC_ID,
+    DOCUMENTS,
+    FILE,
+    INDEX,
+    PARENT_INDEX,
+    SPANS,
+    ColumnSpec,
+    TableSpec,
+    table_specs,
+)
+
+# --- Pandera models ------------------------------------------------------------------
+
+
+def _checks(col: ColumnSpec) -> list[pa.Check]:
+    checks = []
+    if col.minimum is not None:
+        checks.append(pa.Check.ge(col.minimum))
+    if col.maximum is not None:
+        checks.append(pa.Check.le(col.maximum))
+    if col.pattern is not None:
+        checks.append(pa.Check.str_matches(col.pattern))
+    if col.min_length is not None:
+        checks.append(pa.Check.str_length(min_value=col.min_length))
+    if col.allowed is not None:
+        checks.append(pa.Check.isin(list(col.allowed)))
+    return checks
+
+
+def pandera_model(table: TableSpec, *, strict: bool = False) -> pa.DataFrameSchema:
+    """The Pandera model of `table`: dtypes, enums, nullability, ranges, patterns and key
+    uniqueness, all read from the table spec (so from the JSON Schema)."""
+    columns = {
+        c.name: pa.Column(c.dtype, checks=_checks(c), nullable=c.nullable, coerce=False)
+        for c in table.columns
+    }
+    return pa.DataFrameSchema(columns, name=table.name, unique=list(table.key), strict=strict)
+
+
+@cache
+def pandera_models() -> dict[str, pa.DataFrameSchema]:
+    return {name: pandera_model(t) for name, t in table_specs().items()}
+
+
+# --- mapping rows back to documents --------------------------------------------------
+
+
+def _pointer_expr(table: TableSpec, column: str | None) -> pl.Expr:
+    """A JSON pointer expression for each row of `table` (with its hidden columns)."""
+    tail = "/" + "/".join(table.column(column).path) if column and table.column(column).path else ""
+    if table.name == DOCUMENTS:
+        return pl.lit(tail or "/document")
+    if column in ("record_id", table.parent_column):  # the id of the record the row hangs off
+        owner = (
+            pl.col("record_table").cast(pl.String) if table.name == SPANS else pl.lit(table.parent)
+        )
+        return pl.format("/{}/{}/id", owner, pl.col(PARENT_INDEX))
+    if table.name == SPANS:
+        return pl.format(
+            "/{}/{}/spans/{}" + tail, pl.col("record_table"), pl.col(PARENT_INDEX), pl.col(INDEX)
+        )
+    if table.parent:
+        prop = table.source.split(".", 1)[1]
+        return pl.format(
+            f"/{table.parent}/{{}}/{prop}/{{}}" + tail, pl.col(PARENT_INDEX), pl.col(INDEX)
+        )
+    return pl.format(f"/{table.name}/{{}}" + tail, pl.col(INDEX))
+
+
+def issues_from_rows(
+    rows: pl.DataFrame,
+    table: TableSpec,
+    column: str | None,
+    code: Code,
+    message: str,
+    expected: str,
+    found: pl.Expr,
+) -> list[Issue]:
+    """One issue per failing row of `table`."""
+    if rows.is_empty():
+        return []
+    shown = rows.select(
+        pl.col(FILE),
+        _pointer_expr(table, column).alias("pointer"),
+        found.cast(pl.String).fill_null("null").alias("found"),
+    )
+    return [Issue(code, f, p, message, expected, v) for f, p, v in shown.iter_rows()]
+
+
+PANDERA_CODES = {
+    "greater_than_or_equal_to": Code.SCHEMA_RANGE,
+    "less_than_or_equal_to": Code.SCHEMA_RANGE,
+    "str_matches": Code.SCHEMA_PATTERN,
+    "str_length": Code.SCHEMA_LENGTH,
+    "isin": Code.SCHEMA_ENUM,
+    "not_nullable": Code.SCHEMA_TYPE,
+    "dtype": Code.SCHEMA_TYPE,
+    "column_in_dataframe": Code.TABLE_COLUMNS,
+    "column_in_schema": Code.TABLE_COLUMNS,
+    "multiple_fields_uniqueness": Code.ID_DUPLICATE,
+}
+
+
+def _code(check: str) -> Code:
+    for prefix, code in PANDERA_CODES.items():
+        if check.startswith(prefix):
+            return code
+    return Code.SCHEMA_OTHER
+
+
+def run_pandera(
+    frame: pl.DataFrame, table: TableSpec, model: pa.DataFrameSchema | None = None
+) -> list[Issue]:
+    """Pandera's verdict on `frame`, each failure case mapped back to a file and pointer.
+    Pandera reports row positions, not ids: they index `frame` and its hidden columns."""
+    model = model or pandera_model(table)
+    try:
+        model.validate(frame, lazy=True)
+    except SchemaErrors as exc:
+        return list(_pandera_issues(exc.failure_cases, frame, table))
+    return []
+
+
+def _pandera_issues(cases: pl.DataFrame, frame: pl.DataFrame, table: TableSpec) -> Iterator[Issue]:
+    for case in cases.iter_rows(named=True):
+        column, check, index = case["column"], str(case["check"]), case["index"]
+        code = _code(check)
+        if index is None or FILE not in frame.columns:
+            yield Issue(
+                code,
+                f"<table {table.name}>",
+                f"/{column or ''}",
+                f"table check {check} failed",
+                check,
+                str(case["failure_case"]),
+            )
+            continue
+        row = frame.slice(index, 1)
+        if code is Code.ID_DUPLICATE:
+            key = ", ".join(table.key)
+            found = pl.concat_str([pl.col(k).cast(pl.String) for k in table.key], separator=", ")
+            yield from issues_from_rows(
+                row,
+                table,
+                "id" if "id" in frame.columns else None,
+                code,
+                f"{table.name} rows must have a unique ({key})",
+                f"a unique ({key})",
+                found,
+            )
+            continue
+        known = column if column in {c.name for c in table.columns} else None
+        message = f"{table.name}.{column} fails the check {check}"
+        yield from issues_from_rows(
+            row, table, known, code, message, check, pl.lit(str(case["failure_case"]))
+        )
+
+
+# --- cross-field and cross-table checks ----------------------------------------------
+
+
+def check_intervals(tables: dict[str, pl.DataFrame]) -> list[Issue]:
+    """low <= best <= high wherever both sides are known; a null is unknown, not zero."""
+    figures = tables.get("figures")
+    if figures is None:
+        return []
+    spec = table_specs()["figures"]
+    out = []
+    for a, b in (("low", "best"), ("best", "high"), ("low", "high")):
+        bad = figures.filter(
+            pl.col(a).is_not_null() & pl.col(b).is_not_null() & (pl.col(a) > pl.col(b))
+        )
+        if a == "low" and b == "high":  # already reported through best when best is known
+            bad = bad.filter(pl.col("best").is_null())
+        out += issues_from_rows(
+            bad, spec, b, Code.FIGURE_INTERVAL, f"{a} must not exceed {b}", f">= {a}", pl.col(b)
+        )
+    return out
+
+
+def check_spans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
+    """start < end, end inside the text, quoted text equals the slice."""
+    spans, docs = tables[SPANS], tables[DOCUMENTS]
+    spec = table_specs()[SPANS]
+    joined = spans.join(
+        docs.select(DOC_ID, pl.col("text").alias("_doc_text")), on=DOC_ID, how="left"
+    )
+    order = joined.filter(pl.col("start") >= pl.col("end"))
+    inside = joined.filter(pl.col("start") < pl.col("end"))
+    bounds = inside.filter(pl.col("end") > pl.col("_doc_text").str.len_chars())
+    sliced = inside.filter(pl.col("end") <= pl.col("_doc_text").str.len_chars()).with_columns(
+        pl.col("_doc_text")
+        .str.slice(pl.col("start"), pl.col("end") - pl.col("start"))
+        .alias("_slice")
+    )
+    wrong = sliced.filter(pl.col("_slice") != pl.col("text"))
+    return (
+        issues_from_rows(
+            order,
+            spec,
+            "start",
+            Code.SPAN_ORDER,
+            "span start must be before its end",
+            "start < end",
+            pl.col("start"),
+        )
+        + issues_from_rows(
+            bounds,
+            spec,
+            "end",
+            Code.SPAN_BOUNDS,
+            "span ends past the end of the text",
+            "end <= length of the text",
+            pl.col("end"),
+        )
+        + issues_from_rows(
+            wrong,
+            spec,
+            "text",
+            Code.SPAN_TEXT,
+            "quoted text differs from the text slice",
+            "the slice",
+            pl.col("text"),
+        )
+    )
+
+
+def check_foreign_keys(tables: dict[str, pl.DataFrame]) -> list[Issue]:
+    """Every reference names a record of the right table in the same document."""
+    specs = table_specs()
+    out = []
+    for table in specs.values():
+        frame = tables.get(table.name)
+        if frame is None:
+            continue
+        for col in table.columns:
+            if col.references is None or col.name == DOC_ID:
+                continue
+            target = tables[col.references]
+            key = DOC_ID if col.references == DOCUMENTS else "id"
+            known = target.select(DOC_ID, pl.col(key).alias(col.name)).unique()
+            bad = frame.filter(pl.col(col.name).is_not_null()).join(
+                known, on=[DOC_ID, col.name], how="anti"
+            )
+            message = f"reference to an unknown {col.references[:-1]}"
+            out += issues_from_rows(
+                bad,
+                table,
+                col.name,
+                Code.REF_UNRESOLVED,
+                message,
+                f"the id of one of the document's {col.references}",
+                pl.col(col.name),
+            )
+    return out
+
+
+def check_orphans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
+    """Spans and link rows belong to a record that exists; every row to a document."""
+    specs = table_specs()
+    out = []
+    docs = tables[DOCUMENTS].select(DOC_ID)
+    for name, frame in tables.items():
+        if name == DOCUMENTS:
+            continue
+        lost = frame.join(docs, on=DOC_ID, how="anti")
+        out += issues_from_rows(
+            lost,
+            specs[name],
+            None,
+            Code.TABLE_ORPHAN,
+            f"{name} row of a document that is not in the documents table",
+            "a known document_id",
+            pl.col(DOC_ID),
+        )
+    spans = tables[SPANS]
+    for record_table in specs[SPANS].column("record_table").dtype.categories:  # type: ignore[attr-defined]
+        ids = tables[record_table].select(DOC_ID, pl.col("id").alias("record_id"))
+        lost = spans.filter(pl.col("record_table") == record_table).join(
+            ids, on=[DOC_ID, "record_id"], how="anti"
+        )
+        out += issues_from_rows(
+            lost,
+            specs[SPANS],
+            "record_id",
+            Code.TABLE_ORPHAN,
+            f"span of no {record_table[:-1]}",
+            f"the id of one of the document's {record_table}",
+            pl.col("record_id"),
+        )
+    return out
+
+
+CROSS_CHECKS = (check_intervals, check_spans, check_foreign_keys, check_orphans)
+
+
+def split_duplicate_documents(
+    tables: dict[str, pl.DataFrame],
+) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
+    """Report each document id used by more than one file once, and keep only its first
+    file's rows, so one duplicate does not flood every table with key violations."""
+    docs = tables[DOCUMENTS].with_row_index("_row")
+    first = docs.group_by(DOC_ID).agg(pl.col(FILE).sort_by("_row").first().alias("_first"))
+    extra = docs.join(first, on=DOC_ID).filter(pl.col(FILE) != pl.col("_first"))
+    if extra.is_empty():
+        return tables, []
+    issues = [
+        Issue(
+            Code.ID_DUPLICATE,
+            f,
+            "/document/id",
+            f"document id already used by {other}",
+            "a document id used by one file only",
+            doc_id,
+        )
+        for f, other, doc_id in extra.select(FILE, "_first", DOC_ID).iter_rows()
+    ]
+    dropped = extra.select(DOC_ID, FILE)
+    kept = {
+        name: frame.join(dropped, on=[DOC_ID, FILE], how="anti") for name, frame in tables.items()
+    }
+    return kept, issues
+
+
+def validate_tables(tables: dict[str, pl.DataFrame]) -> list[Issue]:
+    """Every issue the table layer finds: Pandera per table, then the cross checks."""
+    specs = table_specs()
+    tables, issues = split_duplicate_documents(tables)
+    for name, frame in tables.items():
+        issues += run_pandera(frame, specs[name], pandera_models()[name])
+    for check in CROSS_CHECKS:
+        issues += check(tables)
+    return issues

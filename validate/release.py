@@ -1,0 +1,537 @@
+"""Immutable, versioned Parquet releases.
+
+`build_release` validates the dataset (both layers), diffs it against the previous
+release, enforces the semver bump the diff requires, and writes
+`<releases>/<version>/` through a temporary folder and one rename:
+
+* one Parquet file per table (zstd, explicit schema, file metadata with the release and
+  schema versions);
+* `changes.parquet`: every added, removed and modified row since the previous release;
+* `tombstones.parquet`: every key ever removed, so ids are never reused;
+* `datapackage.json`: Frictionless Data Package v2 manifest (resources with bytes,
+  sha256, row counts and table schemas; the validation and change summaries);
+* `README.md`: a dataset card whose YAML `configs` let Hugging Face `datasets` open it;
+* `SHA256SUMS`: `sha256sum -c` checks every other file.
+
+`releases/index.json` records each release's manifest hash: the anchor a download is
+verified against.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from sitrep import __version__
+from sitrep.errors import ReleaseError
+from sitrep.fileio import write_atomic
+from sitrep.schema import spec
+from sitrep.schema.report import Report
+from sitrep.validate.dataset import load_dataset
+from sitrep.validate.diff import KEY, Bump, Diff, diff_releases, key_expr
+from sitrep.validate.tables import TableSpec, public, table_specs
+
+SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$")
+MANIFEST = "datapackage.json"
+SUMS = "SHA256SUMS"
+CARD = "README.md"
+CHANGES = "changes.parquet"
+TOMBSTONES = "tombstones.parquet"
+INDEX = "index.json"
+PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
+LICENSE = {
+    "name": "CC-BY-4.0",
+    "path": "https://creativecommons.org/licenses/by/4.0/",
+    "title": "Creative Commons Attribution 4.0",
+}
+TOMBSTONE_SCHEMA = {"table": pl.String, KEY: pl.String, "removed_in": pl.String}
+
+
+class ValidationFailed(ReleaseError):
+    """The dataset is invalid, so no release was written."""
+
+    def __init__(self, report: Report) -> None:
+        super().__init__(f"the dataset has {len(report.issues)} problem(s); nothing was written")
+        self.report = report
+
+
+def parse_version(version: str) -> tuple[int, int, int]:
+    """(major, minor, patch) of a plain semver string; anything else is refused, which
+    also keeps a version from naming a path outside the releases folder."""
+    match = SEMVER.match(version)
+    if not match:
+        raise ReleaseError(f"version {version!r} is not MAJOR.MINOR.PATCH (for example 1.2.0)")
+    return int(match[1]), int(match[2]), int(match[3])
+
+
+def next_version(previous: str, bump: Bump) -> str:
+    major, minor, patch = parse_version(previous)
+    if bump is Bump.MAJOR:
+        return f"{major + 1}.0.0"
+    if bump is Bump.MINOR:
+        return f"{major}.{minor + 1}.0"
+    return f"{major}.{minor}.{patch + 1}"
+
+
+def published_versions(releases: Path) -> list[str]:
+    """Versions present in `releases`, oldest first."""
+    if not releases.is_dir():
+        return []
+    found = [p.name for p in releases.iterdir() if p.is_dir() and SEMVER.match(p.name)]
+    return sorted(found, key=parse_version)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def schema_fingerprint(specs: dict[str, TableSpec]) -> str:
+    """sha256 of the tables' columns and dtypes: what a major version protects."""
+    layout = {
+        name: [[c.name, str(c.dtype), c.nullable] for c in t.columns] for name, t in specs.items()
+    }
+    return hashlib.sha256(json.dumps(layout, sort_keys=True).encode()).hexdigest()
+
+
+def read_release_tables(folder: Path, names: list[str]) -> dict[str, pl.DataFrame]:
+    return {
+        n: pl.read_parquet(folder / f"{n}.parquet")
+        for n in names
+        if (folder / f"{n}.parquet").exists()
+    }
+
+
+@dataclass
+class Release:
+    """What a build produced."""
+
+    version: str
+    path: Path
+    previous: str | None
+    diff: Diff
+    rows: dict[str, int]
+
+
+def _check_bump(version: str, previous: str | None, diff: Diff) -> None:
+    if previous is None:
+        return
+    if parse_version(version) <= parse_version(previous):
+        raise ReleaseError(f"version {version} is not newer than the latest release {previous}")
+    required = diff.required
+    if required is Bump.NONE:
+        raise ReleaseError(f"nothing changed since {previous}: no release to build")
+    expected = next_version(previous, required)
+    if version != expected:
+        why = {
+            Bump.MAJOR: "the table schema changed (a major change)",
+            Bump.MINOR: "records were added (a minor change)",
+            Bump.PATCH: "only corrections and removals (a patch)",
+        }[required]
+        raise ReleaseError(
+            f"version {version} is the wrong bump: since {previous}, {why}, so the next version is {expected}"
+        )
+
+
+def _tombstones(folder: Path | None, diff: Diff, version: str) -> pl.DataFrame:
+    old = (
+        pl.read_parquet(folder / TOMBSTONES)
+        if folder and (folder / TOMBSTONES).exists()
+        else pl.DataFrame(schema=TOMBSTONE_SCHEMA)
+    )
+    new = diff.changes.filter(pl.col("change") == "removed").select(
+        "table", KEY, pl.lit(version).alias("removed_in")
+    )
+    return pl.concat([old, new.cast(TOMBSTONE_SCHEMA)]).sort("table", KEY)  # type: ignore[arg-type]
+
+
+def _check_reuse(
+    tables: dict[str, pl.DataFrame], tombstones: pl.DataFrame, specs: dict[str, TableSpec]
+) -> None:
+    for name, frame in tables.items():
+        dead = tombstones.filter(pl.col("table") == name).select(KEY)
+        back = frame.select(key_expr(specs[name].key)).join(dead, on=KEY, how="semi")
+        if back.height:
+            raise ReleaseError(
+                f"{name}: id(s) removed in an earlier release are back ({', '.join(back[KEY].head(5))}); ids are never reused, give the record a new id"
+            )
+
+
+@dataclass
+class Plan:
+    """A validated dataset, the latest published release, and what changed since."""
+
+    tables: dict[str, pl.DataFrame]
+    report: Report
+    previous: str | None
+    diff: Diff
+    specs: dict[str, TableSpec]
+
+    @property
+    def next_version(self) -> str | None:
+        """The version the changes call for (None when nothing changed)."""
+        if self.previous is None:
+            return "1.0.0"
+        required = self.diff.required
+        return None if required is Bump.NONE else next_version(self.previous, required)
+
+
+def plan_release(sources: list[Path], releases: Path) -> Plan:
+    """Validate `sources` and diff them against the latest release in `releases`."""
+    dataset = load_dataset(sources)
+    if not dataset.report.valid:
+        raise ValidationFailed(dataset.report)
+    specs = table_specs()
+    tables = {n: public(f).sort(list(specs[n].key)) for n, f in dataset.tables.items()}
+    published = published_versions(releases)
+    previous = published[-1] if published else None
+    prev_dir = releases / previous if previous else None
+    old = read_release_tables(prev_dir, list(specs)) if prev_dir else {}
+    prev_manifest = json.loads((prev_dir / MANIFEST).read_text()) if prev_dir else {}
+    changed = bool(prev_dir) and prev_manifest.get(
+        "sitrep:table_schema_sha256"
+    ) != schema_fingerprint(specs)
+    diff = diff_releases(old, tables, {n: s.key for n, s in specs.items()}, schema_changed=changed)
+    return Plan(tables, dataset.report, previous, diff, specs)
+
+
+def build_release(
+    version: str,
+    sources: list[Path],
+    releases: Path,
+    *,
+    created: datetime | None = None,
+) -> Release:
+    """Validate `sources` and write release `version` into `releases/version`: written
+    in a temporary folder and renamed at the end, so a failed or killed build leaves no
+    partial release and touches nothing else."""
+    parse_version(version)
+    target = releases / version
+    if target.exists():
+        raise ReleaseError(
+            f"release {version} already exists at {target}: releases are immutable; build a new version"
+        )
+    plan = plan_release(sources, releases)
+    _check_bump(version, plan.previous, plan.diff)
+    prev_dir = releases / plan.previous if plan.previous else None
+    tombstones = _tombstones(prev_dir, plan.diff, version)
+    _check_reuse(plan.tables, tombstones, plan.specs)
+    stamp = (created or datetime.now(UTC)).replace(microsecond=0)
+    releases.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".building-{version}-", dir=releases))
+    try:
+        _write(
+            staging,
+            version,
+            stamp,
+            plan.tables,
+            plan.diff,
+            tombstones,
+            plan.report,
+            plan.previous,
+            plan.specs,
+        )
+        staging.chmod(0o755)
+        os.rename(staging, target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _record_in_index(releases, version, target, plan.previous, stamp)
+    return Release(
+        version, target, plan.previous, plan.diff, {n: f.height for n, f in plan.tables.items()}
+    )
+
+
+def _parquet(frame: pl.DataFrame, path: Path, version: str, table: str) -> None:
+    meta = {
+        "sitrep:release": version,
+        "sitrep:schema_version": spec.schema_version(),
+        "sitrep:table": table,
+    }
+    frame.write_parquet(path, compression="zstd", statistics=True, metadata=meta)
+
+
+def _write(
+    folder: Path,
+    version: str,
+    stamp: datetime,
+    tables: dict[str, pl.DataFrame],
+    diff: Diff,
+    tombstones: pl.DataFrame,
+    report: Report,
+    previous: str | None,
+    specs: dict[str, TableSpec],
+) -> None:
+    for name, frame in tables.items():
+        _parquet(frame, folder / f"{name}.parquet", version, name)
+    _parquet(diff.changes, folder / CHANGES, version, "changes")
+    _parquet(tombstones, folder / TOMBSTONES, version, "tombstones")
+    manifest = build_manifest(folder, version, stamp, tables, diff, report, previous, specs)
+    (folder / MANIFEST).write_text(
+        json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
+    (folder / CARD).write_text(render_card(manifest, diff), encoding="utf-8")
+    files = sorted(p.name for p in folder.iterdir() if p.name != SUMS)
+    (folder / SUMS).write_text(
+        "".join(f"{sha256_file(folder / f)}  {f}\n" for f in files), encoding="utf-8"
+    )
+
+
+FRICTIONLESS_TYPES = {
+    pl.String: "string",
+    pl.Int64: "integer",
+    pl.Int32: "integer",
+    pl.Float64: "number",
+    pl.Boolean: "boolean",
+    pl.Date: "date",
+}
+
+
+def _field(name: str, dtype: pl.DataType, required: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {"name": name}
+    if isinstance(dtype, pl.Enum):
+        out.update(type="string", constraints={"enum": list(dtype.categories)})
+    elif isinstance(dtype, pl.Datetime):
+        out["type"] = "datetime"
+    elif isinstance(dtype, pl.List):
+        out["type"] = "array"
+    else:
+        out["type"] = FRICTIONLESS_TYPES.get(type(dtype), "any")
+    if required:
+        out.setdefault("constraints", {})["required"] = True
+    return out
+
+
+def _table_schema(table: TableSpec) -> dict[str, Any]:
+    fields = [_field(c.name, c.dtype, not c.nullable) for c in table.columns]
+    fks = [
+        {
+            "fields": ["document_id", c.name],
+            "reference": {
+                "resource": c.references,
+                "fields": ["document_id", "document_id" if c.references == "documents" else "id"],
+            },
+        }
+        for c in table.columns
+        if c.references and c.name != "document_id"
+    ]
+    schema: dict[str, Any] = {"fields": fields, "primaryKey": list(table.key)}
+    if fks:
+        schema["foreignKeys"] = fks
+    return schema
+
+
+def _resource(
+    folder: Path, name: str, rows: int, schema: dict[str, Any] | None, description: str
+) -> dict[str, Any]:
+    path = folder / f"{name}.parquet"
+    res: dict[str, Any] = {
+        "name": name,
+        "path": path.name,
+        "format": "parquet",
+        "mediatype": PARQUET_MEDIATYPE,
+        "bytes": path.stat().st_size,
+        "hash": f"sha256:{sha256_file(path)}",
+        "description": description,
+        "sitrep:rows": rows,
+    }
+    if schema:
+        res["schema"] = schema
+    return res
+
+
+def _sources(docs: pl.DataFrame) -> list[dict[str, Any]]:
+    groups = (
+        docs.group_by(pl.col("publisher").fill_null("unknown publisher"))
+        .agg(
+            pl.len().alias("n"),
+            pl.col("credit").drop_nulls().first(),
+            pl.col("license").drop_nulls().first(),
+        )
+        .sort("publisher")
+    )
+    return [
+        {
+            "title": f"{p} ({n} document(s))",
+            **({"description": f"Credit: {c}. Licence: {lic}."} if c else {}),
+        }
+        for p, n, c, lic in groups.iter_rows()
+    ]
+
+
+def build_manifest(
+    folder: Path,
+    version: str,
+    stamp: datetime,
+    tables: dict[str, pl.DataFrame],
+    diff: Diff,
+    report: Report,
+    previous: str | None,
+    specs: dict[str, TableSpec],
+) -> dict[str, Any]:
+    docs = tables["documents"]
+    annotators = sorted({a for row in docs["provenance_annotators"].to_list() for a in (row or [])})
+    resources = [
+        _resource(folder, n, f.height, _table_schema(specs[n]), f"{n} table")
+        for n, f in tables.items()
+    ]
+    resources.append(
+        _resource(
+            folder,
+            "changes",
+            diff.changes.height,
+            None,
+            f"row-level changes since {previous or 'nothing (first release)'}",
+        )
+    )
+    resources.append(
+        _resource(
+            folder,
+            "tombstones",
+            pl.read_parquet(folder / TOMBSTONES).height,
+            None,
+            "every key removed in this or an earlier release; never reused",
+        )
+    )
+    return {
+        "$schema": "https://datapackage.org/profiles/2.0/datapackage.json",
+        "name": "sitrep",
+        "id": f"urn:sitrep:release:{version}",
+        "title": "sitrep: events, actors and figures reported in the news",
+        "description": "Hand-annotated actors, events, locations and figures (numeric claims as intervals, with who asserted them), each anchored to its source text by evidence spans.",
+        "version": version,
+        "created": stamp.isoformat().replace("+00:00", "Z"),
+        "licenses": [LICENSE],
+        "sources": _sources(docs),
+        "contributors": [{"title": a, "roles": ["annotator"]} for a in annotators],
+        "resources": resources,
+        "sitrep:schema_version": spec.schema_version(),
+        "sitrep:table_schema_sha256": schema_fingerprint(specs),
+        "sitrep:toolkit_version": __version__,
+        "sitrep:previous": previous,
+        "sitrep:validation": {
+            "valid": report.valid,
+            "files_checked": report.files_checked,
+            "counts": dict(sorted(report.counts.items())),
+        },
+        "sitrep:changes": {
+            n: {
+                "added": t.added,
+                "removed": t.removed,
+                "modified": t.modified,
+                "columns": t.columns,
+            }
+            for n, t in diff.tables.items()
+        },
+    }
+
+
+def release_notes(manifest: dict[str, Any]) -> str:
+    """A Markdown summary of what changed, for the card and CHANGELOG.md."""
+    previous = manifest.get("sitrep:previous")
+    lines = [f"Changes since {previous}:" if previous else "First release.", ""]
+    lines += [
+        "| table | rows | added | removed | modified | columns changed |",
+        "|---|---:|---:|---:|---:|---|",
+    ]
+    rows = {r["name"]: r["sitrep:rows"] for r in manifest["resources"]}
+    for name, c in manifest["sitrep:changes"].items():
+        cols = ", ".join(f"{k} ({v})" for k, v in sorted(c["columns"].items()))
+        lines.append(
+            f"| {name} | {rows.get(name, 0):,} | {c['added']:,} | {c['removed']:,} | {c['modified']:,} | {cols} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def render_card(manifest: dict[str, Any], diff: Diff) -> str:
+    """The dataset card: Hugging Face YAML front matter, then what a user needs."""
+    tables = [r["name"] for r in manifest["resources"] if "schema" in r]
+    configs = "\n".join(
+        f"- config_name: {t}\n  data_files:\n  - split: train\n    path: {t}.parquet"
+        + ("\n  default: true" if t == "figures" else "")
+        for t in tables
+    )
+    version = manifest["version"]
+    return f"""---
+license: cc-by-4.0
+language:
+- en
+pretty_name: sitrep {version}
+tags:
+- event-data
+- conflict
+- information-extraction
+configs:
+{configs}
+---
+
+# sitrep {version}
+
+{manifest["description"]}
+
+Schema {manifest["sitrep:schema_version"]}; built {manifest["created"]}; {manifest["sitrep:validation"]["counts"].get("documents", 0)} document(s).
+Verify before use: `sha256sum -c SHA256SUMS` or `sitrep release verify .`.
+
+## Tables
+
+{chr(10).join(f"- `{r['path']}`: {r['sitrep:rows']:,} rows" for r in manifest["resources"])}
+
+Records join on `document_id` plus `id`; spans, participants and event locations point
+at their record with `record_id` / `event_id`. The codebook (`schema/CODEBOOK.md` in the
+sitrep repository) defines every column and vocabulary.
+
+```python
+import polars as pl
+figures = pl.read_parquet("figures.parquet")
+# or: datasets.load_dataset("<this folder>", "figures")
+```
+
+## Release notes
+
+{release_notes(manifest)}
+## Sources and credit
+
+{chr(10).join(f"- {s['title']}" + (f": {s['description']}" if "description" in s else "") for s in manifest["sources"])}
+"""
+
+
+def _record_in_index(
+    releases: Path, version: str, folder: Path, previous: str | None, stamp: datetime
+) -> None:
+    index_path = releases / INDEX
+    index = json.loads(index_path.read_text()) if index_path.exists() else {"releases": {}}
+    index["releases"][version] = {
+        "datapackage_sha256": sha256_file(folder / MANIFEST),
+        "created": stamp.isoformat().replace("+00:00", "Z"),
+        "previous": previous,
+    }
+    index["releases"] = dict(sorted(index["releases"].items(), key=lambda kv: parse_version(kv[0])))
+    write_atomic(index_path, json.dumps(index, indent=2) + "\n")
+
+
+def record_in_changelog(changelog: Path, release: Release) -> None:
+    """Add the release's notes at the top of the `## Dataset` section of CHANGELOG.md."""
+    manifest = json.loads((release.path / MANIFEST).read_text(encoding="utf-8"))
+    entry = f"### {release.version} ({manifest['created'][:10]})\n\n{release_notes(manifest)}\n"
+    text = (
+        changelog.read_text(encoding="utf-8")
+        if changelog.exists()
+        else "# Changelog\n\n## Dataset\n\n"
+    )
+    if "## Dataset\n" not in text:
+        text = text.rstrip("\n") + "\n\n## Dataset\n\n"
+    head, tail = text.split("## Dataset\n", 1)
+    write_atomic(changelog, f"{head}## Dataset\n\n{entry}{tail.lstrip(chr(10))}")

@@ -1,0 +1,164 @@
+"""Checking a release folder against its own manifest, and its manifest against a
+trusted hash.
+
+The checks a downloader needs, on a folder: `SHA256SUMS` lists every file but itself and
+nothing else is there; every listed file has that sha256; `datapackage.json` lists the
+same files with the same bytes and hashes; the version inside equals the folder's name;
+and, when a trusted manifest hash is known (from `releases/index.json` or given by the
+user), the manifest has that hash. Every problem is reported, not just the first.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sitrep.validate.release import CARD, MANIFEST, SUMS, parse_version, sha256_file
+
+NON_RESOURCES = frozenset({CARD, MANIFEST})  # release files that are not table resources
+SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *]([^/\\\x00]+)$")
+
+
+@dataclass
+class Verification:
+    """Every problem found in one release folder."""
+
+    folder: Path
+    problems: list[str] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)  # name -> sha256 from SHA256SUMS
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def parse_sums(text: str) -> tuple[dict[str, str], list[str]]:
+    """`SHA256SUMS` as {file name: sha256}, and the lines that could not be read or name
+    an unsafe path (a folder, '..', an absolute path)."""
+    files: dict[str, str] = {}
+    problems = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        match = SUM_LINE.match(line)
+        if not match or not SAFE_NAME.match(match[2]) or match[2] in (".", ".."):
+            problems.append(
+                f"{SUMS} line {number}: expected '<sha256>  <file name>', found {line[:80]!r}"
+            )
+            continue
+        if match[2] in files:
+            problems.append(f"{SUMS} line {number}: {match[2]} is listed twice")
+        files[match[2]] = match[1]
+    return files, problems
+
+
+def manifest_problems(manifest: Any, version: str | None, listed: dict[str, str]) -> list[str]:
+    """Disagreements between `datapackage.json` and `SHA256SUMS` (and the version)."""
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("resources"), list):
+        return [f"{MANIFEST}: not a data package with resources"]
+    problems = []
+    if version is not None and manifest.get("version") != version:
+        problems.append(f"{MANIFEST}: version is {manifest.get('version')!r}, expected {version!r}")
+    for res in manifest["resources"]:
+        path = res.get("path") if isinstance(res, dict) else None
+        if not isinstance(path, str) or not SAFE_NAME.match(path):
+            problems.append(f"{MANIFEST}: resource path {path!r} is not a plain file name")
+            continue
+        digest = str(res.get("hash", "")).removeprefix("sha256:")
+        if path in listed and listed[path] != digest:
+            problems.append(
+                f"{MANIFEST}: {path} has sha256 {digest[:12]}..., {SUMS} says {listed[path][:12]}..."
+            )
+    return problems + file_set_problems(manifest, listed)
+
+
+def file_set_problems(manifest: dict[str, Any], listed: dict[str, str]) -> list[str]:
+    """Files `SHA256SUMS` lists that the manifest does not account for, and the reverse.
+    The manifest accounts for its resources plus README.md and itself, never for
+    SHA256SUMS, which cannot list itself."""
+    paths = {r.get("path") for r in manifest.get("resources", []) if isinstance(r, dict)}
+    expected = ({p for p in paths if isinstance(p, str)} | NON_RESOURCES) - {SUMS}
+    problems = [
+        f"{n}: listed in {SUMS} but not a resource of {MANIFEST} (an extra file)"
+        for n in sorted(set(listed) - expected)
+    ]
+    problems += [
+        f"{n}: expected in {SUMS} (a resource of {MANIFEST} or a release file) but not listed"
+        for n in sorted(expected - set(listed))
+    ]
+    return problems
+
+
+def expected_sizes(manifest: dict[str, Any]) -> dict[str, int]:
+    """{resource path: bytes} for every resource whose size is a whole number."""
+    return {
+        r["path"]: r["bytes"]
+        for r in manifest.get("resources", [])
+        if isinstance(r, dict)
+        and isinstance(r.get("bytes"), int)
+        and not isinstance(r["bytes"], bool)
+    }
+
+
+def verify_release(
+    folder: Path, *, manifest_sha256: str | None = None, version: str | None = None
+) -> Verification:
+    """Every check a downloader makes, on a release folder already on disk."""
+    result = Verification(folder)
+    version = version or folder.name
+    try:
+        parse_version(version)
+    except Exception as exc:
+        result.problems.append(str(exc))
+    sums_path = folder / SUMS
+    if not sums_path.is_file():
+        result.problems.append(f"{SUMS} is missing from {folder}")
+        return result
+    listed, problems = parse_sums(sums_path.read_text(encoding="utf-8", errors="replace"))
+    result.files = listed
+    result.problems += problems
+    present = {p.name for p in folder.iterdir()} - {SUMS}
+    for extra in sorted(present - set(listed)):
+        result.problems.append(f"{extra}: not listed in {SUMS} (an extra file)")
+    for name, digest in listed.items():
+        path = folder / name
+        if not path.is_file():
+            result.problems.append(f"{name}: listed in {SUMS} but missing")
+        elif sha256_file(path) != digest:
+            result.problems.append(f"{name}: sha256 differs from {SUMS} (altered or truncated)")
+    _check_manifest(folder, result, manifest_sha256, version, listed)
+    return result
+
+
+def _check_manifest(
+    folder: Path, result: Verification, trusted: str | None, version: str, listed: dict[str, str]
+) -> None:
+    path = folder / MANIFEST
+    if not path.is_file():
+        result.problems.append(f"{MANIFEST} is missing")
+        return
+    if trusted is not None and sha256_file(path) != trusted.lower():
+        result.problems.append(
+            f"{MANIFEST}: sha256 is not the trusted {trusted[:12]}... (a changed manifest)"
+        )
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        result.problems.append(f"{MANIFEST}: invalid JSON ({exc})")
+        return
+    result.problems += manifest_problems(manifest, version, listed)
+    for name, size in expected_sizes(manifest).items():
+        if (folder / name).is_file() and (folder / name).stat().st_size != size:
+            result.problems.append(
+                f"{name}: {(folder / name).stat().st_size} bytes, the manifest says {size}"
+            )
+
+
+def trusted_hash(index: Path, version: str) -> str | None:
+    """The manifest hash `releases/index.json` records for `version`, if any."""
+    if not index.is_file():
+        return None
+    entry = json.loads(index.read_text(encoding="utf-8")).get("releases", {}).get(version)
+    return entry.get("datapackage_sha256") if isinstance(entry, dict) else None
