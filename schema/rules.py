@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Iterator
+from functools import cache
 from typing import Any
 
 from sitrep.schema import spec
@@ -118,14 +119,26 @@ def check_text_hash(ctx: Context) -> Iterator[Issue]:
 def check_spans(ctx: Context) -> Iterator[Issue]:
     text = _text(ctx)
     size = len(text) if text is not None else None
+    limit = -1 if size is None else size
     for kind, records in ctx.records.items():
         for i, record in records:
             spans = record.get("spans")
             if not isinstance(spans, list):
                 continue
             for j, span in enumerate(spans):
-                if isinstance(span, dict):
-                    yield from _check_span(ctx, f"/{kind}/{i}/spans/{j}", span, text, size)
+                if not isinstance(span, dict):
+                    continue
+                # Most spans are good: check those inline, build no pointer, call nothing.
+                start, end = span.get("start"), span.get("end")
+                if (
+                    text is not None
+                    and type(start) is int
+                    and type(end) is int
+                    and 0 <= start < end <= limit
+                    and text[start:end] == span.get("text")
+                ):
+                    continue
+                yield from _check_span(ctx, f"/{kind}/{i}/spans/{j}", span, text, size)
 
 
 def _check_span(
@@ -156,44 +169,51 @@ def _check_span(
 
 
 def check_unique_ids(ctx: Context) -> Iterator[Issue]:
-    seen: dict[str, str] = {}
+    seen: dict[str, tuple[str, int]] = {}
     for kind, records in ctx.records.items():
         for i, record in records:
             rid = record.get("id")
             if not isinstance(rid, str):
                 continue
-            ptr = f"/{kind}/{i}/id"
             if rid in seen:
+                first = "/{}/{}/id".format(*seen[rid])
                 yield ctx.issue(
-                    Code.ID_DUPLICATE, ptr, f"id already used at {seen[rid]}", "a unique id", rid
+                    Code.ID_DUPLICATE,
+                    f"/{kind}/{i}/id",
+                    f"id already used at {first}",
+                    "a unique id",
+                    rid,
                 )
             else:
-                seen[rid] = ptr
+                seen[rid] = (kind, i)
 
 
 def check_references(ctx: Context) -> Iterator[Issue]:
+    # A pointer is built only for a reference that does not resolve: most do.
     for kind, name, target in SINGLE_REFS:
+        ids = ctx.ids[target]
         for i, record in ctx.records[kind]:
-            yield from _check_ref(ctx, f"/{kind}/{i}/{name}", record.get(name), target)
+            ref = record.get(name)
+            if isinstance(ref, str) and ref not in ids:
+                yield _unresolved(ctx, f"/{kind}/{i}/{name}", ref, target)
     for kind, name, item, target in LIST_REFS:
+        ids = ctx.ids[target]
         for i, record in ctx.records[kind]:
             entries = record.get(name)
             for j, entry in enumerate(entries if isinstance(entries, list) else []):
-                if isinstance(entry, dict):
-                    yield from _check_ref(
-                        ctx, f"/{kind}/{i}/{name}/{j}/{item}", entry.get(item), target
-                    )
+                ref = entry.get(item) if isinstance(entry, dict) else None
+                if isinstance(ref, str) and ref not in ids:
+                    yield _unresolved(ctx, f"/{kind}/{i}/{name}/{j}/{item}", ref, target)
 
 
-def _check_ref(ctx: Context, ptr: str, ref: Any, target: str) -> Iterator[Issue]:
-    if isinstance(ref, str) and ref not in ctx.ids[target]:
-        yield ctx.issue(
-            Code.REF_UNRESOLVED,
-            ptr,
-            f"reference to an unknown {target[:-1]}",
-            f"the id of one of the document's {target}",
-            ref,
-        )
+def _unresolved(ctx: Context, ptr: str, ref: str, target: str) -> Issue:
+    return ctx.issue(
+        Code.REF_UNRESOLVED,
+        ptr,
+        f"reference to an unknown {target[:-1]}",
+        f"the id of one of the document's {target}",
+        ref,
+    )
 
 
 def check_cycles(ctx: Context) -> Iterator[Issue]:
@@ -227,8 +247,12 @@ def _bound(values: tuple[float | None, ...]) -> float | None:
     return next((v for v in values if v is not None), None)
 
 
+# Read once per process: the table comes from the (cached) schema.
+_vague_intervals = cache(spec.vague_intervals)
+
+
 def check_figures(ctx: Context) -> Iterator[Issue]:
-    vague = spec.vague_intervals()
+    vague = _vague_intervals()
     by_id = {r["id"]: r for _, r in ctx.records["figures"] if isinstance(r.get("id"), str)}
     for i, fig in ctx.records["figures"]:
         ptr = f"/figures/{i}"
