@@ -21,6 +21,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
+import orjson
+
 from sitrep.schema import spec
 from sitrep.schema.report import Code, Issue, Report
 from sitrep.schema.rules import RECORD_KINDS, check_rules
@@ -246,87 +248,58 @@ class Loaded:
     issue: Issue | None = None
 
 
-def read_document(path: Path, label: str | None = None) -> Loaded:
-    """Read and parse one annotation file; problems become an issue, never an exception."""
+def read_raw(path: Path, label: str | None = None) -> tuple[bytes | None, Issue | None]:
+    """The bytes of one file, or the issue that stops it (unreadable, empty, BOM)."""
     name = label or str(path)
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        return Loaded(
-            path,
-            issue=Issue(
-                Code.FILE_UNREADABLE,
-                name,
-                "",
-                f"cannot read the file: {exc.strerror or exc}",
-                "a readable file",
-                type(exc).__name__,
-            ),
+        reason = f"cannot read the file: {exc.strerror or exc}"
+        return None, Issue(
+            Code.FILE_UNREADABLE, name, "", reason, "a readable file", type(exc).__name__
         )
     if not raw.strip():
-        return Loaded(
-            path,
-            issue=Issue(
-                Code.FILE_EMPTY,
-                name,
-                "",
-                "the file is empty",
-                "a JSON document",
-                f"{len(raw)} byte(s)",
-            ),
+        return None, Issue(
+            Code.FILE_EMPTY, name, "", "the file is empty", "a JSON document", f"{len(raw)} byte(s)"
         )
     if raw.startswith(b"\xef\xbb\xbf"):
-        return Loaded(
-            path,
-            issue=Issue(
-                Code.FILE_ENCODING,
-                name,
-                "",
-                "the file starts with a byte-order mark; save it as UTF-8 without BOM",
-                "UTF-8 without BOM",
-                "BOM EF BB BF",
-            ),
+        reason = "the file starts with a byte-order mark; save it as UTF-8 without BOM"
+        return None, Issue(
+            Code.FILE_ENCODING, name, "", reason, "UTF-8 without BOM", "BOM EF BB BF"
         )
+    return raw, None
+
+
+def parse_raw(raw: bytes, name: str) -> tuple[Any, Issue | None]:
+    """One JSON document from UTF-8 bytes (strict: no NaN or Infinity), or its issue."""
     try:
-        text = raw.decode("utf-8")
+        raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return Loaded(
-            path,
-            issue=Issue(
-                Code.FILE_ENCODING,
-                name,
-                "",
-                f"not valid UTF-8 at byte {exc.start}",
-                "UTF-8",
-                f"byte 0x{raw[exc.start]:02x}",
-            ),
+        found = f"byte 0x{raw[exc.start]:02x}"
+        return None, Issue(
+            Code.FILE_ENCODING, name, "", f"not valid UTF-8 at byte {exc.start}", "UTF-8", found
         )
     try:
-        return Loaded(path, doc=json.loads(text, parse_constant=_reject_constant))
-    except json.JSONDecodeError as exc:
-        return Loaded(
-            path,
-            issue=Issue(
-                Code.FILE_JSON,
-                name,
-                "",
-                f"invalid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}",
-                "a JSON document",
-                exc.msg,
-            ),
-        )
-    except ValueError as exc:
-        return Loaded(
-            path,
-            issue=Issue(
-                Code.FILE_JSON, name, "", f"invalid JSON: {exc}", "a JSON document", str(exc)
-            ),
+        return orjson.loads(raw), None
+    except orjson.JSONDecodeError as exc:
+        where = f"line {exc.lineno}, column {exc.colno}"
+        return None, Issue(
+            Code.FILE_JSON,
+            name,
+            "",
+            f"invalid JSON at {where}: {exc.msg}",
+            "a JSON document",
+            exc.msg,
         )
 
 
-def _reject_constant(name: str) -> Any:
-    """NaN, Infinity and -Infinity are Python's extensions, not JSON."""
-    raise ValueError(f"{name} is not a JSON value (write a number or null)")
+def read_document(path: Path, label: str | None = None) -> Loaded:
+    """Read and parse one annotation file; problems become an issue, never an exception."""
+    raw, issue = read_raw(path, label)
+    if raw is None:
+        return Loaded(path, issue=issue)
+    doc, issue = parse_raw(raw, label or str(path))
+    return Loaded(path, doc=doc, issue=issue)
 
 
 def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path | None, Issue | None]]:
@@ -336,8 +309,9 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path | None, Issue | Non
         if path.is_dir():
             found = sorted(
                 p
-                for p in path.rglob("*.json")
-                if p.is_file() or (p.is_symlink() and not p.exists())
+                for p in path.rglob("*.json*")
+                if p.suffix in (".json", ".jsonl")
+                and (p.is_file() or (p.is_symlink() and not p.exists()))
             )
             if not found:
                 yield (
@@ -346,7 +320,7 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path | None, Issue | Non
                         Code.PATH_EMPTY,
                         str(path),
                         "",
-                        "the folder holds no *.json annotation file",
+                        "the folder holds no *.json or *.jsonl annotation file",
                         "one or more *.json files",
                         "none",
                     ),
@@ -367,6 +341,33 @@ def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path | None, Issue | Non
                     "nothing",
                 ),
             )
+
+
+@dataclass(frozen=True)
+class Source:
+    """One document's bytes and the name its issues carry (`file`, or `file:line` for a
+    line of a JSON Lines bundle)."""
+
+    name: str
+    raw: bytes
+
+
+def iter_sources(paths: Iterable[Path]) -> Iterator[Source | Issue]:
+    """Every document under `paths`: each *.json file, each line of each *.jsonl file;
+    or the issue of a path, file or line that gives none."""
+    for path, issue in find_files(paths):
+        if issue is not None or path is None:
+            yield issue  # type: ignore[misc]
+            continue
+        raw, issue = read_raw(path)
+        if raw is None:
+            yield issue  # type: ignore[misc]
+        elif path.suffix == ".jsonl":
+            for number, line in enumerate(raw.split(b"\n"), start=1):
+                if line.strip():
+                    yield Source(f"{path}:{number}", line)
+        else:
+            yield Source(str(path), raw)
 
 
 def count_records(doc: Any, counts: Counter[str]) -> None:

@@ -16,6 +16,7 @@ from rich.table import Table
 from sitrep import __version__, paths
 from sitrep.errors import SitrepError
 from sitrep.fileio import write_atomic
+from sitrep.pipeline import JobResult, run_main_job
 from sitrep.schema import spec
 from sitrep.schema.codebook import render_codebook
 from sitrep.schema.documents import scan_sources
@@ -109,33 +110,50 @@ def validate(
     raise typer.Exit(report.exit_code)
 
 
-def _summary(report: Report, sources: int) -> Table:
-    table = Table(title="sitrep dataset", title_justify="left")
+def _summary(result: JobResult) -> Table:
+    table = Table(title="sitrep main job", title_justify="left")
     table.add_column("what")
-    table.add_column("count", justify="right")
-    table.add_row("source documents (seeds/)", f"{sources:,}")
+    table.add_column("result", justify="right")
+    table.add_row("source documents (seeds/)", f"{result.sources:,}")
     for key in ("documents", "actors", "locations", "events", "figures", "spans"):
         label = "annotated documents" if key == "documents" else key
-        table.add_row(label, f"{report.counts.get(key, 0):,}")
+        table.add_row(label, f"{result.report.counts.get(key, 0):,}")
+    table.add_row(
+        "validation (schema + tables)",
+        "OK" if result.report.valid else f"{len(result.report.issues)} problem(s)",
+    )
+    if result.release is not None:
+        table.add_row(
+            "demo release built",
+            f"{result.release.version} (after {result.release.previous or 'none'})",
+        )
+    elif result.unchanged_since:
+        table.add_row("demo release built", f"none: unchanged since {result.unchanged_since}")
+    if result.fetched is not None:
+        table.add_row(
+            "downloaded over http://127.0.0.1", f"{result.verified_files} file(s) verified"
+        )
     return table
 
 
 @app.command()
 def run() -> None:
-    """The main job: check the seeds, validate the dataset and print a summary.
+    """The main job: check the seeds, validate the dataset (both layers), build a release
+    into a throw-away folder, serve it on 127.0.0.1 and download and verify it as a user
+    would. Published releases are never touched.
 
-    Exit status 1 when a source document or an annotation is invalid.
+    Exit status 1 when anything is invalid or the download does not verify.
 
     Example: sitrep run
     """
-    root = paths.project_root()
-    docs, source_report = scan_sources(paths.seeds_dir(root))
-    report = load_dataset([_shown(paths.annotations_dir(root))]).report
-    report.files_checked += source_report.files_checked
-    report.extend(source_report.issues)
-    out.print(_summary(report, len(docs)))
-    typer.echo(render_text(report))
-    raise typer.Exit(report.exit_code)
+    result = run_main_job()
+    out.print(_summary(result))
+    if not result.report.valid:
+        typer.echo(render_text(result.report))
+    for note in result.notes:
+        typer.echo(f"release check: {note}")
+    typer.echo("OK: the dataset is valid and its release verifies" if result.ok else "FAILED")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @schema_app.command("codebook")
@@ -214,11 +232,17 @@ def _release_failed(exc: ValidationFailed, fmt: Format = Format.text) -> None:
 @release_app.command("build")
 def release_build(
     version: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--version", "-v", help="The new version, MAJOR.MINOR.PATCH.", show_default=False
+            "--version",
+            "-v",
+            help="The new version, MAJOR.MINOR.PATCH; refused unless it is the bump the changes call for.",
+            show_default=False,
         ),
-    ],
+    ] = None,
+    next_: Annotated[
+        bool, typer.Option("--next", help="Build whatever version the changes call for.")
+    ] = False,
     sources: Annotated[
         list[Path] | None,
         typer.Option(
@@ -237,10 +261,14 @@ def release_build(
     SHA256SUMS, a dataset card and the diff against the previous release.
 
     The version must be the bump the changes call for: a table schema change is major, new
-    records minor, corrections and removals a patch. An existing version is never rebuilt.
+    records minor, corrections and removals a patch (--next picks it). An existing version
+    is never rebuilt; a failed build leaves nothing behind.
 
     Example: sitrep release build --version 1.1.0
     """
+    if (version is None) == (not next_):
+        err.print("error: give either --version MAJOR.MINOR.PATCH or --next")
+        raise typer.Exit(2)
     root = paths.project_root()
     target = releases or paths.releases_dir(root)
     try:

@@ -7,6 +7,7 @@ import copy
 import json
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -151,15 +152,15 @@ def test_a_build_failing_midway_leaves_no_partial_release(
     before = _snapshot(releases)
     _edit(annotations, lambda d: d["actors"][0].update(name="US Central Command"))
     calls = {"n": 0}
-    original = rel._parquet
+    original = rel.TableWriter._write
 
-    def failing(*args: Any, **kwargs: Any) -> None:
+    def failing(self: rel.TableWriter, *args: Any) -> None:
         calls["n"] += 1
-        if calls["n"] == 3:
+        if calls["n"] == 3:  # the third table of the first chunk
             raise OSError("disk full")
-        original(*args, **kwargs)
+        original(self, *args)
 
-    monkeypatch.setattr(rel, "_parquet", failing)
+    monkeypatch.setattr(rel.TableWriter, "_write", failing)
     with pytest.raises(OSError, match="disk full"):
         build_release("1.0.1", [annotations], releases)
     assert _snapshot(releases) == before
@@ -254,3 +255,27 @@ def test_changelog_gets_the_release_notes(workspace: tuple[Path, Path], tmp_path
     assert text.index("### 1.0.0 (") < text.index("### Unreleased")
     assert "| figures | 7 | 7 | 0 | 0 |" in text
     assert text.startswith("# Changelog\n\n## Toolkit\n\n- x\n")
+
+
+def test_a_killed_build_leaves_no_release_and_its_leftovers_are_swept(
+    workspace: tuple[Path, Path],
+) -> None:
+    annotations, releases = workspace
+    script = (
+        "import os, sys, signal\n"
+        "from pathlib import Path\n"
+        "from sitrep.validate import release as rel\n"
+        "def die(self, *a):\n"
+        "    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "rel.TableWriter._write = die\n"
+        "rel.build_release('1.0.0', [Path(sys.argv[1])], Path(sys.argv[2]))\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", script, str(annotations), str(releases)], capture_output=True
+    )
+    assert killed.returncode == -9
+    leftovers = [p.name for p in releases.iterdir()]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".building-"), leftovers
+    assert rel.published_versions(releases) == []
+    build_release("1.0.0", [annotations], releases)
+    assert sorted(p.name for p in releases.iterdir()) == ["1.0.0", "index.json"]

@@ -134,7 +134,7 @@ BAD_ROWS = [
     ("figures-negative", _set("figures", "best", -1.0), Code.SCHEMA_RANGE, "/figures/0/best"),
     ("figures-null", _set("figures", "qualifier", None), Code.SCHEMA_TYPE, "/figures/0/qualifier"),
     ("spans", _set("spans", "text", "not the slice"), Code.SPAN_TEXT, "/actors/0/spans/0/text"),
-    ("spans-order", _set("spans", "end", 0), Code.SPAN_ORDER, "/actors/0/spans/0/start"),
+    ("spans-order", _set("spans", "end", 0), Code.SPAN_ORDER, "/actors/0/spans/0"),
     ("spans-orphan", _set("spans", "record_id", "act-ghost"), Code.TABLE_ORPHAN, "/actors/0/id"),
 ]
 

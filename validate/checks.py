@@ -16,12 +16,12 @@ import polars as pl
 from pandera.errors import SchemaErrors
 
 from sitrep.schema.report import Code, Issue
+from sitrep.validate.rows import issues_from_rows, number_text
+from sitrep.validate.table_rules import TABLE_RULES
 from sitrep.validate.tables import (
     DOC_ID,
     DOCUMENTS,
     FILE,
-    INDEX,
-    PARENT_INDEX,
     SPANS,
     ColumnSpec,
     TableSpec,
@@ -46,64 +46,22 @@ def _checks(col: ColumnSpec) -> list[pa.Check]:
     return checks
 
 
-def pandera_model(table: TableSpec, *, strict: bool = False) -> pa.DataFrameSchema:
-    """The Pandera model of `table`: dtypes, enums, nullability, ranges, patterns and key
-    uniqueness, all read from the table spec (so from the JSON Schema)."""
+def pandera_model(
+    table: TableSpec, *, strict: bool = False, unique: bool = True
+) -> pa.DataFrameSchema:
+    """The Pandera model of `table`: dtypes, enums, nullability, ranges, patterns and (with
+    `unique`) key uniqueness, all read from the table spec (so from the JSON Schema)."""
     columns = {
         c.name: pa.Column(c.dtype, checks=_checks(c), nullable=c.nullable, coerce=False)
         for c in table.columns
     }
-    return pa.DataFrameSchema(columns, name=table.name, unique=list(table.key), strict=strict)
+    key = list(table.key) if unique else None
+    return pa.DataFrameSchema(columns, name=table.name, unique=key, strict=strict)
 
 
 @cache
-def pandera_models() -> dict[str, pa.DataFrameSchema]:
-    return {name: pandera_model(t) for name, t in table_specs().items()}
-
-
-# --- mapping rows back to documents --------------------------------------------------
-
-
-def _pointer_expr(table: TableSpec, column: str | None) -> pl.Expr:
-    """A JSON pointer expression for each row of `table` (with its hidden columns)."""
-    tail = "/" + "/".join(table.column(column).path) if column and table.column(column).path else ""
-    if table.name == DOCUMENTS:
-        return pl.lit(tail or "/document")
-    if column in ("record_id", table.parent_column):  # the id of the record the row hangs off
-        owner = (
-            pl.col("record_table").cast(pl.String) if table.name == SPANS else pl.lit(table.parent)
-        )
-        return pl.format("/{}/{}/id", owner, pl.col(PARENT_INDEX))
-    if table.name == SPANS:
-        return pl.format(
-            "/{}/{}/spans/{}" + tail, pl.col("record_table"), pl.col(PARENT_INDEX), pl.col(INDEX)
-        )
-    if table.parent:
-        prop = table.source.split(".", 1)[1]
-        return pl.format(
-            f"/{table.parent}/{{}}/{prop}/{{}}" + tail, pl.col(PARENT_INDEX), pl.col(INDEX)
-        )
-    return pl.format(f"/{table.name}/{{}}" + tail, pl.col(INDEX))
-
-
-def issues_from_rows(
-    rows: pl.DataFrame,
-    table: TableSpec,
-    column: str | None,
-    code: Code,
-    message: str,
-    expected: str,
-    found: pl.Expr,
-) -> list[Issue]:
-    """One issue per failing row of `table`."""
-    if rows.is_empty():
-        return []
-    shown = rows.select(
-        pl.col(FILE),
-        _pointer_expr(table, column).alias("pointer"),
-        found.cast(pl.String).fill_null("null").alias("found"),
-    )
-    return [Issue(code, f, p, message, expected, v) for f, p, v in shown.iter_rows()]
+def pandera_models(*, unique: bool = True) -> dict[str, pa.DataFrameSchema]:
+    return {name: pandera_model(t, unique=unique) for name, t in table_specs().items()}
 
 
 PANDERA_CODES = {
@@ -185,14 +143,20 @@ def check_intervals(tables: dict[str, pl.DataFrame]) -> list[Issue]:
         return []
     spec = table_specs()["figures"]
     out = []
+    reported = pl.lit(False)  # like the per-document rule, only the first broken pair
     for a, b in (("low", "best"), ("best", "high"), ("low", "high")):
-        bad = figures.filter(
-            pl.col(a).is_not_null() & pl.col(b).is_not_null() & (pl.col(a) > pl.col(b))
-        )
-        if a == "low" and b == "high":  # already reported through best when best is known
-            bad = bad.filter(pl.col("best").is_null())
+        broken = (pl.col(a) > pl.col(b)).fill_null(False)
+        bad = figures.filter(broken & ~reported)
+        reported = reported | broken
+        expected = pl.format(">= {}", number_text(pl.col(a)))
         out += issues_from_rows(
-            bad, spec, b, Code.FIGURE_INTERVAL, f"{a} must not exceed {b}", f">= {a}", pl.col(b)
+            bad,
+            spec,
+            b,
+            Code.FIGURE_INTERVAL,
+            f"{a} must not exceed {b}",
+            expected,
+            number_text(pl.col(b)),
         )
     return out
 
@@ -217,10 +181,10 @@ def check_spans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
         issues_from_rows(
             order,
             spec,
-            "start",
+            None,  # the span, as the per-document rule reports it
             Code.SPAN_ORDER,
             "span start must be before its end",
-            "start < end",
+            pl.format("start < {}", pl.col("end")),
             pl.col("start"),
         )
         + issues_from_rows(
@@ -229,7 +193,7 @@ def check_spans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
             "end",
             Code.SPAN_BOUNDS,
             "span ends past the end of the text",
-            "end <= length of the text",
+            pl.format("<= {}", pl.col("_doc_text").str.len_chars()),
             pl.col("end"),
         )
         + issues_from_rows(
@@ -237,8 +201,8 @@ def check_spans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
             spec,
             "text",
             Code.SPAN_TEXT,
-            "quoted text differs from the text slice",
-            "the slice",
+            pl.format("quoted text differs from text[{}:{}]", pl.col("start"), pl.col("end")),
+            pl.col("_slice"),
             pl.col("text"),
         )
     )
@@ -310,7 +274,7 @@ def check_orphans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
     return out
 
 
-CROSS_CHECKS = (check_intervals, check_spans, check_foreign_keys, check_orphans)
+CROSS_CHECKS = (check_intervals, check_spans, check_foreign_keys, check_orphans, *TABLE_RULES)
 
 
 def split_duplicate_documents(
@@ -342,11 +306,14 @@ def split_duplicate_documents(
 
 
 def validate_tables(tables: dict[str, pl.DataFrame]) -> list[Issue]:
-    """Every issue the table layer finds: Pandera per table, then the cross checks."""
+    """Every issue the table layer finds: Pandera per table, then the cross checks. Key
+    uniqueness is left to `check_unique_ids` (which reports each repeated record id once,
+    like the per-document rule) and `split_duplicate_documents`; link and span keys are
+    unique when their records' are."""
     specs = table_specs()
     tables, issues = split_duplicate_documents(tables)
     for name, frame in tables.items():
-        issues += run_pandera(frame, specs[name], pandera_models()[name])
+        issues += run_pandera(frame, specs[name], pandera_models(unique=False)[name])
     for check in CROSS_CHECKS:
         issues += check(tables)
     return issues

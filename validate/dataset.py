@@ -1,71 +1,196 @@
-"""The dataset as a whole: every annotation file checked document by document (JSON
-Schema and rules), then as tables (Pandera and the cross-table checks).
+"""The dataset as a whole, checked in two layers and in chunks.
 
-`load_dataset` is what `sitrep validate` and `sitrep release build` run. Documents that
-fail the first layer are reported and left out of the tables, so one broken file never
-hides the problems of the others and never reaches a release.
+Layer one, per document: JSON Schema (jsonschema-rs). A document that fails it also gets
+the per-document rules (`sitrep.schema.rules`), so its report is complete, and stays out
+of the tables. Layer two, per table: the documents that passed go into Polars tables a
+chunk at a time, where Pandera and the vectorised rules (`sitrep.validate.checks`) check
+every rule in bulk. Chunks keep memory flat; layer one runs in worker processes when
+there is enough work to share.
+
+`load_dataset` is what `sitrep validate` and `sitrep release build` run.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import os
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from itertools import islice
 from pathlib import Path
-from typing import Any
 
 import polars as pl
 
-from sitrep.schema.report import Issue, Report
-from sitrep.schema.validation import (
-    Engine,
-    count_records,
-    find_files,
-    read_document,
-    validate_document,
-)
+from sitrep.schema.report import Code, Issue, Report
+from sitrep.schema.rules import RECORD_KINDS, check_rules
+from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
 from sitrep.validate.checks import validate_tables
-from sitrep.validate.tables import build_tables, read_documents
+from sitrep.validate.tables import DOC_ID, FILE, SPANS, build_tables, read_ndjson
+
+CHUNK = 2_000  # documents per chunk: a few hundred MB of tables at most
+PARALLEL_FROM = 4_000  # below this many documents, worker start-up costs more than it saves
+
+OnTables = Callable[[dict[str, pl.DataFrame]], None]
+
+
+@dataclass
+class Checked:
+    """Layer one's verdict on a chunk: the documents that passed, and every issue."""
+
+    names: list[str] = field(default_factory=list)
+    raws: list[bytes] = field(default_factory=list)
+    issues: list[Issue] = field(default_factory=list)
+    counts: Counter[str] = field(default_factory=Counter)
+
+
+def check_sources(sources: list[Source], engine_name: Engine = "rust") -> Checked:
+    """JSON Schema for each document; the per-document rules only for those that fail."""
+    out = Checked()
+    checker = engine(engine_name)
+    for source in sources:
+        doc, issue = parse_raw(source.raw, source.name)
+        if issue is not None:
+            out.issues.append(issue)
+            continue
+        if checker.is_valid(doc):
+            out.names.append(source.name)
+            # raw line breaks in JSON are whitespace (breaks inside strings are escaped):
+            # flattening them makes the document one NDJSON line for the Polars reader
+            out.raws.append(source.raw.replace(b"\r", b" ").replace(b"\n", b" "))
+        else:  # counted here; valid documents are counted from their tables
+            count_records(doc, out.counts)
+            out.issues += checker.issues(doc, source.name) + check_rules(doc, source.name)
+    return out
 
 
 @dataclass
 class Dataset:
-    """The report of both layers, and the tables of the documents that passed the first."""
+    """The report of both layers, and (when kept) the tables of the valid documents."""
 
     report: Report
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
 
 
-def _unique(issues: Iterable[Issue]) -> list[Issue]:
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for issue in issues:
-        key = (str(issue.code), issue.file, issue.pointer)
-        if key not in seen:
-            seen.add(key)
-            out.append(issue)
-    return out
+def _chunks(paths: Iterable[Path], report: Report, size: int) -> Iterator[list[Source]]:
+    items = iter_sources(paths)
+    while True:
+        chunk = []
+        for item in islice(items, size):
+            if isinstance(item, Issue):
+                report.issues.append(item)
+            else:
+                chunk.append(item)
+        if not chunk:
+            return
+        yield chunk
 
 
-def load_dataset(paths: Iterable[Path], *, engine_name: Engine = "rust") -> Dataset:
-    """Check every annotation file under `paths` with both layers."""
-    report = Report()
-    docs: list[Any] = []
-    files: list[str] = []
-    for path, issue in find_files(paths):
-        if issue is not None or path is None:
-            report.issues.extend([issue] if issue else [])
+class _Seen:
+    """Document ids met so far, to catch one id used by two files across chunks."""
+
+    def __init__(self) -> None:
+        self.files: dict[str, str] = {}
+
+    def duplicates(self, docs: pl.DataFrame) -> tuple[pl.DataFrame, list[Issue]]:
+        issues, keep = [], []
+        for doc_id, name in docs.select(DOC_ID, FILE).iter_rows():
+            if doc_id in self.files:
+                first = self.files[doc_id]
+                issues.append(
+                    Issue(
+                        Code.ID_DUPLICATE,
+                        name,
+                        "/document/id",
+                        f"document id already used by {first}",
+                        "a document id used by one file only",
+                        doc_id,
+                    )
+                )
+                keep.append(False)
+            else:
+                self.files[doc_id] = name
+                keep.append(True)
+        return docs.filter(pl.Series(keep, dtype=pl.Boolean)), issues
+
+
+def _tables(checked: Checked, seen: _Seen) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
+    frame = read_ndjson(b"\n".join(checked.raws), checked.names)
+    kept, issues = seen.duplicates(
+        frame.with_columns(pl.col("document").struct.field("id").alias(DOC_ID))
+    )
+    tables = build_tables(kept.drop(DOC_ID))
+    return tables, issues + validate_tables(tables)
+
+
+def _count(tables: dict[str, pl.DataFrame], counts: Counter[str]) -> None:
+    counts["documents"] += tables["documents"].height
+    for name in (*RECORD_KINDS, SPANS):
+        counts[name] += tables[name].height
+
+
+def _layer_one(
+    chunks: Iterator[list[Source]], engine_name: Engine, workers: int
+) -> Iterator[Checked]:
+    if workers <= 1:
+        yield from (check_sources(c, engine_name) for c in chunks)
+        return
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        pending = []
+        for chunk in chunks:
+            pending.append(pool.submit(check_sources, chunk, engine_name))
+            while len(pending) > workers:  # bounded read-ahead keeps memory flat
+                yield pending.pop(0).result()
+        for future in pending:
+            yield future.result()
+
+
+def _workers(paths: list[Path], requested: int | None) -> int:
+    if requested is not None:
+        return requested
+    size = sum(
+        p.stat().st_size
+        for path in paths
+        for p in ([path] if path.is_file() else path.rglob("*.json*"))
+        if p.is_file()
+    )
+    return min(os.cpu_count() or 1, 8) if size > PARALLEL_FROM * 20_000 else 1
+
+
+def load_dataset(
+    paths: Iterable[Path],
+    *,
+    engine_name: Engine = "rust",
+    keep_tables: bool = True,
+    on_tables: OnTables | None = None,
+    chunk_size: int = CHUNK,
+    workers: int | None = None,
+) -> Dataset:
+    """Check every annotation document under `paths` with both layers.
+
+    `on_tables` receives each valid chunk's tables (with hidden columns) as they are
+    built; `keep_tables=False` then keeps memory flat for datasets of any size.
+    """
+    paths = list(paths)
+    report, seen = Report(), _Seen()
+    parts: dict[str, list[pl.DataFrame]] = {}
+    for checked in _layer_one(
+        _chunks(paths, report, chunk_size), engine_name, _workers(paths, workers)
+    ):
+        report.files_checked += len(checked.names) + len({i.file for i in checked.issues})
+        report.counts.update(checked.counts)
+        report.issues += checked.issues
+        if not checked.raws:
             continue
-        report.files_checked += 1
-        loaded = read_document(path)
-        if loaded.issue is not None:
-            report.issues.append(loaded.issue)
-            continue
-        problems = validate_document(loaded.doc, str(path), engine_name=engine_name)
-        report.extend(problems)
-        count_records(loaded.doc, report.counts)
-        if not problems:
-            docs.append(loaded.doc)
-            files.append(str(path))
-    tables = build_tables(read_documents(docs, files))
-    report.issues = _unique([*report.issues, *validate_tables(tables)])
+        tables, issues = _tables(checked, seen)
+        report.issues += issues
+        _count(tables, report.counts)
+        if on_tables is not None:
+            on_tables(tables)
+        if keep_tables:
+            for name, frame in tables.items():
+                parts.setdefault(name, []).append(frame)
+    tables = {n: pl.concat(f) for n, f in parts.items()} if keep_tables else {}
+    if keep_tables and not tables:
+        tables = build_tables(read_ndjson(b"", []))
     return Dataset(report, tables)

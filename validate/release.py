@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow.parquet as pq
 
 from sitrep import __version__
 from sitrep.errors import ReleaseError
@@ -38,7 +39,7 @@ from sitrep.fileio import write_atomic
 from sitrep.schema import spec
 from sitrep.schema.report import Report
 from sitrep.validate.dataset import load_dataset
-from sitrep.validate.diff import KEY, Bump, Diff, diff_releases, key_expr
+from sitrep.validate.diff import CHANGES_SCHEMA, KEY, Bump, Diff, TableDiff, diff_releases, key_expr
 from sitrep.validate.tables import TableSpec, public, table_specs
 
 SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$")
@@ -48,6 +49,7 @@ CARD = "README.md"
 CHANGES = "changes.parquet"
 TOMBSTONES = "tombstones.parquet"
 INDEX = "index.json"
+STAGING = ".building-"  # + pid: a build in progress, renamed to its version when done
 PARQUET_MEDIATYPE = "application/vnd.apache.parquet"
 LICENSE = {
     "name": "CC-BY-4.0",
@@ -158,101 +160,168 @@ def _tombstones(folder: Path | None, diff: Diff, version: str) -> pl.DataFrame:
     return pl.concat([old, new.cast(TOMBSTONE_SCHEMA)]).sort("table", KEY)  # type: ignore[arg-type]
 
 
-def _check_reuse(
-    tables: dict[str, pl.DataFrame], tombstones: pl.DataFrame, specs: dict[str, TableSpec]
-) -> None:
-    for name, frame in tables.items():
+def _check_reuse(folder: Path, tombstones: pl.DataFrame, specs: dict[str, TableSpec]) -> None:
+    for name, table in specs.items():
         dead = tombstones.filter(pl.col("table") == name).select(KEY)
-        back = frame.select(key_expr(specs[name].key)).join(dead, on=KEY, how="semi")
+        if dead.is_empty():
+            continue
+        keys = pl.read_parquet(folder / f"{name}.parquet", columns=list(table.key))
+        back = keys.select(key_expr(table.key)).join(dead, on=KEY, how="semi")
         if back.height:
             raise ReleaseError(
                 f"{name}: id(s) removed in an earlier release are back ({', '.join(back[KEY].head(5))}); ids are never reused, give the record a new id"
             )
 
 
-@dataclass
-class Plan:
-    """A validated dataset, the latest published release, and what changed since."""
+class TableWriter:
+    """Appends each chunk's tables to one Parquet file per table (zstd, one row group per
+    chunk, file metadata naming the release and schema versions), so a release of any
+    size is written without holding its tables in memory."""
 
-    tables: dict[str, pl.DataFrame]
-    report: Report
-    previous: str | None
-    diff: Diff
-    specs: dict[str, TableSpec]
+    def __init__(self, folder: Path, version: str, specs: dict[str, TableSpec]) -> None:
+        self.folder, self.version, self.specs = folder, version, specs
+        self.writers: dict[str, pq.ParquetWriter] = {}
+        self.rows: dict[str, int] = dict.fromkeys(specs, 0)
 
-    @property
-    def next_version(self) -> str | None:
-        """The version the changes call for (None when nothing changed)."""
-        if self.previous is None:
-            return "1.0.0"
-        required = self.diff.required
-        return None if required is Bump.NONE else next_version(self.previous, required)
+    def append(self, tables: dict[str, pl.DataFrame]) -> None:
+        # rows stay in input order (files sorted, then document order): deterministic
+        # without a sort, which would cost as much as writing the file
+        for name, frame in tables.items():
+            self._write(name, public(frame))
+
+    def _write(self, name: str, frame: pl.DataFrame) -> None:
+        data = frame.to_arrow()
+        if name not in self.writers:
+            meta = {
+                "sitrep:release": self.version,
+                "sitrep:schema_version": spec.schema_version(),
+                "sitrep:table": name,
+            }
+            schema = data.schema.with_metadata({**(data.schema.metadata or {}), **meta})
+            self.writers[name] = pq.ParquetWriter(
+                self.folder / f"{name}.parquet", schema, compression="zstd"
+            )
+        self.writers[name].write_table(data.cast(self.writers[name].schema))
+        self.rows[name] += frame.height
+
+    def close(self) -> None:
+        """Finish every file; a table no chunk had is written empty, with its columns."""
+        for name, table in self.specs.items():
+            if name not in self.writers:
+                self._write(name, pl.DataFrame(schema=table.schema))
+        for writer in self.writers.values():
+            writer.close()
 
 
-def plan_release(sources: list[Path], releases: Path) -> Plan:
-    """Validate `sources` and diff them against the latest release in `releases`."""
-    dataset = load_dataset(sources)
-    if not dataset.report.valid:
-        raise ValidationFailed(dataset.report)
-    specs = table_specs()
-    tables = {n: public(f).sort(list(specs[n].key)) for n, f in dataset.tables.items()}
-    published = published_versions(releases)
-    previous = published[-1] if published else None
-    prev_dir = releases / previous if previous else None
-    old = read_release_tables(prev_dir, list(specs)) if prev_dir else {}
-    prev_manifest = json.loads((prev_dir / MANIFEST).read_text()) if prev_dir else {}
-    changed = bool(prev_dir) and prev_manifest.get(
-        "sitrep:table_schema_sha256"
-    ) != schema_fingerprint(specs)
-    diff = diff_releases(old, tables, {n: s.key for n, s in specs.items()}, schema_changed=changed)
-    return Plan(tables, dataset.report, previous, diff, specs)
+def _first_release(rows: dict[str, int]) -> Diff:
+    """Everything is new in a first release; changes.parquet lists nothing."""
+    return Diff(
+        pl.DataFrame(schema=CHANGES_SCHEMA),
+        {n: TableDiff(added=r) for n, r in rows.items()},
+        schema_changed=False,
+    )
+
+
+def _diff_against(prev_dir: Path, staging: Path, specs: dict[str, TableSpec]) -> Diff:
+    old = read_release_tables(prev_dir, list(specs))
+    new = read_release_tables(staging, list(specs))
+    manifest = json.loads((prev_dir / MANIFEST).read_text(encoding="utf-8"))
+    changed = manifest.get("sitrep:table_schema_sha256") != schema_fingerprint(specs)
+    return diff_releases(old, new, {n: s.key for n, s in specs.items()}, schema_changed=changed)
 
 
 def build_release(
-    version: str,
+    version: str | None,
     sources: list[Path],
     releases: Path,
     *,
     created: datetime | None = None,
+    workers: int | None = None,
 ) -> Release:
-    """Validate `sources` and write release `version` into `releases/version`: written
-    in a temporary folder and renamed at the end, so a failed or killed build leaves no
-    partial release and touches nothing else."""
-    parse_version(version)
-    target = releases / version
-    if target.exists():
-        raise ReleaseError(
-            f"release {version} already exists at {target}: releases are immutable; build a new version"
-        )
-    plan = plan_release(sources, releases)
-    _check_bump(version, plan.previous, plan.diff)
-    prev_dir = releases / plan.previous if plan.previous else None
-    tombstones = _tombstones(prev_dir, plan.diff, version)
-    _check_reuse(plan.tables, tombstones, plan.specs)
+    """Validate `sources` and write release `version` (None: the version the changes call
+    for) into `releases/version`. Everything is written in a temporary folder inside
+    `releases` and renamed at the end, so a failed or killed build leaves no partial
+    release and touches nothing else."""
+    published = published_versions(releases)
+    previous = published[-1] if published else None
+    if version is not None:
+        _check_new(version, releases, previous)
+    specs = table_specs()
     stamp = (created or datetime.now(UTC)).replace(microsecond=0)
     releases.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".building-{version}-", dir=releases))
+    remove_stale_builds(releases)
+    staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=releases))
     try:
-        _write(
-            staging,
-            version,
-            stamp,
-            plan.tables,
-            plan.diff,
-            tombstones,
-            plan.report,
-            plan.previous,
-            plan.specs,
+        writer = TableWriter(staging, version or "pending", specs)
+        dataset = load_dataset(sources, keep_tables=False, on_tables=writer.append, workers=workers)
+        writer.close()
+        if not dataset.report.valid:
+            raise ValidationFailed(dataset.report)
+        prev_dir = releases / previous if previous else None
+        diff = _diff_against(prev_dir, staging, specs) if prev_dir else _first_release(writer.rows)
+        version = version or _next_version(previous, diff)
+        _check_bump(version, previous, diff)
+        if writer.version != version:  # an automatic version: stamp it into the files
+            _restamp(staging, version, specs)
+        tombstones = _tombstones(prev_dir, diff, version)
+        _check_reuse(staging, tombstones, specs)
+        _write_rest(
+            staging, version, stamp, writer.rows, diff, tombstones, dataset.report, previous, specs
         )
+        target = releases / version
         staging.chmod(0o755)
-        os.rename(staging, target)
+        os.rename(staging, target)  # fails rather than replace an existing folder
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _record_in_index(releases, version, target, plan.previous, stamp)
-    return Release(
-        version, target, plan.previous, plan.diff, {n: f.height for n, f in plan.tables.items()}
-    )
+    _record_in_index(releases, version, target, previous, stamp)
+    return Release(version, target, previous, diff, writer.rows)
+
+
+def remove_stale_builds(releases: Path) -> list[Path]:
+    """Remove the staging folders of builds whose process is gone (killed mid-build);
+    they were never releases: only a finished build is renamed to its version."""
+    removed = []
+    for folder in releases.glob(f"{STAGING}*"):
+        pid = folder.name.removeprefix(STAGING).split("-", 1)[0]
+        if pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _check_new(version: str, releases: Path, previous: str | None) -> None:
+    parse_version(version)
+    if (releases / version).exists():
+        raise ReleaseError(
+            f"release {version} already exists at {releases / version}: releases are immutable; build a new version"
+        )
+    if previous is not None and parse_version(version) <= parse_version(previous):
+        raise ReleaseError(f"version {version} is not newer than the latest release {previous}")
+
+
+def _next_version(previous: str | None, diff: Diff) -> str:
+    if previous is None:
+        return "1.0.0"
+    if diff.required is Bump.NONE:
+        raise ReleaseError(f"nothing changed since {previous}: no release to build")
+    return next_version(previous, diff.required)
+
+
+def _restamp(folder: Path, version: str, specs: dict[str, TableSpec]) -> None:
+    for name in specs:
+        path = folder / f"{name}.parquet"
+        _parquet(pl.read_parquet(path), path, version, name)
 
 
 def _parquet(frame: pl.DataFrame, path: Path, version: str, table: str) -> None:
@@ -264,22 +333,27 @@ def _parquet(frame: pl.DataFrame, path: Path, version: str, table: str) -> None:
     frame.write_parquet(path, compression="zstd", statistics=True, metadata=meta)
 
 
-def _write(
+def _write_rest(
     folder: Path,
     version: str,
     stamp: datetime,
-    tables: dict[str, pl.DataFrame],
+    rows: dict[str, int],
     diff: Diff,
     tombstones: pl.DataFrame,
     report: Report,
     previous: str | None,
     specs: dict[str, TableSpec],
 ) -> None:
-    for name, frame in tables.items():
-        _parquet(frame, folder / f"{name}.parquet", version, name)
+    """Everything but the tables: changes, tombstones, manifest, card, checksums."""
     _parquet(diff.changes, folder / CHANGES, version, "changes")
     _parquet(tombstones, folder / TOMBSTONES, version, "tombstones")
-    manifest = build_manifest(folder, version, stamp, tables, diff, report, previous, specs)
+    documents = pl.read_parquet(
+        folder / "documents.parquet",
+        columns=["publisher", "credit", "license", "provenance_annotators"],
+    )
+    manifest = build_manifest(
+        folder, version, stamp, rows, documents, diff, report, previous, specs
+    )
     (folder / MANIFEST).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -376,17 +450,16 @@ def build_manifest(
     folder: Path,
     version: str,
     stamp: datetime,
-    tables: dict[str, pl.DataFrame],
+    rows: dict[str, int],
+    docs: pl.DataFrame,
     diff: Diff,
     report: Report,
     previous: str | None,
     specs: dict[str, TableSpec],
 ) -> dict[str, Any]:
-    docs = tables["documents"]
-    annotators = sorted({a for row in docs["provenance_annotators"].to_list() for a in (row or [])})
+    annotators = sorted(docs["provenance_annotators"].explode().drop_nulls().unique().to_list())
     resources = [
-        _resource(folder, n, f.height, _table_schema(specs[n]), f"{n} table")
-        for n, f in tables.items()
+        _resource(folder, n, r, _table_schema(specs[n]), f"{n} table") for n, r in rows.items()
     ]
     resources.append(
         _resource(

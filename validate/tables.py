@@ -23,6 +23,8 @@ from functools import cache
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.json as pajson
 
 from sitrep.schema import spec
 
@@ -299,16 +301,40 @@ def read_documents(
 def read_ndjson(
     source: bytes | str, files: Sequence[str] | str, *, schema: Json | None = None
 ) -> pl.DataFrame:
-    """Documents from NDJSON (bytes, or a path) as one nested frame."""
+    """Documents from NDJSON (bytes, or a path) as one nested frame.
+
+    Read with Arrow's JSON reader and the schema's struct types: for these deeply nested
+    documents it is several times faster than Polars' NDJSON reader."""
     dtype = derive_document_dtype(schema) if schema else document_dtype()
-    data = io.BytesIO(source) if isinstance(source, bytes) else source
-    frame = (
-        pl.read_ndjson(data, schema=dtype)
-        if (not isinstance(source, bytes) or source)
-        else pl.DataFrame(schema=dtype)
-    )
+    if isinstance(source, bytes) and not source:
+        frame = pl.DataFrame(schema=dtype)
+    else:
+        data = io.BytesIO(source) if isinstance(source, bytes) else source
+        options = pajson.ParseOptions(
+            explicit_schema=_arrow_schema(dtype), unexpected_field_behavior="ignore"
+        )
+        table = pajson.read_json(
+            data, parse_options=options, read_options=pajson.ReadOptions(block_size=1 << 24)
+        )
+        frame = pl.DataFrame(pl.from_arrow(table)).cast(dtype)  # type: ignore[arg-type]
     names = [files] * frame.height if isinstance(files, str) else list(files)
     return frame.with_columns(pl.Series(FILE, names, dtype=pl.String))
+
+
+def _plain_arrow(kind: pa.DataType) -> pa.DataType:
+    """Arrow's JSON reader takes plain strings and lists, not the large or view kinds."""
+    if pa.types.is_large_list(kind) or pa.types.is_list(kind):
+        return pa.list_(_plain_arrow(kind.value_type))
+    if pa.types.is_struct(kind):
+        return pa.struct([pa.field(f.name, _plain_arrow(f.type)) for f in kind])
+    if pa.types.is_large_string(kind) or pa.types.is_string_view(kind):
+        return pa.string()
+    return kind
+
+
+def _arrow_schema(dtype: dict[str, pl.DataType]) -> pa.Schema:
+    arrow = pl.DataFrame(schema=dtype).to_arrow().schema
+    return pa.schema([pa.field(f.name, _plain_arrow(f.type)) for f in arrow])
 
 
 def _field(base: pl.Expr, path: Iterable[str]) -> pl.Expr:
