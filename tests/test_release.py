@@ -279,3 +279,14 @@ def test_a_killed_build_leaves_no_release_and_its_leftovers_are_swept(
     assert rel.published_versions(releases) == []
     build_release("1.0.0", [annotations], releases)
     assert sorted(p.name for p in releases.iterdir()) == ["1.0.0", "index.json"]
+
+
+def test_the_published_releases_verify_against_the_committed_index() -> None:
+    releases = ROOT / "datasets" / "releases"
+    versions = rel.published_versions(releases)
+    assert versions, "datasets/releases holds no release"
+    for version in versions:
+        trusted = trusted_hash(releases / "index.json", version)
+        assert trusted is not None, version
+        result = verify_release(releases / version, manifest_sha256=trusted)
+        assert result.ok, result.problems

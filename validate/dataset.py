@@ -26,7 +26,7 @@ from sitrep.schema.report import Code, Issue, Report
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
 from sitrep.validate.checks import validate_tables
-from sitrep.validate.tables import DOC_ID, FILE, SPANS, build_tables, read_ndjson
+from sitrep.validate.tables import DOC_ID, DOCUMENTS, FILE, SPANS, build_tables, read_ndjson
 
 CHUNK = 2_000  # documents per chunk: a few hundred MB of tables at most
 PARALLEL_FROM = 4_000  # below this many documents, worker start-up costs more than it saves
@@ -42,11 +42,13 @@ class Checked:
     raws: list[bytes] = field(default_factory=list)
     issues: list[Issue] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
+    tables: dict[str, pl.DataFrame] | None = None
+    documents: int = 0  # documents read (files, or lines of *.jsonl files)
 
 
 def check_sources(sources: list[Source], engine_name: Engine = "rust") -> Checked:
     """JSON Schema for each document; the per-document rules only for those that fail."""
-    out = Checked()
+    out = Checked(documents=len(sources))
     checker = engine(engine_name)
     for source in sources:
         doc, issue = parse_raw(source.raw, source.name)
@@ -92,35 +94,57 @@ class _Seen:
     def __init__(self) -> None:
         self.files: dict[str, str] = {}
 
-    def duplicates(self, docs: pl.DataFrame) -> tuple[pl.DataFrame, list[Issue]]:
-        issues, keep = [], []
-        for doc_id, name in docs.select(DOC_ID, FILE).iter_rows():
+    def duplicates(
+        self, tables: dict[str, pl.DataFrame]
+    ) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
+        """`tables` without the documents whose id an earlier file already used, and an
+        issue for each of those."""
+        issues, dropped = [], []
+        for doc_id, name in tables[DOCUMENTS].select(DOC_ID, FILE).iter_rows():
             if doc_id in self.files:
                 first = self.files[doc_id]
+                reason = f"document id already used by {first}"
                 issues.append(
                     Issue(
                         Code.ID_DUPLICATE,
                         name,
                         "/document/id",
-                        f"document id already used by {first}",
+                        reason,
                         "a document id used by one file only",
                         doc_id,
                     )
                 )
-                keep.append(False)
+                dropped.append((doc_id, name))
             else:
                 self.files[doc_id] = name
-                keep.append(True)
-        return docs.filter(pl.Series(keep, dtype=pl.Boolean)), issues
+        if not dropped:
+            return tables, issues
+        gone = pl.DataFrame(dropped, schema={DOC_ID: pl.String, FILE: pl.String}, orient="row")
+        return {n: f.join(gone, on=[DOC_ID, FILE], how="anti") for n, f in tables.items()}, issues
 
 
-def _tables(checked: Checked, seen: _Seen) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
-    frame = read_ndjson(b"\n".join(checked.raws), checked.names)
-    kept, issues = seen.duplicates(
-        frame.with_columns(pl.col("document").struct.field("id").alias(DOC_ID))
-    )
-    tables = build_tables(kept.drop(DOC_ID))
-    return tables, issues + validate_tables(tables)
+def check_chunk(sources: list[Source], engine_name: Engine = "rust") -> Checked:
+    """Both layers on one chunk: JSON Schema per document, then the tables of the
+    documents that passed, with every table check. Runs in a worker process."""
+    checked = check_sources(sources, engine_name)
+    if checked.raws:
+        checked.tables = build_tables(read_ndjson(b"\n".join(checked.raws), checked.names))
+        checked.issues += validate_tables(checked.tables)
+        checked.raws = []
+    return checked
+
+
+def _unique(issues: list[Issue]) -> list[Issue]:
+    """Issues in order, each (code, file, pointer) once: a duplicate document id inside
+    one chunk is seen by the table checks and by the cross-chunk bookkeeping."""
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for issue in issues:
+        key = (str(issue.code), issue.file, issue.pointer)
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    return out
 
 
 def _count(tables: dict[str, pl.DataFrame], counts: Counter[str]) -> None:
@@ -133,12 +157,12 @@ def _layer_one(
     chunks: Iterator[list[Source]], engine_name: Engine, workers: int
 ) -> Iterator[Checked]:
     if workers <= 1:
-        yield from (check_sources(c, engine_name) for c in chunks)
+        yield from (check_chunk(c, engine_name) for c in chunks)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending = []
         for chunk in chunks:
-            pending.append(pool.submit(check_sources, chunk, engine_name))
+            pending.append(pool.submit(check_chunk, chunk, engine_name))
             while len(pending) > workers:  # bounded read-ahead keeps memory flat
                 yield pending.pop(0).result()
         for future in pending:
@@ -177,12 +201,12 @@ def load_dataset(
     for checked in _layer_one(
         _chunks(paths, report, chunk_size), engine_name, _workers(paths, workers)
     ):
-        report.files_checked += len(checked.names) + len({i.file for i in checked.issues})
+        report.files_checked += checked.documents
         report.counts.update(checked.counts)
         report.issues += checked.issues
-        if not checked.raws:
+        if checked.tables is None:
             continue
-        tables, issues = _tables(checked, seen)
+        tables, issues = seen.duplicates(checked.tables)
         report.issues += issues
         _count(tables, report.counts)
         if on_tables is not None:
@@ -190,6 +214,7 @@ def load_dataset(
         if keep_tables:
             for name, frame in tables.items():
                 parts.setdefault(name, []).append(frame)
+    report.issues = _unique(report.issues)
     tables = {n: pl.concat(f) for n, f in parts.items()} if keep_tables else {}
     if keep_tables and not tables:
         tables = build_tables(read_ndjson(b"", []))
