@@ -35,6 +35,7 @@ codebook: setup
 
 bench: setup
 	$(BIN)/python benchmarks/bench_validate.py
+	$(BIN)/python benchmarks/bench_release.py
 
 # Re-pin constraints.txt from a fresh environment (run after changing dependencies).
 lock:

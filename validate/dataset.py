@@ -13,6 +13,7 @@ there is enough work to share.
 from __future__ import annotations
 
 import os
+import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -147,6 +148,15 @@ def _unique(issues: list[Issue]) -> list[Issue]:
     return out
 
 
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text) if p)
+
+
+def _reading_order(issue: Issue) -> tuple[object, ...]:
+    """By file, then by place in the document (/figures/2 before /figures/10)."""
+    return (_natural(issue.file), _natural(issue.pointer), str(issue.code))
+
+
 def _count(tables: dict[str, pl.DataFrame], counts: Counter[str]) -> None:
     counts["documents"] += tables["documents"].height
     for name in (*RECORD_KINDS, SPANS):
@@ -214,7 +224,7 @@ def load_dataset(
         if keep_tables:
             for name, frame in tables.items():
                 parts.setdefault(name, []).append(frame)
-    report.issues = _unique(report.issues)
+    report.issues = sorted(_unique(report.issues), key=_reading_order)
     tables = {n: pl.concat(f) for n, f in parts.items()} if keep_tables else {}
     if keep_tables and not tables:
         tables = build_tables(read_ndjson(b"", []))
