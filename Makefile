@@ -4,7 +4,10 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.installed
 
-.PHONY: setup run test lint codebook bench lock clean
+LS_VENV  ?= .venv-ls
+LS_STAMP  = $(LS_VENV)/.installed
+
+.PHONY: setup setup-ls run test lint codebook bench lock lock-ls clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: sitrep needs Python 3.11 or newer; found '$(PYTHON)'. Run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
@@ -18,12 +21,24 @@ $(STAMP): $(BIN)/python pyproject.toml constraints.txt
 
 setup: $(STAMP)
 
+# Label Studio runs in its own environment: its pins (pyarrow<25, numpy<2.3,
+# python-dateutil<3) clash with ours. `sitrep annotate serve` finds .venv-ls/bin/label-studio.
+$(LS_STAMP): constraints-ls.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: Label Studio needs Python 3.11 or newer; found '$(PYTHON)'. Run: make PYTHON=/path/to/python3.11 setup-ls" >&2; exit 1; }
+	test -x $(LS_VENV)/bin/python || $(PYTHON) -m venv $(LS_VENV)
+	$(LS_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LS_VENV)/bin/python -m pip install --quiet -c constraints-ls.txt label-studio==1.23.2
+	@touch $@
+
+## The local Label Studio (`sitrep annotate serve`), in .venv-ls.
+setup-ls: $(LS_STAMP)
+
 ## The main job: validate the dataset and summarise it.
 run: setup
 	$(BIN)/sitrep run
 
-## The whole test suite.
-test: setup
+## The whole test suite (it starts a real Label Studio, so it installs one).
+test: setup setup-ls
 	$(BIN)/python -m pytest
 
 lint: setup
@@ -46,5 +61,15 @@ lock:
 	.lock-venv/bin/python -m pip freeze --all --exclude-editable | grep -v -E '^(-e|pip==)' > constraints.txt
 	rm -rf .lock-venv
 
+# Re-pin constraints-ls.txt from a fresh environment (after changing the label-studio version).
+lock-ls:
+	rm -rf .lock-ls-venv
+	$(PYTHON) -m venv .lock-ls-venv
+	.lock-ls-venv/bin/python -m pip install --quiet --upgrade pip
+	.lock-ls-venv/bin/python -m pip install --quiet label-studio==1.23.2
+	{ grep '^#' constraints-ls.txt; .lock-ls-venv/bin/python -m pip freeze --all | grep -v -E '^pip=='; } > constraints-ls.txt.new
+	mv constraints-ls.txt.new constraints-ls.txt
+	rm -rf .lock-ls-venv
+
 clean:
-	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(LS_VENV) build dist *.egg-info .pytest_cache .ruff_cache

@@ -15,6 +15,7 @@ from rich.table import Table
 
 from sitrep import __version__, paths
 from sitrep.errors import SitrepError
+from sitrep.annotate_cli import annotate_app
 from sitrep.fileio import write_atomic
 from sitrep.pipeline import JobResult, run_main_job
 from sitrep.schema import spec
@@ -48,6 +49,7 @@ release_app = typer.Typer(
 app.add_typer(schema_app, name="schema")
 app.add_typer(seeds_app, name="seeds")
 app.add_typer(release_app, name="release")
+app.add_typer(annotate_app, name="annotate")
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
