@@ -14,8 +14,8 @@ from rich.console import Console
 from rich.table import Table
 
 from sitrep import __version__, paths
-from sitrep.errors import SitrepError
 from sitrep.annotate_cli import annotate_app
+from sitrep.errors import SitrepError
 from sitrep.fileio import write_atomic
 from sitrep.pipeline import JobResult, run_main_job
 from sitrep.schema import spec
