@@ -1,8 +1,10 @@
 """Validating annotation documents: JSON Schema, then the per-document rules.
 
-`validate_paths` is the library function behind `sitrep validate`. It reads every
-file it is given (folders are searched for `*.json`), never writes, and returns one
-`Report` with every problem found in every file.
+`validate_document` checks one parsed document; `validate_paths` checks files one
+document at a time with this layer only (folders are searched for `*.json` and
+`*.jsonl`), never writes, and returns one `Report` with every problem in every file.
+`sitrep validate` runs `sitrep.validate.dataset.load_dataset`, which uses the JSON Schema
+check from here and adds the table layer, where the same rules run vectorised.
 
 Two JSON Schema engines sit behind the same API: jsonschema-rs (the default, fast)
 and the Python `jsonschema` package (the reference, used by the benchmark). Both run
