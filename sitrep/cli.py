@@ -370,6 +370,11 @@ def release_fetch(
     trusted = sha256 or trusted_hash(paths.releases_dir() / INDEX, version)
     folder = fetch_release(version, source, cache or default_cache_dir(), manifest_sha256=trusted)
     typer.echo(f"OK: {version} verified and cached at {folder}")
+    if trusted is None:
+        err.print(
+            "warning: no trusted manifest hash was known (no datasets/releases/index.json entry, "
+            "no --sha256): the files match their manifest, but the manifest itself is unchecked"
+        )
 
 
 @release_app.command("serve")
