@@ -117,3 +117,49 @@ def test_seeds_check_reports_the_real_seeds() -> None:
     result = runner.invoke(app, ["seeds", "check", str(ROOT / "seeds"), "-f", "json"])
     assert result.exit_code == 0
     assert json.loads(result.output)["counts"]["documents"] == 90
+
+
+@pytest.fixture
+def release_server() -> Any:
+    import threading
+
+    from sitrep.validate.fetch import make_server
+
+    server = make_server(ROOT / "datasets" / "releases", "127.0.0.1", 0, quiet=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_release_fetch_over_http_is_anchored_by_the_committed_index(
+    release_server: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitrep.errors import VerificationError
+
+    monkeypatch.chdir(ROOT)
+    cache = tmp_path / "cache"
+    ok = runner.invoke(
+        app, ["release", "fetch", "1.0.0", "--from", release_server, "--cache", str(cache)]
+    )
+    assert ok.exit_code == 0, ok.output
+    assert "OK: 1.0.0 verified" in ok.output and "warning" not in ok.output
+    assert (cache / "1.0.0" / "figures.parquet").is_file()
+    bad = runner.invoke(
+        app,
+        [
+            "release",
+            "fetch",
+            "1.0.0",
+            "--from",
+            release_server,
+            "--cache",
+            str(tmp_path / "other"),
+            "--sha256",
+            "0" * 64,
+        ],
+    )
+    assert bad.exit_code != 0
+    assert isinstance(bad.exception, VerificationError)
+    assert not (tmp_path / "other" / "1.0.0").exists()
