@@ -11,6 +11,7 @@ Face runs offline with its caches under tmp.
 
 from __future__ import annotations
 
+import importlib
 import json
 import os
 import shutil
@@ -133,8 +134,8 @@ def hf(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
             patch.setenv(name, value)
         import huggingface_hub.constants
 
-        import datasets
-
+        # Hugging Face `datasets` (our data folder is not a package, so this is theirs)
+        datasets = importlib.import_module("datasets")
         # the settings are read at import time: pin them even if another module came first
         patch.setattr(datasets.config, "HF_DATASETS_OFFLINE", True)
         patch.setattr(datasets.config, "HF_HUB_OFFLINE", True)
