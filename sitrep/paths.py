@@ -1,7 +1,7 @@
 """Every path sitrep uses, named once.
 
-The repository root is found from the current directory (the folder holding
-`pyproject.toml` and `datasets/`), or set with SITREP_HOME. Installed from a wheel,
+The repository root is found from the current directory (the nearest folder holding
+both `datasets/` and `seeds/`), or set with SITREP_HOME. Installed from a wheel,
 the schema files come from the package itself.
 """
 
@@ -11,15 +11,11 @@ import os
 from pathlib import Path
 
 
-def _package_schema_dir() -> Path:
+def schema_dir() -> Path:
+    """Folder that holds `sitrep.schema.json` and `CODEBOOK.md` (inside the package)."""
     import sitrep.schema
 
     return Path(sitrep.schema.__file__).resolve().parent
-
-
-def schema_dir() -> Path:
-    """Folder that holds `sitrep.schema.json` and `CODEBOOK.md`."""
-    return _package_schema_dir()
 
 
 def schema_file() -> Path:

@@ -277,6 +277,28 @@ def check_orphans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
 CROSS_CHECKS = (check_intervals, check_spans, check_foreign_keys, check_orphans, *TABLE_RULES)
 
 
+def duplicate_document(file: str, first: str, doc_id: str) -> Issue:
+    """The issue of a document whose id `first` already used."""
+    reason = f"document id already used by {first}"
+    return Issue(
+        Code.ID_DUPLICATE,
+        file,
+        "/document/id",
+        reason,
+        "a document id used by one file only",
+        doc_id,
+    )
+
+
+def drop_documents(
+    tables: dict[str, pl.DataFrame], dropped: pl.DataFrame
+) -> dict[str, pl.DataFrame]:
+    """Every table without the rows of the (document_id, _file) pairs in `dropped`."""
+    return {
+        name: frame.join(dropped, on=[DOC_ID, FILE], how="anti") for name, frame in tables.items()
+    }
+
+
 def split_duplicate_documents(
     tables: dict[str, pl.DataFrame],
 ) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
@@ -287,22 +309,9 @@ def split_duplicate_documents(
     extra = docs.join(first, on=DOC_ID).filter(pl.col(FILE) != pl.col("_first"))
     if extra.is_empty():
         return tables, []
-    issues = [
-        Issue(
-            Code.ID_DUPLICATE,
-            f,
-            "/document/id",
-            f"document id already used by {other}",
-            "a document id used by one file only",
-            doc_id,
-        )
-        for f, other, doc_id in extra.select(FILE, "_first", DOC_ID).iter_rows()
-    ]
-    dropped = extra.select(DOC_ID, FILE)
-    kept = {
-        name: frame.join(dropped, on=[DOC_ID, FILE], how="anti") for name, frame in tables.items()
-    }
-    return kept, issues
+    rows = extra.select(FILE, "_first", DOC_ID).iter_rows()
+    issues = [duplicate_document(f, other, doc_id) for f, other, doc_id in rows]
+    return drop_documents(tables, extra.select(DOC_ID, FILE)), issues
 
 
 def validate_tables(tables: dict[str, pl.DataFrame]) -> list[Issue]:

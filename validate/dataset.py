@@ -23,10 +23,10 @@ from pathlib import Path
 
 import polars as pl
 
-from sitrep.schema.report import Code, Issue, Report
+from sitrep.schema.report import Issue, Report
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
-from sitrep.validate.checks import validate_tables
+from sitrep.validate.checks import drop_documents, duplicate_document, validate_tables
 from sitrep.validate.tables import DOC_ID, DOCUMENTS, FILE, SPANS, build_tables, read_ndjson
 
 CHUNK = 2_000  # documents per chunk: a few hundred MB of tables at most
@@ -103,25 +103,14 @@ class _Seen:
         issues, dropped = [], []
         for doc_id, name in tables[DOCUMENTS].select(DOC_ID, FILE).iter_rows():
             if doc_id in self.files:
-                first = self.files[doc_id]
-                reason = f"document id already used by {first}"
-                issues.append(
-                    Issue(
-                        Code.ID_DUPLICATE,
-                        name,
-                        "/document/id",
-                        reason,
-                        "a document id used by one file only",
-                        doc_id,
-                    )
-                )
+                issues.append(duplicate_document(name, self.files[doc_id], doc_id))
                 dropped.append((doc_id, name))
             else:
                 self.files[doc_id] = name
         if not dropped:
             return tables, issues
         gone = pl.DataFrame(dropped, schema={DOC_ID: pl.String, FILE: pl.String}, orient="row")
-        return {n: f.join(gone, on=[DOC_ID, FILE], how="anti") for n, f in tables.items()}, issues
+        return drop_documents(tables, gone), issues
 
 
 def check_chunk(sources: list[Source], engine_name: Engine = "rust") -> Checked:
