@@ -99,6 +99,7 @@ class Reason(StrEnum):
     legacy_tokens_disabled = "legacy_tokens_disabled"
     timeout = "timeout"
     server_error = "server_error"
+    refused = "refused"  # the server answered 400/409: it will not do what was asked
 
 
 class ConnectionFailed(SitrepError):
@@ -108,6 +109,7 @@ class ConnectionFailed(SitrepError):
         super().__init__(f"Label Studio at {url}: {detail}")
         self.reason = reason
         self.url = url
+        self.detail = detail
 
 
 # --- data ---------------------------------------------------------------------------------

@@ -380,3 +380,26 @@ def new_annotation(
             "label_studio": None,
         },
     }
+
+
+def scan_file(path: Path) -> tuple[list[SourceDocument], Report]:
+    """The source documents of one file: an article (.txt with its .meta.json sidecar) or
+    a collection (.jsonl with the source.json beside it)."""
+    report = Report()
+    report.files_checked += 1
+    if path.suffix == ".jsonl":
+        return _collection(path, report), report
+    if path.suffix == ".txt":
+        doc = _article(path, report)
+        return ([doc] if doc else []), report
+    report.issues.append(
+        Issue(
+            Code.PATH_MISSING,
+            str(path),
+            "",
+            "not a source document file",
+            "a folder, an article .txt or a collection .jsonl",
+            path.suffix or "no suffix",
+        )
+    )
+    return [], report

@@ -7,15 +7,21 @@ import json
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.progress import Progress
 
+from sitrep import paths
+from sitrep.annotate import project as project_mod
+from sitrep.annotate import pull as pull_mod
 from sitrep.annotate import server
+from sitrep.annotate.client import Client
+from sitrep.annotate.convert import Problem
 
 annotate_app = typer.Typer(
-    help="Label Studio for annotators: start, stop and inspect the local server.",
+    help="Label Studio for annotators: the local server, pushing tasks, pulling annotations.",
     no_args_is_help=True,
 )
 
@@ -168,3 +174,171 @@ def status(
             typer.echo(f"  pid {result.state.pid}, started {result.state.started}")
             typer.echo(f"  log in as {result.username} (password in {result.credentials_file})")
     raise typer.Exit(0 if result.running and result.healthy else 1)
+
+
+# --- push and pull ------------------------------------------------------------------------
+
+ProjectTitle = Annotated[str, typer.Option("--project", help="Title of the Label Studio project.")]
+
+
+def _client() -> Client:
+    conn = server.connection()
+    return Client(conn)
+
+
+def _print_problems(problems: list[Problem], limit: int = 200) -> None:
+    for problem in problems[:limit]:
+        err.print(f"  {problem}", markup=False)
+    if len(problems) > limit:
+        err.print(f"  ... and {len(problems) - limit} more (use --format json for all)")
+
+
+class _Bar:
+    """A progress bar on a terminal, a line per step in a log."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.progress: Progress | None = None
+        self.task: Any = None
+
+    def __enter__(self) -> _Bar:
+        if err.is_terminal:
+            self.progress = Progress(console=err, transient=True)
+            self.progress.start()
+            self.task = self.progress.add_task(self.what, total=None)
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress.update(self.task, completed=done, total=total)
+        else:
+            err.print(f"{self.what}: {done} of {total}")
+
+    def __exit__(self, *exc: object) -> None:
+        if self.progress is not None:
+            self.progress.stop()
+
+
+@annotate_app.command("push")
+def push(
+    sources: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Source documents: folders (like seeds/), article .txt files with their "
+            ".meta.json, or .jsonl collections. Default: seeds/.",
+            show_default=False,
+        ),
+    ] = None,
+    annotations: Annotated[
+        list[Path] | None,
+        typer.Option("--annotations", help="Annotation files or folders to import as annotations."),
+    ] = None,
+    ground_truth: Annotated[
+        bool, typer.Option("--ground-truth", help="Mark the imported annotations as ground truth.")
+    ] = False,
+    predictions: Annotated[
+        list[Path] | None,
+        typer.Option("--predictions", help="Annotation files or folders to import as predictions."),
+    ] = None,
+    model_version: Annotated[
+        str | None,
+        typer.Option("--model-version", help="Model version of the predictions (model@version)."),
+    ] = None,
+    project: ProjectTitle = project_mod.DEFAULT_TITLE,
+    chunk: Annotated[
+        int, typer.Option(help="Tasks per import request.", min=1)
+    ] = project_mod.CHUNK,
+) -> None:
+    """Create or update the Label Studio project and import documents as tasks.
+
+    The labeling config is generated from the schema and checked by the server; the
+    codebook becomes the project's instructions. Tasks are keyed by document id and text
+    sha256: pushing again adds only what is new, and a changed text under an existing id
+    is refused. Annotations and predictions are converted and checked before they are
+    sent. Exit status 1 when anything was refused (the rest is still pushed).
+
+    Example: sitrep annotate push seeds --annotations datasets/annotations --ground-truth
+    """
+    with _Bar("importing tasks") as bar:
+        result = project_mod.push(
+            _client(),
+            sources=sources or [paths.seeds_dir()],
+            annotations=annotations,
+            ground_truth=ground_truth,
+            predictions=predictions,
+            model_version=model_version,
+            title=project,
+            chunk=chunk,
+            progress=bar,
+        )
+    assert result.project is not None
+    state = "created" if result.created else ("updated" if result.config_updated else "up to date")
+    typer.echo(
+        f"project {result.project.id} ({result.project.title!r}, config {state}): {result.project_url}"
+    )
+    typer.echo(
+        f"  tasks: {result.tasks_created} created, {result.tasks_existing} already there; "
+        f"annotations: {result.annotations_added} added, {result.annotations_existing} already there; "
+        f"predictions: {result.predictions_added} added, {result.predictions_existing} already there"
+    )
+    if result.problems:
+        err.print(f"{len(result.problems)} problem(s); those documents were not pushed:")
+        _print_problems(result.problems)
+        raise typer.Exit(1)
+
+
+@annotate_app.command("pull")
+def pull(
+    project: ProjectTitle = project_mod.DEFAULT_TITLE,
+    replace: Annotated[
+        bool,
+        typer.Option(
+            "--replace",
+            help="Let a task's ground truth replace a released file sitrep did not write from it.",
+        ),
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for Label Studio's export snapshot.")
+    ] = pull_mod.EXPORT_TIMEOUT,
+    fmt: Annotated[
+        StatusFormat, typer.Option("--format", "-f", help="Output: text or json.")
+    ] = StatusFormat.text,
+) -> None:
+    """Export every annotation of the project and write it into datasets/.
+
+    The raw export is kept verbatim under datasets/label-studio/<project>/exports/. Each
+    annotation (cancelled ones excepted) is converted, validated and written to
+    datasets/label-studio/<project>/annotations/<document id>/<annotation id>.json; a
+    task's ground-truth annotation is released as datasets/annotations/<document id>.json.
+    Every problem is reported with task, annotation and region; exit status 1 if any.
+
+    Example: sitrep annotate pull --project sitrep
+    """
+    with _Bar("writing documents") as bar:
+        result = pull_mod.pull(
+            _client(), title=project, replace=replace, timeout=timeout, progress=bar
+        )
+    if fmt is StatusFormat.json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        assert result.project is not None
+        typer.echo(
+            f"project {result.project.id} ({result.project.title!r}): {result.tasks} tasks, "
+            f"{result.annotations} annotations ({result.cancelled} cancelled, left out), "
+            f"{result.converted} converted"
+        )
+        if result.export_file:
+            typer.echo(
+                f"  raw export kept: {_shown(result.export_file)} ({result.export_bytes} bytes)"
+            )
+        typer.echo(f"  annotations written: {len(result.written)}, unchanged: {result.unchanged}")
+        typer.echo(
+            f"  released (ground truth): {len(result.released)} written, "
+            f"{result.released_unchanged} unchanged"
+        )
+        for path in result.released:
+            typer.echo(f"    {_shown(path)}")
+    if result.problems:
+        err.print(f"{len(result.problems)} problem(s); those annotations were not written:")
+        _print_problems(result.problems)
+        raise typer.Exit(1)

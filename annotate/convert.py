@@ -1,0 +1,794 @@
+"""Schema documents <-> Label Studio tasks and annotation results, losslessly.
+
+Both directions read the same `Layout` (labelconfig.py). Going out, every span becomes a
+`labels` region, every attribute a per-region result on the record's first region, every
+reference a relation. Coming back, results are joined on (annotation, region id),
+relations on from_id/to_id, offsets converted from the browser's UTF-16 code units to
+code points, and every problem is reported with the task, annotation and region it is in.
+
+Line ends: browsers show `\\r\\n` as one line break, so the text Label Studio gets has
+`\\r\\n` replaced by `\\n`; the task keeps where each `\\r` was, and offsets are mapped
+through that, so spans come back on the original text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from bisect import bisect_left
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from sitrep.annotate.labelconfig import LABELS, NOTES, TEXT, Attribute, Kind, Layout, layout
+from sitrep.annotate.offsets import OffsetMap
+from sitrep.schema.documents import text_sha256
+from sitrep.schema.validation import validate_document
+
+Json = dict[str, Any]
+DOC_KEY = "document"  # task data key holding the document metadata (without the text)
+CR_KEY = "crlf"  # task data key: shown-text positions of line breaks that were \r\n
+DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one task or annotation, located as precisely as possible."""
+
+    rule: str
+    message: str
+    task: int | None = None
+    annotation: int | None = None
+    region: str | None = None
+    document: str | None = None
+    expected: str = ""
+    found: str = ""
+
+    def where(self) -> str:
+        parts = []
+        if self.task is not None:
+            parts.append(f"task {self.task}")
+        if self.document:
+            parts.append(f"(document {self.document})")
+        if self.annotation is not None:
+            parts.append(f"annotation {self.annotation}")
+        if self.region:
+            parts.append(f"region {self.region}")
+        return " ".join(parts) or "push"
+
+    def __str__(self) -> str:
+        tail = ""
+        if self.expected or self.found:
+            tail = f" (expected {self.expected or '-'}; found {self.found or '-'})"
+        return f"{self.where()}: [{self.rule}] {self.message}{tail}"
+
+    def to_dict(self) -> Json:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+# --- text and offsets ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TaskText:
+    """A document text as sitrep holds it (`original`) and as Label Studio shows it."""
+
+    original: str
+    cr: tuple[int, ...] = ()  # shown-text positions of the \n of every \r\n
+
+    @classmethod
+    def of(cls, original: str) -> TaskText:
+        cr, removed = [], 0
+        start = original.find("\r\n")
+        while start != -1:
+            cr.append(start + 1 - removed - 1)
+            removed += 1
+            start = original.find("\r\n", start + 2)
+        return cls(original, tuple(cr))
+
+    @classmethod
+    def from_task(cls, shown: str, cr: list[int] | None) -> TaskText:
+        positions = tuple(cr or ())
+        if positions:
+            parts, last = [], 0
+            for pos in positions:
+                parts.append(shown[last:pos])
+                parts.append("\r")
+                last = pos
+            parts.append(shown[last:])
+            return cls("".join(parts), positions)
+        return cls(shown, ())
+
+    @cached_property
+    def shown(self) -> str:
+        return self.original.replace("\r\n", "\n") if self.cr else self.original
+
+    @cached_property
+    def _removed(self) -> tuple[int, ...]:  # original positions of the removed \r
+        return tuple(pos + n for n, pos in enumerate(self.cr))
+
+    @cached_property
+    def utf16(self) -> OffsetMap:
+        return OffsetMap(self.shown)
+
+    def to_shown(self, index: int) -> int:
+        return index - bisect_left(self._removed, index)
+
+    def to_original(self, index: int) -> int:
+        return index + bisect_left(self.cr, index)
+
+    def to_ls(self, start: int, end: int) -> tuple[int, int, str]:
+        """Code-point span of the original -> (UTF-16 start, end, shown text)."""
+        s, e = self.to_shown(start), self.to_shown(end)
+        return self.utf16.to_utf16(s), self.utf16.to_utf16(e), self.shown[s:e]
+
+    def from_ls(self, start: int, end: int) -> tuple[int, int, str]:
+        """UTF-16 span of the shown text -> (code-point start, end, shown text)."""
+        s, e = self.utf16.from_utf16(start), self.utf16.from_utf16(end)
+        return self.to_original(s), self.to_original(e), self.shown[s:e]
+
+
+def task_data(document: Json) -> Json:
+    """The task data Label Studio gets for one `document` object."""
+    text = TaskText.of(document["text"])
+    meta = {k: v for k, v in document.items() if k != "text"}
+    data: Json = {TEXT: text.shown, DOC_KEY: meta}
+    if text.cr:
+        data[CR_KEY] = list(text.cr)
+    return data
+
+
+def document_of(data: Json) -> tuple[Json, TaskText]:
+    """The `document` object (text restored) and its TaskText, from task data."""
+    meta = data.get(DOC_KEY)
+    shown = data.get(TEXT)
+    if not isinstance(meta, dict) or not isinstance(shown, str):
+        raise ValueError(f"task data has no {DOC_KEY!r} object or no {TEXT!r} string")
+    text = TaskText.from_task(shown, data.get(CR_KEY))
+    document = {k: v for k, v in meta.items() if k != "text_sha256"}
+    document["text"] = text.original
+    document["text_sha256"] = meta.get("text_sha256")
+    if text_sha256(text.original) != meta.get("text_sha256"):
+        raise ValueError(
+            f"the task text does not match its text_sha256 ({meta.get('text_sha256')}): "
+            "it was changed in Label Studio"
+        )
+    return document, text
+
+
+# --- schema document -> results -------------------------------------------------------
+
+
+def region_id(record_id: str, index: int) -> str:
+    return f"{record_id}_{index}"
+
+
+def _lookup(record: Json, path: tuple[str, ...]) -> Any:
+    value: Any = record
+    for key in path:
+        if not isinstance(value, dict):
+            return None
+        value = value.get(key)
+    return value
+
+
+def _attribute_value(attr: Attribute, value: Any) -> tuple[str, Json]:
+    if attr.tag == "Choices":
+        return "choices", {"choices": [str(value)]}
+    if attr.tag == "Number":
+        return "number", {"number": value}
+    if attr.tag == "DateTime":
+        return "datetime", {"datetime": value}
+    return "textarea", {"text": list(value) if attr.many else [value]}
+
+
+def to_results(doc: Json, lay: Layout | None = None, text: TaskText | None = None) -> list[Json]:
+    """The annotation result list of one schema document, as an annotator's would be."""
+    lay = lay or layout()
+    text = text or TaskText.of(doc["document"]["text"])
+    out: list[Json] = []
+    first: dict[tuple[str, str], str] = {}
+    for kind in lay.kinds:
+        for record in doc.get(kind.kind, []):
+            for index, span in enumerate(record["spans"]):
+                rid = region_id(record["id"], index)
+                start, end, shown = text.to_ls(span["start"], span["end"])
+                where = {"start": start, "end": end}
+                base = {"id": rid, "to_name": TEXT, "origin": "manual"}
+                out.append(
+                    {
+                        **base,
+                        "from_name": LABELS,
+                        "type": "labels",
+                        "value": {**where, "text": shown, "labels": [kind.label]},
+                    }
+                )
+                out.append(
+                    {
+                        **base,
+                        "from_name": kind.id_control,
+                        "type": "textarea",
+                        "value": {**where, "text": [record["id"]]},
+                    }
+                )
+                if index:
+                    continue
+                first[kind.kind, record["id"]] = rid
+                for attr in kind.attributes:
+                    value = _lookup(record, attr.path)
+                    if value is None or (attr.many and not value):
+                        continue
+                    kind_name, payload = _attribute_value(attr, value)
+                    out.append(
+                        {
+                            **base,
+                            "from_name": attr.control,
+                            "type": kind_name,
+                            "value": {**where, **payload},
+                        }
+                    )
+    for kind in lay.kinds:
+        for record in doc.get(kind.kind, []):
+            source = first[kind.kind, record["id"]]
+            for ref in kind.references:
+                target = record.get(ref.field)
+                if target is not None:
+                    out.append(_relation(source, first[ref.target, target], ref.label))
+            for roles in kind.role_lists:
+                for item in record.get(roles.field, []):
+                    target = first[roles.target, item[roles.ref_key]]
+                    out.append(_relation(source, target, item[roles.role_key]))
+    notes = (doc.get("provenance") or {}).get("notes")
+    if notes is not None:
+        out.append(
+            {
+                "id": NOTES,
+                "from_name": NOTES,
+                "to_name": TEXT,
+                "type": "textarea",
+                "origin": "manual",
+                "value": {"text": [notes]},
+            }
+        )
+    return out
+
+
+def _relation(source: str, target: str, label: str) -> Json:
+    return {
+        "type": "relation",
+        "from_id": source,
+        "to_id": target,
+        "direction": "right",
+        "labels": [label],
+    }
+
+
+# --- results -> schema document -------------------------------------------------------
+
+
+@dataclass
+class _Region:
+    id: str
+    kind: Kind
+    start: int
+    end: int
+    quote: str
+    origin: str
+    attributes: dict[str, tuple[Any, str]] = field(default_factory=dict)  # control -> value, origin
+
+
+@dataclass
+class Origin:
+    """Who made an annotation, for the document's provenance."""
+
+    project_id: int | None = None
+    task_id: int | None = None
+    annotation_id: int | None = None
+    annotator: str | None = None
+    created: str | None = None
+    updated: str | None = None
+    ground_truth: bool = False
+    config_sha256: str | None = None
+    model: str | None = None
+    model_version: str | None = None
+    score: float | None = None
+
+
+class _Collector:
+    def __init__(self, origin: Origin, document_id: str | None) -> None:
+        self.origin = origin
+        self.document_id = document_id
+        self.problems: list[Problem] = []
+
+    def add(
+        self,
+        rule: str,
+        message: str,
+        region: str | None = None,
+        expected: Any = "",
+        found: Any = "",
+    ) -> None:
+        self.problems.append(
+            Problem(
+                rule,
+                message,
+                self.origin.task_id,
+                self.origin.annotation_id,
+                region,
+                self.document_id,
+                _show(expected),
+                _show(found),
+            )
+        )
+
+
+def _show(value: Any) -> str:
+    if value == "" or value is None:
+        return "" if value == "" else "null"
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= 200 else text[:200] + "..."
+
+
+def from_results(
+    document: Json,
+    text: TaskText,
+    results: Any,
+    origin: Origin,
+    lay: Layout | None = None,
+    *,
+    validate: bool = True,
+) -> tuple[Json | None, list[Problem]]:
+    """The schema document of one annotation, or None and every problem found."""
+    lay = lay or layout()
+    col = _Collector(origin, document.get("id"))
+    if not isinstance(results, list):
+        col.add("bad-result", "the annotation result is not a list", found=type(results).__name__)
+        return None, col.problems
+    regions, attributes, relations, notes = _index(results, lay, text, col)
+    for (rid, control), (value, result_origin) in attributes.items():
+        region = regions.get(rid)
+        kind, _ = lay.controls()[control]
+        if region is None:
+            col.add("attribute-without-span", f"{control} refers to no labelled span", rid)
+        elif region.kind is not kind:
+            col.add(
+                "attribute-of-wrong-kind",
+                f"{control} belongs to {kind.label} regions, not {region.kind.label}",
+                rid,
+                kind.label,
+                region.kind.label,
+            )
+        else:
+            region.attributes[control] = (value, result_origin)
+    records = _records(regions, lay, col)
+    _relations(relations, regions, records, lay, col)
+    if col.problems:
+        return None, col.problems
+    doc = _document(document, records, lay, origin, notes)
+    if validate:
+        for issue in validate_document(doc, f"task {origin.task_id}"):
+            col.add(
+                str(issue.code),
+                f"{issue.message} at {issue.pointer}",
+                None,
+                issue.expected,
+                issue.found,
+            )
+    return (None if col.problems else doc), col.problems
+
+
+def _index(
+    results: list[Any], lay: Layout, text: TaskText, col: _Collector
+) -> tuple[dict[str, _Region], dict[tuple[str, str], tuple[Any, str]], list[Json], str | None]:
+    by_label = lay.by_label()
+    controls = lay.controls()
+    regions: dict[str, _Region] = {}
+    attributes: dict[tuple[str, str], tuple[Any, str]] = {}
+    relations: list[Json] = []
+    notes: str | None = None
+    for item in results:
+        if not isinstance(item, dict):
+            col.add("bad-result", "a result is not an object", found=item)
+            continue
+        rid = item.get("id")
+        rid = rid if isinstance(rid, str) else None
+        if item.get("type") == "relation":
+            relations.append(item)
+            continue
+        name = item.get("from_name")
+        value = item.get("value")
+        if not isinstance(value, dict):
+            col.add("bad-result", f"result {name!r} has no value object", rid)
+            continue
+        if name == NOTES:
+            notes = _single_text(value, col, rid, NOTES)
+            continue
+        if name != LABELS and name not in controls:
+            col.add(
+                "unknown-control",
+                f"no control named {name!r} in the labeling config",
+                rid,
+                "a control of the config",
+                name,
+            )
+            continue
+        if item.get("to_name") != TEXT:
+            col.add(
+                "unknown-control",
+                f"{name} points at {item.get('to_name')!r}",
+                rid,
+                TEXT,
+                item.get("to_name"),
+            )
+            continue
+        if rid is None:
+            col.add("bad-result", f"result {name} has no region id", None)
+            continue
+        span = _span(value, text, col, rid)
+        if name == LABELS:
+            labels = value.get("labels")
+            if not isinstance(labels, list) or len(labels) != 1:
+                col.add(
+                    "label-count", "a region must have exactly one label", rid, "1 label", labels
+                )
+                continue
+            if labels[0] not in by_label:
+                col.add(
+                    "unknown-label",
+                    f"label {labels[0]!r} is not in the labeling config",
+                    rid,
+                    sorted(by_label),
+                    labels[0],
+                )
+                continue
+            if rid in regions:
+                col.add("duplicate-region", "two labelled spans share this region id", rid)
+                continue
+            if span is not None:
+                regions[rid] = _Region(
+                    rid,
+                    by_label[labels[0]],
+                    span[0],
+                    span[1],
+                    text.original[span[0] : span[1]],
+                    str(item.get("origin") or "manual"),
+                )
+            continue
+        kind, attr = controls[name]
+        if (rid, name) in attributes:
+            col.add("duplicate-attribute", f"{name} is set twice on this region", rid)
+            continue
+        parsed = _parse(attr, kind, value, col, rid, name)
+        if parsed is not _MISSING:
+            attributes[rid, name] = (parsed, str(item.get("origin") or "manual"))
+    return regions, attributes, relations, notes
+
+
+_MISSING = object()
+
+
+def _span(value: Json, text: TaskText, col: _Collector, rid: str) -> tuple[int, int] | None:
+    start, end = value.get("start"), value.get("end")
+    if not (isinstance(start, int) and isinstance(end, int)) or isinstance(start, bool):
+        col.add(
+            "bad-offsets", "start and end must be integers", rid, "integers", f"{start!r}, {end!r}"
+        )
+        return None
+    if not 0 <= start < end <= text.utf16.utf16_length:
+        col.add(
+            "bad-offsets",
+            "the span is outside the text or empty",
+            rid,
+            f"0 <= start < end <= {text.utf16.utf16_length}",
+            f"{start}..{end}",
+        )
+        return None
+    try:
+        s, e, shown = text.from_ls(start, end)
+    except ValueError as exc:
+        col.add("bad-offsets", str(exc), rid)
+        return None
+    quoted = value.get("text")
+    if isinstance(quoted, str) and quoted != shown:
+        col.add(
+            "quote-mismatch", "the quoted text is not the text at these offsets", rid, shown, quoted
+        )
+        return None
+    return s, e
+
+
+def _single_text(value: Json, col: _Collector, rid: str | None, name: str) -> str | None:
+    texts = value.get("text")
+    if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+        col.add("bad-value", f"{name} must hold a list of strings", rid, "[text]", texts)
+        return None
+    if len(texts) != 1:
+        col.add("bad-value", f"{name} takes one value", rid, "1 entry", len(texts))
+        return None
+    return texts[0]
+
+
+def _parse(
+    attr: Attribute | None, kind: Kind, value: Json, col: _Collector, rid: str, name: str
+) -> Any:
+    if attr is None or attr.tag == "TextArea":
+        if attr is not None and attr.many:
+            texts = value.get("text")
+            if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+                col.add(
+                    "bad-value", f"{name} must hold a list of strings", rid, "[text, ...]", texts
+                )
+                return _MISSING
+            return list(texts)
+        text = _single_text(value, col, rid, name)
+        if text is None:
+            return _MISSING
+        if attr is None:  # the record id
+            text = text.strip()
+            if not re.match(kind.id_pattern, text):
+                col.add(
+                    "bad-record-id", f"{name} is not a {kind.label} id", rid, kind.id_pattern, text
+                )
+                return _MISSING
+        return text
+    if attr.tag == "Choices":
+        choices = value.get("choices")
+        allowed = {str(v): v for v in attr.values}
+        if not isinstance(choices, list) or len(choices) != 1:
+            col.add("bad-value", f"{name} takes exactly one choice", rid, "1 choice", choices)
+            return _MISSING
+        if choices[0] not in allowed:
+            col.add(
+                "unknown-choice",
+                f"{choices[0]!r} is not a choice of {name}",
+                rid,
+                list(allowed),
+                choices[0],
+            )
+            return _MISSING
+        return allowed[choices[0]]
+    if attr.tag == "Number":
+        number = value.get("number")
+        if (
+            isinstance(number, bool)
+            or not isinstance(number, int | float)
+            or not math.isfinite(number)
+        ):
+            col.add("bad-number", f"{name} is not a number", rid, "a finite number", number)
+            return _MISSING
+        if isinstance(number, float) and number.is_integer() and attr.integer:
+            number = int(number)
+        if attr.integer and not isinstance(number, int):
+            col.add("bad-number", f"{name} must be a whole number", rid, "an integer", number)
+            return _MISSING
+        return number
+    stamp = value.get("datetime")
+    match = DATE.match(stamp) if isinstance(stamp, str) else None
+    if match is None:
+        col.add("bad-date", f"{name} is not a date", rid, "YYYY-MM-DD", stamp)
+        return _MISSING
+    return match.group(1)
+
+
+@dataclass
+class _Record:
+    id: str
+    kind: Kind
+    regions: list[_Region]
+    values: dict[str, Any] = field(default_factory=dict)
+    links: dict[str, Any] = field(default_factory=dict)
+
+
+def _records(regions: dict[str, _Region], lay: Layout, col: _Collector) -> dict[str, _Record]:
+    records: dict[str, _Record] = {}
+    for region in regions.values():
+        kind = region.kind
+        rec_id = region.attributes.get(kind.id_control, (None, ""))[0] or _made_id(
+            kind, region.id, records
+        )
+        record = records.get(rec_id)
+        if record is None:
+            records[rec_id] = record = _Record(rec_id, kind, [])
+        elif record.kind is not kind:
+            col.add(
+                "id-kind-clash",
+                f"id {rec_id} is used by a {record.kind.label} and a {kind.label}",
+                region.id,
+            )
+            continue
+        record.regions.append(region)
+        for control, (value, _) in region.attributes.items():
+            if control == kind.id_control:
+                continue
+            if control in record.values and record.values[control] != value:
+                col.add(
+                    "conflicting-attribute",
+                    f"{control} differs between mentions of {rec_id}",
+                    region.id,
+                    record.values[control],
+                    value,
+                )
+                continue
+            record.values[control] = value
+    return records
+
+
+def _made_id(kind: Kind, region: str, records: dict[str, _Record]) -> str:
+    stem = re.sub(r"[^a-z0-9]+", "-", region.lower()).strip("-")[:56] or "region"
+    candidate, n = f"{kind.prefix}-{stem}", 1
+    while candidate in records:
+        n += 1
+        candidate = f"{kind.prefix}-{stem}-{n}"
+    return candidate
+
+
+def _relations(
+    relations: list[Json],
+    regions: dict[str, _Region],
+    records: dict[str, _Record],
+    lay: Layout,
+    col: _Collector,
+) -> None:
+    owner = {r.id: rec for rec in records.values() for r in rec.regions}
+    for rel in relations:
+        source, target = rel.get("from_id"), rel.get("to_id")
+        where = f"{source}->{target}"
+        if source not in regions or target not in regions:
+            missing = source if source not in regions else target
+            col.add(
+                "dangling-relation",
+                f"the relation points at region {missing!r}, which is not a labelled span",
+                where,
+            )
+            continue
+        if source not in owner or target not in owner:
+            continue  # the region itself was refused; that is reported already
+        labels = rel.get("labels")
+        if not isinstance(labels, list) or not labels:
+            col.add(
+                "relation-without-label",
+                "a relation needs a label (its role)",
+                where,
+                sorted(lay.relations),
+                labels,
+            )
+            continue
+        direction = rel.get("direction", "right")
+        for label in labels:
+            meaning = lay.relations.get(label)
+            if meaning is None:
+                col.add(
+                    "unknown-relation",
+                    f"relation label {label!r} is not in the config",
+                    where,
+                    sorted(lay.relations),
+                    label,
+                )
+                continue
+            pairs = {
+                "right": [(source, target)],
+                "left": [(target, source)],
+                "bi": [(source, target), (target, source)],
+            }.get(direction)
+            if pairs is None:
+                col.add(
+                    "bad-relation",
+                    f"unknown direction {direction!r}",
+                    where,
+                    "right, left or bi",
+                    direction,
+                )
+                continue
+            fits = [
+                (a, b)
+                for a, b in pairs
+                if owner[a].kind.kind == meaning.source and owner[b].kind.kind == meaning.target
+            ]
+            if len(fits) != 1:
+                col.add(
+                    "relation-kinds",
+                    f"{label} goes from a {meaning.source} record to a {meaning.target} record",
+                    where,
+                    f"{meaning.source} -> {meaning.target}",
+                    f"{owner[source].kind.kind} -> {owner[target].kind.kind} ({direction})",
+                )
+                continue
+            a, b = fits[0]
+            rec, other = owner[a], owner[b]
+            if meaning.role_list is None:
+                if meaning.field in rec.links and rec.links[meaning.field] != other.id:
+                    col.add(
+                        "conflicting-relation",
+                        f"{rec.id} has two {label} relations",
+                        where,
+                        rec.links[meaning.field],
+                        other.id,
+                    )
+                    continue
+                rec.links[meaning.field] = other.id
+            else:
+                roles = meaning.role_list
+                rec.links.setdefault(roles.field, []).append(
+                    {roles.ref_key: other.id, roles.role_key: label}
+                )
+
+
+def _document(
+    document: Json, records: dict[str, _Record], lay: Layout, origin: Origin, notes: str | None
+) -> Json:
+    doc: Json = {"schema_version": lay.schema_version, "document": document}
+    for kind in lay.kinds:
+        doc[kind.kind] = [
+            _record(rec, kind, origin) for rec in records.values() if rec.kind is kind
+        ]
+    label_studio = None
+    if origin.task_id is not None and origin.project_id is not None:
+        label_studio = {
+            "project_id": origin.project_id,
+            "task_id": origin.task_id,
+            "annotation_ids": [origin.annotation_id] if origin.annotation_id else [],
+            "config_sha256": origin.config_sha256,
+            "ground_truth": origin.ground_truth,
+        }
+    doc["provenance"] = {
+        "annotators": [origin.annotator or "unknown"],
+        "created": origin.created or "1970-01-01T00:00:00Z",
+        "updated": origin.updated,
+        "label_studio": label_studio,
+        "notes": notes,
+    }
+    return doc
+
+
+def _record(rec: _Record, kind: Kind, origin: Origin) -> Json:
+    out: Json = {}
+    by_control = {a.control: a for a in kind.attributes}
+    values: dict[tuple[str, ...], Any] = {
+        by_control[c].path: v for c, v in rec.values.items() if c in by_control
+    }
+    for prop in kind.properties:
+        if prop == "id":
+            out["id"] = rec.id
+        elif prop == "spans":
+            out["spans"] = [{"start": r.start, "end": r.end, "text": r.quote} for r in rec.regions]
+        elif prop == "provenance":
+            prov = _record_provenance(rec, origin)
+            if prov is not None:
+                out["provenance"] = prov
+        elif any(ref.field == prop for ref in kind.references):
+            out[prop] = rec.links.get(prop)
+        elif any(rl.field == prop for rl in kind.role_lists):
+            out[prop] = rec.links.get(prop, [])
+        else:
+            out[prop] = _build(prop, kind, values)
+    return out
+
+
+def _build(prop: str, kind: Kind, values: dict[tuple[str, ...], Any]) -> Any:
+    attrs = [a for a in kind.attributes if a.path[0] == prop]
+    if len(attrs) == 1 and attrs[0].path == (prop,):
+        attr = attrs[0]
+        return values.get(attr.path, [] if attr.many else None)
+    group = attrs[0].group if attrs else ()
+    present = [a for a in attrs if a.path in values]
+    if group == (prop,) and not present:
+        return None
+    obj: Json = {}
+    for attr in attrs:
+        obj[attr.path[1]] = values.get(attr.path, [] if attr.many else None)
+    return obj
+
+
+def _record_provenance(rec: _Record, origin: Origin) -> Json | None:
+    origins = {r.origin for r in rec.regions}
+    origins |= {o for r in rec.regions for _, o in r.attributes.values()}
+    if all(r.origin == "manual" for r in rec.regions):
+        return None
+    method = "proposed_accepted" if origins == {"prediction"} else "proposed_edited"
+    return {
+        "method": method,
+        "annotator": origin.annotator,
+        "model": origin.model or "unknown",
+        "model_version": origin.model_version or "unknown",
+        "score": origin.score,
+    }

@@ -1,0 +1,392 @@
+"""The Label Studio labeling config, derived from the JSON Schema.
+
+Nothing here names a schema field. The schema's record lists (actors, locations, events,
+figures) become span labels; every scalar property of a record becomes a per-region
+control shown when a region of that kind is selected (enumerations -> Choices, numbers ->
+Number, dates -> DateTime, strings and lists of strings -> TextArea, nested objects ->
+one control per leaf); every reference to another record becomes a relation label, and a
+list of (reference, role) pairs becomes one relation label per role. The same `Layout`
+object drives the conversion both ways (`convert.py`), so the config and the converter
+cannot disagree.
+
+A record's spans are regions with the same label. The record id control ties them
+together: the first region carries the record's attributes, further mentions carry only
+the id. A region with no id is a record of its own, with an id made from the region id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+from xml.sax.saxutils import quoteattr
+
+from sitrep.errors import SchemaError
+from sitrep.schema import spec
+
+Json = dict[str, Any]
+
+# Bump when the generated config changes while the schema does not.
+LAYOUT_REVISION = 1
+TEXT = "text"  # the Text object tag, and the task data key holding the text
+LABELS = "label"  # the Labels control
+NOTES = "notes"  # the document-level TextArea: provenance.notes
+COLOURS = ("#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b")
+# Relation labels for single references, where the field name alone would be unclear.
+RELATION_NAMES = {"event": "counts", "parent": "located_in"}
+SELECT_ABOVE = 12  # Choices with more values than this become a drop-down
+
+
+@dataclass(frozen=True)
+class Attribute:
+    """One per-region control: a scalar leaf of a record (possibly inside an object)."""
+
+    path: tuple[str, ...]
+    control: str
+    tag: str  # Choices, Number, TextArea, DateTime
+    values: tuple[Any, ...] = ()  # allowed values of a Choices, typed as in the schema
+    nullable: bool = False
+    many: bool = False  # a list of strings (one TextArea entry each)
+    group: tuple[str, ...] = ()  # the nullable object it belongs to, if any
+    integer: bool = False
+
+
+@dataclass(frozen=True)
+class Reference:
+    """A single reference field: one relation label from this record to another."""
+
+    field: str
+    label: str
+    target: str  # record kind
+
+
+@dataclass(frozen=True)
+class RoleList:
+    """A list of {reference, role} objects: one relation label per role."""
+
+    field: str
+    ref_key: str
+    role_key: str
+    target: str
+    roles: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One record kind (actors, ...): its span label and how its fields map to controls."""
+
+    kind: str
+    label: str
+    prefix: str
+    id_pattern: str
+    id_control: str
+    properties: tuple[str, ...]  # in schema order, for writing records
+    optional: tuple[str, ...]  # properties that may be absent (not required)
+    attributes: tuple[Attribute, ...]
+    references: tuple[Reference, ...]
+    role_lists: tuple[RoleList, ...]
+
+
+@dataclass(frozen=True)
+class Relation:
+    """What one relation label means: from a record of `source` to one of `target`."""
+
+    label: str
+    source: str
+    target: str
+    field: str
+    role_list: RoleList | None = None
+
+
+@dataclass(frozen=True)
+class Layout:
+    """The whole mapping between schema documents and Label Studio results."""
+
+    schema_version: str
+    kinds: tuple[Kind, ...]
+    relations: dict[str, Relation] = field(default_factory=dict)
+
+    @property
+    def version(self) -> str:
+        return f"{self.schema_version}+ls{LAYOUT_REVISION}"
+
+    def by_label(self) -> dict[str, Kind]:
+        return {k.label: k for k in self.kinds}
+
+    def by_kind(self) -> dict[str, Kind]:
+        return {k.kind: k for k in self.kinds}
+
+    def controls(self) -> dict[str, tuple[Kind, Attribute | None]]:
+        """Every per-region control name -> (kind, attribute; None for the id control)."""
+        out: dict[str, tuple[Kind, Attribute | None]] = {}
+        for kind in self.kinds:
+            out[kind.id_control] = (kind, None)
+            for attr in kind.attributes:
+                out[attr.control] = (kind, attr)
+        return out
+
+
+def _deref(node: Json, defs: Json) -> tuple[Json, str | None]:
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/$defs/"):
+        name = ref.removeprefix("#/$defs/")
+        inner, _ = _deref(defs[name], defs)
+        return inner, name
+    return node, None
+
+
+def _unwrap(node: Json, defs: Json) -> tuple[Json, str | None, bool]:
+    """(the node behind refs and an `anyOf [X, null]`, its $defs name, nullable)."""
+    nullable = False
+    if "anyOf" in node:
+        branches = [b for b in node["anyOf"] if b.get("type") != "null"]
+        nullable = len(branches) < len(node["anyOf"])
+        if len(branches) != 1:
+            raise SchemaError(f"cannot map an anyOf of {len(branches)} branches to a control")
+        node = branches[0]
+    inner, name = _deref(node, defs)
+    types = inner.get("type")
+    if isinstance(types, list):
+        nullable = nullable or "null" in types
+    return inner, name, nullable
+
+
+def _scalar_type(node: Json) -> str | None:
+    types = node.get("type")
+    if isinstance(types, list):
+        rest = [t for t in types if t != "null"]
+        return rest[0] if len(rest) == 1 else None
+    return types if isinstance(types, str) else None
+
+
+@cache
+def layout() -> Layout:
+    """The layout of the installed schema."""
+    return build_layout(spec.load_schema())
+
+
+def build_layout(schema: Json) -> Layout:
+    defs = schema["$defs"]
+    record_defs: dict[str, tuple[str, Json]] = {}  # kind -> (def name, def)
+    ref_kinds: dict[str, str] = {}  # ActorRef -> actors
+    for kind, prop in schema["properties"].items():
+        items = prop.get("items") if prop.get("type") == "array" else None
+        if not isinstance(items, dict) or "$ref" not in items:
+            continue
+        node, name = _deref(items, defs)
+        if "spans" not in node.get("properties", {}):
+            continue
+        record_defs[kind] = (name or kind, node)
+        ref_kinds[node["properties"]["id"]["$ref"].removeprefix("#/$defs/")] = kind
+    kinds: list[Kind] = []
+    relations: dict[str, Relation] = {}
+    for kind, (name, node) in record_defs.items():
+        id_def = defs[node["properties"]["id"]["$ref"].removeprefix("#/$defs/")]
+        prefix = id_def["pattern"].removeprefix("^").split("-", 1)[0]
+        attrs: list[Attribute] = []
+        refs: list[Reference] = []
+        roles: list[RoleList] = []
+        label = name.lower()
+        for prop, sub in node["properties"].items():
+            if prop in ("id", "spans", "provenance"):
+                continue
+            target = _reference(sub, defs, ref_kinds)
+            if target is not None:
+                rel = RELATION_NAMES.get(prop, prop)
+                refs.append(Reference(prop, rel, target))
+                _add_relation(relations, Relation(rel, kind, target, prop))
+                continue
+            role_list = _role_list(prop, sub, defs, ref_kinds)
+            if role_list is not None:
+                roles.append(role_list)
+                for role in role_list.roles:
+                    _add_relation(
+                        relations, Relation(role, kind, role_list.target, prop, role_list)
+                    )
+                continue
+            attrs.extend(_attributes(label, (prop,), sub, defs, ()))
+        kinds.append(
+            Kind(
+                kind=kind,
+                label=name,
+                prefix=prefix,
+                id_pattern=id_def["pattern"],
+                id_control=f"{label}_id",
+                properties=tuple(node["properties"]),
+                optional=tuple(p for p in node["properties"] if p not in node.get("required", ())),
+                attributes=tuple(attrs),
+                references=tuple(refs),
+                role_lists=tuple(roles),
+            )
+        )
+    return Layout(spec.schema_version(schema), tuple(kinds), relations)
+
+
+def _add_relation(relations: dict[str, Relation], rel: Relation) -> None:
+    if rel.label in relations:
+        other = relations[rel.label]
+        raise SchemaError(
+            f"relation label {rel.label!r} would mean both {other.source}.{other.field} and "
+            f"{rel.source}.{rel.field}: name one of them in RELATION_NAMES"
+        )
+    relations[rel.label] = rel
+
+
+def _reference(node: Json, defs: Json, ref_kinds: dict[str, str]) -> str | None:
+    branches = node.get("anyOf", [node])
+    for branch in branches:
+        ref = branch.get("$ref", "")
+        if isinstance(ref, str) and ref.removeprefix("#/$defs/") in ref_kinds:
+            return ref_kinds[ref.removeprefix("#/$defs/")]
+    return None
+
+
+def _role_list(prop: str, node: Json, defs: Json, ref_kinds: dict[str, str]) -> RoleList | None:
+    if node.get("type") != "array":
+        return None
+    item, _ = _deref(node.get("items", {}), defs)
+    props = item.get("properties", {})
+    refs = [(k, _reference(v, defs, ref_kinds)) for k, v in props.items()]
+    refs = [(k, t) for k, t in refs if t]
+    enums = [k for k, v in props.items() if spec.is_enumeration(_deref(v, defs)[0])]
+    if len(props) != 2 or len(refs) != 1 or len(enums) != 1:
+        return None
+    (ref_key, target), role_key = refs[0], enums[0]
+    values = spec.enumeration_values(_deref(props[role_key], defs)[0])
+    return RoleList(prop, ref_key, role_key, str(target), tuple(values))
+
+
+def _attributes(
+    label: str, path: tuple[str, ...], node: Json, defs: Json, group: tuple[str, ...]
+) -> list[Attribute]:
+    inner, _, nullable = _unwrap(node, defs)
+    control = "_".join((label, *path))
+    if spec.is_enumeration(inner) or "enum" in inner:
+        values = tuple(spec.enumeration_values(inner))
+        return [
+            Attribute(
+                path,
+                control,
+                "Choices",
+                values,
+                nullable,
+                group=group,
+                integer=all(isinstance(v, int) for v in values),
+            )
+        ]
+    kind = _scalar_type(inner)
+    if kind == "object":
+        sub_group = path if nullable else group
+        out: list[Attribute] = []
+        for prop, sub in inner.get("properties", {}).items():
+            out.extend(_attributes(label, (*path, prop), sub, defs, sub_group))
+        return out
+    if kind == "array":
+        item, _, _ = _unwrap(inner.get("items", {}), defs)
+        if _scalar_type(item) != "string":
+            raise SchemaError(f"cannot map {'.'.join(path)} (a list of non-strings) to a control")
+        return [Attribute(path, control, "TextArea", (), nullable, many=True, group=group)]
+    if kind in ("number", "integer"):
+        return [
+            Attribute(path, control, "Number", (), nullable, group=group, integer=kind == "integer")
+        ]
+    if kind == "string":
+        tag = "DateTime" if inner.get("format") == "date" else "TextArea"
+        return [Attribute(path, control, tag, (), nullable, group=group)]
+    raise SchemaError(f"cannot map {'.'.join(path)} ({kind}) to a Label Studio control")
+
+
+# --- the XML ------------------------------------------------------------------------------
+
+
+def _hint(attr: Attribute) -> str:
+    words = " ".join(attr.path).replace("_", " ")
+    return words[0].upper() + words[1:]
+
+
+def _control_xml(attr: Attribute) -> list[str]:
+    common = f'name={quoteattr(attr.control)} toName="{TEXT}" perRegion="true"'
+    header = f'      <Header value={quoteattr(_hint(attr))} size="6"/>'
+    if attr.tag == "Choices":
+        layout_attr = ' layout="select"' if len(attr.values) > SELECT_ABOVE else ""
+        lines = [header, f'      <Choices {common} choice="single"{layout_attr}>']
+        lines += [f"        <Choice value={quoteattr(str(v))}/>" for v in attr.values]
+        return [*lines, "      </Choices>"]
+    if attr.tag == "Number":
+        step = "1" if attr.integer else "any"
+        return [header, f'      <Number {common} step="{step}"/>']
+    if attr.tag == "DateTime":
+        return [header, f'      <DateTime {common} only="date"/>']
+    rows = "2" if attr.many else "1"
+    limit = "" if attr.many else ' maxSubmissions="1"'
+    return [header, f'      <TextArea {common} rows="{rows}" editable="true"{limit}/>']
+
+
+def render(lay: Layout | None = None) -> str:
+    """The labeling config XML. Deterministic: the same schema gives the same bytes."""
+    lay = lay or layout()
+    lines = [
+        f"<!-- sitrep labeling config {lay.version}: generated from the JSON Schema by "
+        "`sitrep annotate push`; edit the schema, not this. -->",
+        "<View>",
+        f'  <Labels name="{LABELS}" toName="{TEXT}">',
+    ]
+    for i, kind in enumerate(lay.kinds):
+        colour = COLOURS[i % len(COLOURS)]
+        lines.append(f'    <Label value={quoteattr(kind.label)} background="{colour}"/>')
+    lines += [
+        "  </Labels>",
+        f'  <Text name="{TEXT}" value="${TEXT}" granularity="symbol"/>',
+        "  <Relations>",
+    ]
+    lines += [f"    <Relation value={quoteattr(label)}/>" for label in lay.relations]
+    lines.append("  </Relations>")
+    for kind in lay.kinds:
+        lines.append(
+            f'  <View visibleWhen="region-selected" whenTagName="{LABELS}" '
+            f"whenLabelValue={quoteattr(kind.label)}>"
+        )
+        lines.append(f'    <Header value={quoteattr(kind.label + " record")} size="5"/>')
+        lines.append(
+            '      <Header value="Record id (same id on every mention; blank: new record)" size="6"/>'
+        )
+        lines.append(
+            f'      <TextArea name={quoteattr(kind.id_control)} toName="{TEXT}" perRegion="true" '
+            f'rows="1" editable="true" maxSubmissions="1" placeholder={quoteattr(kind.prefix + "-...")}/>'
+        )
+        for attr in kind.attributes:
+            lines.extend(_control_xml(attr))
+        lines.append("  </View>")
+    lines += [
+        '  <Header value="Notes on this annotation" size="6"/>',
+        f'  <TextArea name="{NOTES}" toName="{TEXT}" rows="2" editable="true" maxSubmissions="1"/>',
+        "</View>",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def config_sha256(config: str) -> str:
+    return hashlib.sha256(config.encode("utf-8")).hexdigest()
+
+
+DESCRIPTION_MARK = re.compile(r"sitrep labeling config (\S+) sha256:([0-9a-f]{64})")
+
+
+def description(lay: Layout, config: str) -> str:
+    """The project description: what the project is, and the config's version and hash
+    (read back by every pull to detect a config edited in Label Studio)."""
+    return (
+        "Events, actors, locations and figures in news text, annotated for the sitrep dataset. "
+        "The labeling interface is generated from the sitrep JSON Schema: change the schema "
+        "and run `sitrep annotate push`, do not edit it here.\n"
+        f"sitrep labeling config {lay.version} sha256:{config_sha256(config)}"
+    )
+
+
+def recorded(description_text: str | None) -> tuple[str, str] | None:
+    """(version, sha256) recorded in a project description, or None."""
+    match = DESCRIPTION_MARK.search(description_text or "")
+    return (match.group(1), match.group(2)) if match else None

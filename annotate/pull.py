@@ -1,0 +1,327 @@
+"""`sitrep annotate pull`: annotations from Label Studio into the dataset, losslessly.
+
+1. The project's labeling config must be the one sitrep pushed (version + sha256 in the
+   project description) and the one this sitrep generates; otherwise nothing is read.
+2. An export snapshot (the native JSON route that scales) is created with every kind of
+   annotation asked for explicitly (usual, ground truth, skipped), polled until ready and
+   downloaded to a temporary file; only a complete download is kept, verbatim, under
+   `datasets/label-studio/<project>/exports/` as the audit trail.
+3. Every task's annotations are converted (cancelled ones counted and left out) and
+   validated. Each valid annotation is written to
+   `datasets/label-studio/<project>/annotations/<document id>/<annotation id>.json` with its
+   annotator and timestamps; a task's ground-truth annotation is also written to
+   `datasets/annotations/<document id>.json`, the released file.
+4. A bad task never blocks the good ones: every problem is reported with task, annotation
+   and region, and the pull exits non-zero. Files are written atomically, and a released
+   file that sitrep did not write from this task is never replaced unless asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from sitrep import paths
+from sitrep.annotate import convert
+from sitrep.annotate.client import Client
+from sitrep.annotate.convert import Origin, Problem
+from sitrep.annotate.project import (
+    DEFAULT_TITLE,
+    Project,
+    ProjectError,
+    check_config,
+    find_project,
+    same_content,
+)
+from sitrep.errors import OutputError
+from sitrep.fileio import write_atomic
+
+Json = dict[str, Any]
+EXPORT_TIMEOUT = 600.0
+POLL = 0.5
+
+
+@dataclass
+class PullReport:
+    project: Project | None = None
+    export_file: Path | None = None
+    export_bytes: int = 0
+    tasks: int = 0
+    annotations: int = 0
+    cancelled: int = 0
+    converted: int = 0
+    written: list[Path] = field(default_factory=list)
+    unchanged: int = 0
+    released: list[Path] = field(default_factory=list)
+    released_unchanged: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> Json:
+        return {
+            "project": None
+            if self.project is None
+            else {"id": self.project.id, "title": self.project.title},
+            "export_file": str(self.export_file) if self.export_file else None,
+            "export_bytes": self.export_bytes,
+            "tasks": self.tasks,
+            "annotations": self.annotations,
+            "cancelled": self.cancelled,
+            "converted": self.converted,
+            "written": [str(p) for p in self.written],
+            "unchanged": self.unchanged,
+            "released": [str(p) for p in self.released],
+            "released_unchanged": self.released_unchanged,
+            "problems": [p.to_dict() for p in self.problems],
+            "timings": self.timings,
+        }
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "project"
+
+
+def project_dir(title: str, root: Path | None = None) -> Path:
+    """Where pulls from project `title` keep exports and per-annotator annotations."""
+    return (root or paths.project_root()) / "datasets" / "label-studio" / slug(title)
+
+
+# --- export --------------------------------------------------------------------------------
+
+
+def export_snapshot(
+    client: Client, project: Project, folder: Path, timeout: float = EXPORT_TIMEOUT
+) -> tuple[Path, int]:
+    """Create, await and download a JSON export snapshot into `folder` (verbatim)."""
+    body = {
+        "title": f"sitrep pull {datetime.now(UTC).isoformat(timespec='seconds')}",
+        "task_filter_options": {"only_with_annotations": False},
+        "annotation_filter_options": {"usual": True, "ground_truth": True, "skipped": True},
+        "serialization_options": {
+            "annotations__completed_by": {"only_id": False},
+            "predictions": {"only_id": False},
+            "drafts": {"only_id": True},
+        },
+    }
+    export = client.post(f"/api/projects/{project.id}/exports/", body)
+    export_id = export["id"]
+    deadline = time.monotonic() + timeout
+    while export.get("status") not in ("completed", "failed"):
+        if time.monotonic() > deadline:
+            raise ProjectError(
+                f"project {project.id}: export snapshot {export_id} not ready after "
+                f"{timeout:.0f} s (status {export.get('status')!r})"
+            )
+        time.sleep(POLL)
+        export = client.get(f"/api/projects/{project.id}/exports/{export_id}")
+    if export["status"] == "failed":
+        raise ProjectError(f"project {project.id}: Label Studio failed export snapshot {export_id}")
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    target = folder / f"export-{stamp}-project-{project.id}-snapshot-{export_id}.json"
+    size = client.download(
+        f"/api/projects/{project.id}/exports/{export_id}/download", target, exportType="JSON"
+    )
+    md5 = export.get("md5")
+    if md5:
+        digest = hashlib.md5(target.read_bytes(), usedforsecurity=False).hexdigest()
+        if digest != md5:
+            target.unlink()
+            raise ProjectError(
+                f"project {project.id}: export snapshot {export_id} arrived altered (md5 "
+                f"{digest}, the server says {md5}); nothing was kept"
+            )
+    return target, size
+
+
+# --- conversion ----------------------------------------------------------------------------
+
+
+def _email(who: Any) -> str | None:
+    if isinstance(who, dict):
+        return str(who.get("email") or who.get("id"))
+    return None if who is None else str(who)
+
+
+def _model(annotation: Json, predictions: list[Any]) -> tuple[str | None, str | None, float | None]:
+    pred = annotation.get("prediction")
+    if not isinstance(pred, dict) or not pred:
+        pid = annotation.get("parent_prediction")
+        pred = next((p for p in predictions if isinstance(p, dict) and p.get("id") == pid), None)
+    if not isinstance(pred, dict) or not pred.get("model_version"):
+        return None, None, None
+    version = str(pred["model_version"])
+    model, _, number = version.partition("@")
+    score = pred.get("score")
+    return model, (number or version), (float(score) if isinstance(score, int | float) else None)
+
+
+def convert_task(task: Json, project: Project, report: PullReport) -> list[tuple[Json, Json]]:
+    """(annotation, document) for every valid, not cancelled annotation of one task."""
+    task_id = task.get("id")
+    try:
+        document, text = convert.document_of(task.get("data") or {})
+    except (ValueError, TypeError) as exc:
+        report.problems.append(Problem("bad-task", str(exc), task=task_id))
+        return []
+    out = []
+    for annotation in task.get("annotations") or []:
+        report.annotations += 1
+        if annotation.get("was_cancelled"):
+            report.cancelled += 1
+            continue
+        model, version, score = _model(annotation, task.get("predictions") or [])
+        origin = Origin(
+            project_id=project.id,
+            task_id=task_id,
+            annotation_id=annotation.get("id"),
+            annotator=_email(annotation.get("completed_by")),
+            created=annotation.get("created_at"),
+            updated=annotation.get("updated_at"),
+            ground_truth=bool(annotation.get("ground_truth")),
+            config_sha256=project.config_sha256,
+            model=model,
+            model_version=version,
+            score=score,
+        )
+        doc, problems = convert.from_results(document, text, annotation.get("result"), origin)
+        report.problems.extend(problems)
+        if doc is not None:
+            report.converted += 1
+            out.append((annotation, doc))
+    return out
+
+
+# --- writing -------------------------------------------------------------------------------
+
+
+def dump(doc: Json) -> bytes:
+    return (json.dumps(doc, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def _read(path: Path) -> Json | None:
+    try:
+        data = orjson.loads(path.read_bytes())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _written_by_us(existing: Json, doc: Json) -> bool:
+    was = (existing.get("provenance") or {}).get("label_studio") or {}
+    now = doc["provenance"]["label_studio"] or {}
+    return was.get("project_id") == now.get("project_id") and was.get("task_id") == now.get(
+        "task_id"
+    )
+
+
+def write_task(
+    task: Json,
+    converted: list[tuple[Json, Json]],
+    folder: Path,
+    released_dir: Path,
+    report: PullReport,
+    replace: bool,
+) -> None:
+    for annotation, doc in converted:
+        target = folder / "annotations" / doc["document"]["id"] / f"{annotation['id']}.json"
+        payload = dump(doc)
+        if target.exists() and target.read_bytes() == payload:
+            report.unchanged += 1
+        else:
+            write_atomic(target, payload)
+            report.written.append(target)
+    truths = [(a, d) for a, d in converted if a.get("ground_truth")]
+    if len(truths) > 1:
+        ids = ", ".join(str(a["id"]) for a, _ in truths)
+        report.problems.append(
+            Problem(
+                "several-ground-truths",
+                f"annotations {ids} are all marked ground truth: keep one "
+                "(adjudicate) before it can be released",
+                task=task.get("id"),
+                document=truths[0][1]["document"]["id"],
+            )
+        )
+        return
+    if not truths:
+        return
+    annotation, doc = truths[0]
+    target = released_dir / f"{doc['document']['id']}.json"
+    existing = _read(target) if target.exists() else None
+    if existing is not None and same_content(existing, doc):
+        report.released_unchanged += 1
+        return
+    if target.exists() and not replace and (existing is None or not _written_by_us(existing, doc)):
+        report.problems.append(
+            Problem(
+                "not-overwritten",
+                f"{target} exists and was not written by a pull of this task; "
+                "it is left as it is (compare it with the pulled annotation under "
+                f"{folder / 'annotations'}, or pull with --replace to release the ground truth)",
+                task=task.get("id"),
+                annotation=annotation.get("id"),
+                document=doc["document"]["id"],
+            )
+        )
+        return
+    write_atomic(target, dump(doc))
+    report.released.append(target)
+
+
+def pull(
+    client: Client,
+    *,
+    title: str = DEFAULT_TITLE,
+    root: Path | None = None,
+    replace: bool = False,
+    timeout: float = EXPORT_TIMEOUT,
+    progress: Callable[[int, int], None] | None = None,
+) -> PullReport:
+    report = PullReport()
+    base = root or paths.project_root()
+    client.whoami()
+    project = find_project(client, title)
+    if project is None:
+        raise ProjectError(
+            f"Label Studio at {client.url} has no project titled {title!r}: "
+            "create it with `sitrep annotate push`"
+        )
+    report.project = project
+    check_config(project)
+    folder = project_dir(title, base)
+    clock = time.perf_counter()
+    export_file, report.export_bytes = export_snapshot(client, project, folder / "exports", timeout)
+    report.export_file = export_file
+    report.timings["export"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    try:
+        tasks = orjson.loads(export_file.read_bytes())
+    except orjson.JSONDecodeError as exc:
+        raise OutputError(f"{export_file}: the export is not JSON ({exc})") from exc
+    if not isinstance(tasks, list):
+        raise OutputError(f"{export_file}: the export is not a list of tasks")
+    report.tasks = len(tasks)
+    converted = [(task, convert_task(task, project, report)) for task in tasks]
+    report.timings["convert"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    released_dir = paths.annotations_dir(base)
+    for done, (task, docs) in enumerate(converted, 1):
+        write_task(task, docs, folder, released_dir, report, replace)
+        if progress and (done % 500 == 0 or done == len(converted)):
+            progress(done, len(converted))
+    report.timings["write"] = time.perf_counter() - clock
+    return report
