@@ -13,6 +13,7 @@ through that, so spans come back on the original text.
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 from bisect import bisect_left
@@ -28,6 +29,7 @@ from sitrep.schema.validation import validate_document
 Json = dict[str, Any]
 DOC_KEY = "document"  # task data key holding the document metadata (without the text)
 CR_KEY = "crlf"  # task data key: shown-text positions of line breaks that were \r\n
+LONE_CR_KEY = "cr"  # task data key: shown-text positions of line breaks that were a lone \r
 DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:[T ]00:00(?::00(?:\.0+)?)?(?:Z|[+-]00:?00)?)?$")
 
 
@@ -71,37 +73,50 @@ class Problem:
 
 @dataclass(frozen=True)
 class TaskText:
-    """A document text as sitrep holds it (`original`) and as Label Studio shows it."""
+    """A document text as sitrep holds it (`original`) and as Label Studio shows it.
+
+    Browsers read `\r\n` and a lone `\r` as one `\n`; the shown text does the same, and
+    remembers where, so the original comes back exactly."""
 
     original: str
     cr: tuple[int, ...] = ()  # shown-text positions of the \n of every \r\n
+    lone: tuple[int, ...] = ()  # shown-text positions of the \n that was a lone \r
 
     @classmethod
     def of(cls, original: str) -> TaskText:
-        cr, removed = [], 0
-        start = original.find("\r\n")
-        while start != -1:
-            cr.append(start + 1 - removed - 1)
-            removed += 1
-            start = original.find("\r\n", start + 2)
-        return cls(original, tuple(cr))
+        if "\r" not in original:
+            return cls(original)
+        cr: list[int] = []
+        lone: list[int] = []
+        shown_at = 0
+        i = 0
+        while i < len(original):
+            if original[i] == "\r":
+                if original[i + 1 : i + 2] == "\n":
+                    cr.append(shown_at)
+                    i += 1
+                else:
+                    lone.append(shown_at)
+            i += 1
+            shown_at += 1
+        return cls(original, tuple(cr), tuple(lone))
 
     @classmethod
-    def from_task(cls, shown: str, cr: list[int] | None) -> TaskText:
-        positions = tuple(cr or ())
-        if positions:
-            parts, last = [], 0
-            for pos in positions:
-                parts.append(shown[last:pos])
-                parts.append("\r")
-                last = pos
-            parts.append(shown[last:])
-            return cls("".join(parts), positions)
-        return cls(shown, ())
+    def from_task(cls, shown: str, cr: list[int] | None, lone: list[int] | None = None) -> TaskText:
+        if not cr and not lone:
+            return cls(shown)
+        chars = list(shown)
+        for pos in lone or ():
+            chars[pos] = "\r"
+        for pos in sorted(cr or (), reverse=True):
+            chars.insert(pos, "\r")
+        return cls("".join(chars), tuple(cr or ()), tuple(lone or ()))
 
     @cached_property
     def shown(self) -> str:
-        return self.original.replace("\r\n", "\n") if self.cr else self.original
+        if not self.cr and not self.lone:
+            return self.original
+        return self.original.replace("\r\n", "\n").replace("\r", "\n")
 
     @cached_property
     def _removed(self) -> tuple[int, ...]:  # original positions of the removed \r
@@ -135,6 +150,8 @@ def task_data(document: Json) -> Json:
     data: Json = {TEXT: text.shown, DOC_KEY: meta}
     if text.cr:
         data[CR_KEY] = list(text.cr)
+    if text.lone:
+        data[LONE_CR_KEY] = list(text.lone)
     return data
 
 
@@ -144,7 +161,7 @@ def document_of(data: Json) -> tuple[Json, TaskText]:
     shown = data.get(TEXT)
     if not isinstance(meta, dict) or not isinstance(shown, str):
         raise ValueError(f"task data has no {DOC_KEY!r} object or no {TEXT!r} string")
-    text = TaskText.from_task(shown, data.get(CR_KEY))
+    text = TaskText.from_task(shown, data.get(CR_KEY), data.get(LONE_CR_KEY))
     document = {k: v for k, v in meta.items() if k != "text_sha256"}
     document["text"] = text.original
     document["text_sha256"] = meta.get("text_sha256")
@@ -157,6 +174,29 @@ def document_of(data: Json) -> tuple[Json, TaskText]:
 
 
 # --- schema document -> results -------------------------------------------------------
+
+
+def canonical(doc: Json, lay: Layout | None = None) -> Json:
+    """`doc` with every optional record property the schema lets be null written out as
+    null. Absent and null mean the same (unknown); Label Studio cannot tell them apart, so
+    a pull always writes this form, and the round trip holds for it."""
+    lay = lay or layout()
+    out = copy.deepcopy(doc)
+    for kind in lay.kinds:
+        for record in out.get(kind.kind, []):
+            for attr in kind.attributes:
+                top = attr.path[0]
+                if len(attr.path) == 1:
+                    record.setdefault(top, [] if attr.many else None)
+                elif top not in record:
+                    record[top] = None
+                elif isinstance(record[top], dict):
+                    record[top].setdefault(attr.path[1], [] if attr.many else None)
+            for ref in kind.references:
+                record.setdefault(ref.field, None)
+            for roles in kind.role_lists:
+                record.setdefault(roles.field, [])
+    return out
 
 
 def region_id(record_id: str, index: int) -> str:
@@ -347,7 +387,7 @@ def from_results(
     regions, attributes, relations, notes = _index(results, lay, text, col)
     for (rid, control), (value, result_origin) in attributes.items():
         region = regions.get(rid)
-        kind, _ = lay.controls()[control]
+        kind, _ = lay.controls[control]
         if region is None:
             col.add("attribute-without-span", f"{control} refers to no labelled span", rid)
         elif region.kind is not kind:
@@ -380,8 +420,8 @@ def from_results(
 def _index(
     results: list[Any], lay: Layout, text: TaskText, col: _Collector
 ) -> tuple[dict[str, _Region], dict[tuple[str, str], tuple[Any, str]], list[Json], str | None]:
-    by_label = lay.by_label()
-    controls = lay.controls()
+    by_label = lay.by_label
+    controls = lay.controls
     regions: dict[str, _Region] = {}
     attributes: dict[tuple[str, str], tuple[Any, str]] = {}
     relations: list[Json] = []
@@ -424,8 +464,8 @@ def _index(
         if rid is None:
             col.add("bad-result", f"result {name} has no region id", None)
             continue
-        span = _span(value, text, col, rid)
         if name == LABELS:
+            span = _span(value, text, col, rid)
             labels = value.get("labels")
             if not isinstance(labels, list) or len(labels) != 1:
                 col.add(
@@ -533,7 +573,7 @@ def _parse(
         return text
     if attr.tag == "Choices":
         choices = value.get("choices")
-        allowed = {str(v): v for v in attr.values}
+        allowed = attr.allowed
         if not isinstance(choices, list) or len(choices) != 1:
             col.add("bad-value", f"{name} takes exactly one choice", rid, "1 choice", choices)
             return _MISSING
@@ -742,7 +782,7 @@ def _document(
 
 def _record(rec: _Record, kind: Kind, origin: Origin) -> Json:
     out: Json = {}
-    by_control = {a.control: a for a in kind.attributes}
+    by_control = kind.by_control
     values: dict[tuple[str, ...], Any] = {
         by_control[c].path: v for c, v in rec.values.items() if c in by_control
     }

@@ -19,7 +19,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property
 from typing import Any
 from xml.sax.saxutils import quoteattr
 
@@ -51,6 +51,11 @@ class Attribute:
     many: bool = False  # a list of strings (one TextArea entry each)
     group: tuple[str, ...] = ()  # the nullable object it belongs to, if any
     integer: bool = False
+
+    @cached_property
+    def allowed(self) -> dict[str, Any]:
+        """Choice label -> the schema value it stands for."""
+        return {str(v): v for v in self.values}
 
 
 @dataclass(frozen=True)
@@ -88,6 +93,10 @@ class Kind:
     references: tuple[Reference, ...]
     role_lists: tuple[RoleList, ...]
 
+    @cached_property
+    def by_control(self) -> dict[str, Attribute]:
+        return {a.control: a for a in self.attributes}
+
 
 @dataclass(frozen=True)
 class Relation:
@@ -112,12 +121,15 @@ class Layout:
     def version(self) -> str:
         return f"{self.schema_version}+ls{LAYOUT_REVISION}"
 
+    @cached_property
     def by_label(self) -> dict[str, Kind]:
         return {k.label: k for k in self.kinds}
 
+    @cached_property
     def by_kind(self) -> dict[str, Kind]:
         return {k.kind: k for k in self.kinds}
 
+    @cached_property
     def controls(self) -> dict[str, tuple[Kind, Attribute | None]]:
         """Every per-region control name -> (kind, attribute; None for the id control)."""
         out: dict[str, tuple[Kind, Attribute | None]] = {}

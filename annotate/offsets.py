@@ -9,9 +9,13 @@ a binary search over the positions of the wide characters.
 
 from __future__ import annotations
 
+import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import cached_property
+
+
+_WIDE = re.compile("[\U00010000-\U0010FFFF]")
 
 
 @dataclass(frozen=True)
@@ -23,13 +27,15 @@ class OffsetMap:
     @cached_property
     def wide(self) -> tuple[int, ...]:
         """Code-point positions of the characters that take two UTF-16 units."""
-        return tuple(i for i, ch in enumerate(self.text) if ord(ch) > 0xFFFF)
+        if self.text.isascii():
+            return ()
+        return tuple(m.start() for m in _WIDE.finditer(self.text))
 
     @cached_property
     def _wide_utf16(self) -> tuple[int, ...]:
         return tuple(pos + n for n, pos in enumerate(self.wide))
 
-    @property
+    @cached_property
     def utf16_length(self) -> int:
         return len(self.text) + len(self.wide)
 

@@ -248,7 +248,7 @@ def results_for(doc: Json, *, as_prediction: bool) -> tuple[list[Json] | None, l
         return None, [
             Problem(p.rule, p.message, region=p.region, document=doc_id) for p in problems
         ]
-    stripped = _content(doc, keep_record_provenance=False)
+    stripped = _content(convert.canonical(doc), keep_record_provenance=False)
     if back is None or _content(back, keep_record_provenance=False) != stripped:
         return None, [
             Problem(

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 import copy
 import json
-from collections.abc import Callable
+import os
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests_support import LS, NET_HOOK, STRAY, executable
 
+from sitrep.annotate import server
 from sitrep.schema import documents, spec
 
 Json = dict[str, Any]
@@ -349,3 +352,27 @@ def write_doc(tmp_path: Path) -> Callable[..., Path]:
         return write_json(tmp_path / name, doc)
 
     return write
+
+
+@pytest.fixture(scope="session")
+def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
+    """A real Label Studio for the whole session, from `.venv-ls` (`make setup-ls`)."""
+    found = executable()
+    if found is None:
+        why = "label-studio is not installed: run `make setup-ls` (or set SITREP_LABEL_STUDIO)"
+        if os.environ.get("CI"):  # a green CI must not hide a missing install step
+            pytest.fail(why)
+        pytest.skip(why)
+    root = tmp_path_factory.mktemp("root")
+    hook = tmp_path_factory.mktemp("nethook")
+    (hook / "sitecustomize.py").write_text(NET_HOOK, encoding="utf-8")
+    data_dir = server.default_data_dir(root)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("PYTHONPATH", str(hook))
+        mp.setenv("SITREP_TEST_NET_LOG", str(hook / "connections.jsonl"))
+        mp.setenv("LABEL_STUDIO_API_KEY", STRAY)
+        started = server.serve(data_dir, timeout=300, executable=found)
+    try:
+        yield LS(root, data_dir, started, hook / "connections.jsonl")
+    finally:
+        server.stop(data_dir)

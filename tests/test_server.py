@@ -21,10 +21,11 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from tests_support import LS, STRAY
 from typer.testing import CliRunner
 
 from sitrep.annotate import server
@@ -35,74 +36,6 @@ from sitrep.errors import ConfigError
 pytestmark = pytest.mark.label_studio
 
 REPO = Path(__file__).resolve().parents[1]
-STRAY = "stray-client-token-must-not-reach-the-server"
-
-NET_HOOK = """
-import json, os, sys
-_LOG = os.environ.get("SITREP_TEST_NET_LOG")
-
-def _record(event, value):
-    with open(_LOG, "a", encoding="utf-8") as handle:
-        handle.write(json.dumps({"event": event, "value": value}) + "\\n")
-
-def _hook(event, args):
-    if event == "socket.connect":
-        _record(event, repr(args[1]))
-    elif event == "socket.getaddrinfo":
-        _record(event, repr(args[0]))
-
-if _LOG:
-    _record("loaded", sys.executable)
-    sys.addaudithook(_hook)
-"""
-
-
-def _executable() -> Path | None:
-    try:
-        return server.find_executable(REPO)
-    except server.LabelStudioNotInstalled:
-        return None
-
-
-@dataclass
-class LS:
-    root: Path
-    data_dir: Path
-    started: server.Started
-    net_log: Path
-
-    @property
-    def state(self) -> server.ServerState:
-        state = server.read_state(self.data_dir)
-        assert state is not None
-        return state
-
-    @property
-    def creds(self) -> server.Credentials:
-        return self.started.credentials
-
-
-@pytest.fixture(scope="session")
-def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
-    executable = _executable()
-    if executable is None:
-        why = "label-studio is not installed: run `make setup-ls` (or set SITREP_LABEL_STUDIO)"
-        if os.environ.get("CI"):  # a green CI must not hide a missing install step
-            pytest.fail(why)
-        pytest.skip(why)
-    root = tmp_path_factory.mktemp("root")
-    hook = tmp_path_factory.mktemp("nethook")
-    (hook / "sitecustomize.py").write_text(NET_HOOK, encoding="utf-8")
-    data_dir = server.default_data_dir(root)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("PYTHONPATH", str(hook))
-        mp.setenv("SITREP_TEST_NET_LOG", str(hook / "connections.jsonl"))
-        mp.setenv("LABEL_STUDIO_API_KEY", STRAY)
-        started = server.serve(data_dir, timeout=300, executable=executable)
-    try:
-        yield LS(root, data_dir, started, hook / "connections.jsonl")
-    finally:
-        server.stop(data_dir)
 
 
 def _listening(port: int) -> list[tuple[str, int]]:

@@ -1,0 +1,114 @@
+"""The labeling config is derived from the schema, and nothing in it is typed twice."""
+
+from __future__ import annotations
+
+import copy
+import json
+import xml.etree.ElementTree as ET
+
+import pytest
+
+from sitrep.annotate import labelconfig as lc
+from sitrep.errors import SchemaError
+from sitrep.schema import spec
+
+
+def _tree(config: str) -> ET.Element:
+    return ET.fromstring(config)
+
+
+def test_the_config_is_well_formed_and_deterministic() -> None:
+    assert lc.render() == lc.render()
+    root = _tree(lc.render())
+    assert root.tag == "View"
+
+
+def test_every_record_kind_is_a_span_label() -> None:
+    root = _tree(lc.render())
+    labels = [e.get("value") for e in root.iter("Label")]
+    record_lists = [
+        k for k, v in spec.load_schema()["properties"].items() if v.get("type") == "array"
+    ]
+    assert len(labels) == len(record_lists) == 4
+    assert labels == [k.label for k in lc.layout().kinds]
+
+
+def test_every_vocabulary_value_is_a_choice_of_its_control() -> None:
+    root = _tree(lc.render())
+    choices = {
+        c.get("name"): [x.get("value") for x in c.iter("Choice")] for c in root.iter("Choices")
+    }
+    assert choices["figure_qualifier"] == [str(v) for v in spec.enum_values("Qualifier")]
+    assert choices["event_type"] == [str(v) for v in spec.enum_values("EventType")]
+    assert choices["actor_type"] == [str(v) for v in spec.enum_values("ActorType")]
+    assert choices["event_date_precision"] == [str(v) for v in spec.enum_values("DatePrecision")]
+    assert choices["location_coordinates_precision"] == ["1", "2", "3", "4", "5"]
+    assert len(choices["actor_country"]) == len(spec.definition("CountryCode")["enum"])
+
+
+def test_controls_cover_the_attributes_the_annotators_set() -> None:
+    root = _tree(lc.render())
+    per_region = {e.get("name"): e.tag for e in root.iter() if e.get("perRegion") == "true"}
+    for name, tag in {
+        "figure_low": "Number",
+        "figure_best": "Number",
+        "figure_high": "Number",
+        "figure_unit": "Choices",
+        "figure_realis": "Choices",
+        "event_date_start": "DateTime",
+        "event_date_expression": "TextArea",
+        "actor_country": "Choices",
+        "actor_aliases": "TextArea",
+        "figure_id": "TextArea",
+    }.items():
+        assert per_region[name] == tag
+    assert all(e.get("toName") == lc.TEXT for e in root.iter() if e.get("perRegion"))
+
+
+def test_relations_carry_the_schema_roles_and_references() -> None:
+    root = _tree(lc.render())
+    relations = [e.get("value") for e in root.iter("Relation")]
+    for role in [*spec.enum_values("Role"), *spec.enum_values("LocationRole")]:
+        assert role in relations
+    for name in ("claimed_by", "counts", "part_of", "located_in", "affiliated_with", "reported_by"):
+        assert name in relations
+    lay = lc.layout()
+    assert lay.relations["claimed_by"].source == "figures"
+    assert lay.relations["claimed_by"].target == "actors"
+    assert lay.relations["counts"].target == "events"
+    assert lay.relations["agent"].role_list is not None
+
+
+def test_a_change_to_the_schema_reaches_the_config() -> None:
+    schema = copy.deepcopy(spec.load_schema())
+    schema["$defs"]["Qualifier"]["oneOf"].append(
+        {"const": "give_or_take", "title": "Give or take", "description": "test"}
+    )
+    schema["$defs"]["Figure"]["properties"]["source_note"] = {"type": ["string", "null"]}
+    lay = lc.build_layout(schema)
+    config = lc.render(lay)
+    assert '<Choice value="give_or_take"/>' in config
+    assert 'name="figure_source_note"' in config
+    assert lc.config_sha256(config) != lc.config_sha256(lc.render())
+
+
+def test_an_ambiguous_relation_name_is_refused() -> None:
+    schema = copy.deepcopy(spec.load_schema())
+    schema["$defs"]["Actor"]["properties"]["claimed_by"] = {"$ref": "#/$defs/ActorRef"}
+    with pytest.raises(SchemaError, match="claimed_by"):
+        lc.build_layout(schema)
+
+
+def test_the_description_records_version_and_hash() -> None:
+    config = lc.render()
+    lay = lc.layout()
+    text = lc.description(lay, config)
+    assert lc.recorded(text) == (lay.version, lc.config_sha256(config))
+    assert lc.recorded("a description someone wrote") is None
+    assert lay.version.startswith(spec.schema_version())
+
+
+def test_the_layout_is_plain_data() -> None:
+    lay = lc.layout()
+    dumped = json.dumps([[a.control for a in k.attributes] for k in lay.kinds])
+    assert "figure_qualifier" in dumped

@@ -1,0 +1,106 @@
+"""What several test files share about the real Label Studio started for the session.
+
+The `ls` fixture (conftest.py) starts it once; `LS` says where it is and how to talk to it.
+A `sitecustomize` audit hook, put on the server's PYTHONPATH by the fixture only, records
+every outgoing connection and name lookup, so tests can show the server talks to nothing
+but loopback.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from sitrep.annotate import server
+from sitrep.annotate.client import Client
+
+REPO = Path(__file__).resolve().parents[1]
+STRAY = "stray-client-token-must-not-reach-the-server"
+
+NET_HOOK = """
+import json, os, sys
+_LOG = os.environ.get("SITREP_TEST_NET_LOG")
+
+def _record(event, value):
+    with open(_LOG, "a", encoding="utf-8") as handle:
+        handle.write(json.dumps({"event": event, "value": value}) + "\\n")
+
+def _hook(event, args):
+    if event == "socket.connect":
+        _record(event, repr(args[1]))
+    elif event == "socket.getaddrinfo":
+        _record(event, repr(args[0]))
+
+if _LOG:
+    _record("loaded", sys.executable)
+    sys.addaudithook(_hook)
+"""
+
+
+def executable() -> Path | None:
+    try:
+        return server.find_executable(REPO)
+    except server.LabelStudioNotInstalled:
+        return None
+
+
+@dataclass
+class LS:
+    root: Path
+    data_dir: Path
+    started: server.Started
+    net_log: Path
+
+    @property
+    def state(self) -> server.ServerState:
+        state = server.read_state(self.data_dir)
+        assert state is not None
+        return state
+
+    @property
+    def creds(self) -> server.Credentials:
+        return self.started.credentials
+
+    @property
+    def url(self) -> str:
+        return self.state.url
+
+    @property
+    def conn(self) -> server.Connection:
+        return server.Connection(self.url, self.creds.token, "test session")
+
+    def client(self, **options: float) -> Client:
+        return Client(self.conn, **options)  # type: ignore[arg-type]
+
+
+def strip_record_provenance(doc: dict) -> dict:
+    """`doc` as an annotator makes it by hand: no record says a model proposed it."""
+    for kind in ("actors", "locations", "events", "figures"):
+        for record in doc.get(kind, []):
+            record.pop("provenance", None)
+    return doc
+
+
+def insert_text(doc: dict, position: int, piece: str) -> dict:
+    """Insert `piece` into the document text at `position` (moved out of any span it
+    would fall inside), shifting every span after it; the hash follows."""
+    import hashlib
+
+    text = doc["document"]["text"]
+    spans = [
+        s
+        for kind in ("actors", "locations", "events", "figures")
+        for r in doc.get(kind, [])
+        for s in r["spans"]
+    ]
+    for s in spans:
+        if s["start"] < position < s["end"]:
+            position = s["end"]
+    for s in spans:
+        if s["start"] >= position:
+            s["start"] += len(piece)
+            s["end"] += len(piece)
+    text = text[:position] + piece + text[position:]
+    doc["document"]["text"] = text
+    doc["document"]["text_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return doc
