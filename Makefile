@@ -7,7 +7,7 @@ STAMP   = $(VENV)/.installed
 LS_VENV  ?= .venv-ls
 LS_STAMP  = $(LS_VENV)/.installed
 
-.PHONY: setup setup-ls run test lint codebook bench lock lock-ls clean
+.PHONY: setup setup-ls setup-browser run test screenshot lint codebook bench lock lock-ls clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: sitrep needs Python 3.11 or newer; found '$(PYTHON)'. Run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
@@ -33,13 +33,25 @@ $(LS_STAMP): constraints-ls.txt
 ## The local Label Studio (`sitrep annotate serve`), in .venv-ls.
 setup-ls: $(LS_STAMP)
 
+## Debian's Chromium for the browser test: Playwright drives it and never downloads one.
+CHROMIUM ?= /usr/bin/chromium
+setup-browser:
+	@test -x $(CHROMIUM) || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
+
 ## The main job: validate the dataset and summarise it.
 run: setup
 	$(BIN)/sitrep run
 
-## The whole test suite (it starts a real Label Studio, so it installs one).
-test: setup setup-ls
+## The whole test suite (it starts a real Label Studio and a browser, so it installs both).
+test: setup setup-ls setup-browser
 	$(BIN)/python -m pytest
+
+## Re-take the README's screenshot of the labeling interface (the browser test takes it).
+screenshot: setup setup-ls setup-browser
+	SITREP_SCREENSHOT=docs/labeling-interface.png $(BIN)/python -m pytest -q tests/test_browser.py
 
 lint: setup
 	$(BIN)/ruff check .

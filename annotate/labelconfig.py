@@ -36,7 +36,7 @@ NOTES = "notes"  # the document-level TextArea: provenance.notes
 COLOURS = ("#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b")
 # Relation labels for single references, where the field name alone would be unclear.
 RELATION_NAMES = {"event": "counts", "parent": "located_in"}
-SELECT_ABOVE = 12  # Choices with more values than this become a drop-down
+SELECT_ABOVE = 30  # Choices with more values than this (countries) become a drop-down
 
 
 @dataclass(frozen=True)
