@@ -84,8 +84,15 @@ def choose(page: Any, value: str) -> None:
     page.locator(f'input[name="{value}"]:visible').first.check()
 
 
-def annotate_seed(sync_playwright: Any, url: str, email: str, password: str, project_id: int,
-                  task_id: int, screenshot: Path) -> list[str]:
+def annotate_seed(
+    sync_playwright: Any,
+    url: str,
+    email: str,
+    password: str,
+    project_id: int,
+    task_id: int,
+    screenshot: Path,
+) -> list[str]:
     """The annotator's clicks. Returns every non-loopback URL the page tried (blocked)."""
     outside: list[str] = []
     with sync_playwright() as p:
@@ -161,8 +168,15 @@ def test_an_annotator_labels_a_figure_in_the_browser_and_the_pull_holds_it(
     task = next(iter(proj.existing_tasks(client, pushed.project.id).values()))
     shot = Path(os.environ.get("SITREP_SCREENSHOT") or tmp_path / "labeling-interface.png")
 
-    outside = annotate_seed(sync_playwright, ls.url, ls.creds.email, ls.creds.password,
-                            pushed.project.id, task["id"], shot)
+    outside = annotate_seed(
+        sync_playwright,
+        ls.url,
+        ls.creds.email,
+        ls.creds.password,
+        pushed.project.id,
+        task["id"],
+        shot,
+    )
 
     assert outside == []  # the interface asked nothing of the outside world
     assert shot.stat().st_size > 10_000
@@ -172,23 +186,25 @@ def test_an_annotator_labels_a_figure_in_the_browser_and_the_pull_holds_it(
     doc = json.loads(written.read_text(encoding="utf-8"))
     text = doc["document"]["text"]
     start = text.index("up to 7,000")
-    assert doc["figures"] == [{
-        "id": "fig-up-to-7000",
-        "counted": "people_transferred",
-        "description": None,
-        "unit": "person",
-        "currency": None,
-        "low": None,
-        "best": None,
-        "high": 7000,
-        "qualifier": "up_to",
-        "vague_term": None,
-        "realis": "planned",
-        "event": None,
-        "part_of": None,
-        "claimed_by": "act-centcom",
-        "spans": [{"start": start, "end": start + 11, "text": "up to 7,000"}],
-    }]
+    assert doc["figures"] == [
+        {
+            "id": "fig-up-to-7000",
+            "counted": "people_transferred",
+            "description": None,
+            "unit": "person",
+            "currency": None,
+            "low": None,
+            "best": None,
+            "high": 7000,
+            "qualifier": "up_to",
+            "vague_term": None,
+            "realis": "planned",
+            "event": None,
+            "part_of": None,
+            "claimed_by": "act-centcom",
+            "spans": [{"start": start, "end": start + 11, "text": "up to 7,000"}],
+        }
+    ]
     [actor] = doc["actors"]
     assert actor["id"] == "act-centcom" and actor["type"] == "state_armed_forces"
     assert actor["spans"][0]["text"] == "CENTCOM"
