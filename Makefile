@@ -42,7 +42,7 @@ setup-browser:
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
 ## The main job: validate the dataset and summarise it.
-run: setup
+run: setup setup-ls
 	$(BIN)/sitrep run
 
 ## The whole test suite (it starts a real Label Studio and a browser, so it installs both).

@@ -17,7 +17,7 @@ from sitrep import __version__, paths
 from sitrep.annotate_cli import annotate_app
 from sitrep.errors import SitrepError
 from sitrep.fileio import write_atomic
-from sitrep.pipeline import JobResult, run_main_job
+from sitrep.pipeline import AnnotationResult, JobResult, run_main_job
 from sitrep.schema import spec
 from sitrep.schema.codebook import render_codebook
 from sitrep.schema.documents import scan_sources
@@ -139,23 +139,62 @@ def _summary(result: JobResult) -> Table:
 
 
 @app.command()
-def run() -> None:
+def run(
+    label_studio: Annotated[
+        bool,
+        typer.Option(
+            "--label-studio/--no-label-studio",
+            help="Also start the embedded Label Studio with the seed project loaded.",
+        ),
+    ] = True,
+) -> None:
     """The main job: check the seeds, validate the dataset (both layers), build a release
     into a throw-away folder, serve it on 127.0.0.1 and download and verify it as a user
-    would. Published releases are never touched.
+    would. Published releases are never touched. Then start the embedded Label Studio
+    (SQLite, 127.0.0.1; `make setup-ls` installs it), push the seed documents with the gold
+    annotations as ground truth, pull them back to check the round trip, and leave it
+    running for annotators (`sitrep annotate stop` stops it).
 
-    Exit status 1 when anything is invalid or the download does not verify.
+    Exit status 1 when anything is invalid, the download does not verify, or the round
+    trip through Label Studio is not lossless.
 
     Example: sitrep run
     """
-    result = run_main_job()
+    from sitrep.annotate_cli import _Ticker
+
+    ticker = _Ticker() if label_studio else None
+    if ticker is not None and ticker.status is not None:
+        ticker.status.start()
+    try:
+        result = run_main_job(label_studio=label_studio, progress=ticker)
+    finally:
+        if ticker is not None and ticker.status is not None:
+            ticker.status.stop()
     out.print(_summary(result))
     if not result.report.valid:
         typer.echo(render_text(result.report))
     for note in result.notes:
         typer.echo(f"release check: {note}")
+    if result.annotation is not None:
+        _print_annotation(result.annotation)
     typer.echo("OK: the dataset is valid and its release verifies" if result.ok else "FAILED")
     raise typer.Exit(0 if result.ok else 1)
+
+
+def _print_annotation(result: AnnotationResult) -> None:
+    how = "already running" if result.already_running else "started"
+    typer.echo(f"Label Studio {how} at {result.url} (it keeps running)")
+    typer.echo(f"  seed project:  {result.project_url}")
+    typer.echo(
+        f"  tasks: {result.tasks_created} new, {result.tasks_existing} already there; "
+        f"ground truth imported: {result.ground_truth_added}; "
+        f"pulled back identical: {result.round_trip}"
+    )
+    typer.echo(f"  log in as:     {result.email}")
+    typer.echo(f'  password:      in {_shown(result.credentials_file)} ("password")')
+    typer.echo("  stop it with:  sitrep annotate stop")
+    for problem in result.problems:
+        typer.echo(f"  problem: {problem}")
 
 
 @schema_app.command("codebook")

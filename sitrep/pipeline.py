@@ -3,7 +3,10 @@
 Check the source documents, validate the dataset (both layers), build a release of it
 into a throw-away folder (never touching a published version), serve that folder on
 127.0.0.1 and download the release from it exactly as a user would, verifying every
-file before it lands in a throw-away cache.
+file before it lands in a throw-away cache. Then start the embedded Label Studio (or
+reuse the running one), push the seed documents with the gold annotations as ground
+truth, pull them back into a throw-away folder to show the round trip is lossless, and
+leave the server running for annotators.
 """
 
 from __future__ import annotations
@@ -15,6 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sitrep import paths
+from sitrep.annotate import project as annotate_project
+from sitrep.annotate import pull as annotate_pull
+from sitrep.annotate import server as annotate_server
+from sitrep.annotate.client import Client
 from sitrep.errors import ReleaseError
 from sitrep.schema.documents import scan_sources
 from sitrep.schema.report import Report
@@ -22,6 +29,26 @@ from sitrep.validate.dataset import load_dataset
 from sitrep.validate.fetch import fetch_release, make_server
 from sitrep.validate.release import INDEX, Release, build_release, published_versions
 from sitrep.validate.verify import trusted_hash, verify_release
+
+
+@dataclass
+class AnnotationResult:
+    """The embedded Label Studio the main job left running, and what it holds."""
+
+    url: str
+    project_url: str
+    email: str
+    credentials_file: Path
+    already_running: bool
+    tasks_created: int
+    tasks_existing: int
+    ground_truth_added: int
+    round_trip: int = 0  # ground-truth documents pulled back identical to datasets/annotations
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
 
 
 @dataclass
@@ -35,6 +62,8 @@ class JobResult:
     fetched: Path | None = None
     verified_files: int = 0
     notes: list[str] = field(default_factory=list)
+    annotation: AnnotationResult | None = None
+    annotation_wanted: bool = False
 
     @property
     def ok(self) -> bool:
@@ -42,6 +71,7 @@ class JobResult:
             self.report.valid
             and (self.release is not None or self.unchanged_since is not None)
             and self.verified_files > 0
+            and (not self.annotation_wanted or (self.annotation is not None and self.annotation.ok))
         )
 
 
@@ -63,8 +93,60 @@ def _demo_release(root: Path, work: Path, result: JobResult) -> tuple[Path, str]
         return demo, latest[-1]
 
 
-def run_main_job(root: Path | None = None) -> JobResult:
-    """Seeds, validation, a demo release, and its download over loopback HTTP."""
+def annotation_step(
+    root: Path,
+    data_dir: Path | None = None,
+    progress: annotate_server.Progress | None = None,
+) -> AnnotationResult:
+    """Serve the embedded Label Studio, push the seeds with the gold as ground truth, and
+    pull it back into a throw-away folder, comparing it with `datasets/annotations`."""
+    folder = data_dir or annotate_server.default_data_dir(root)
+    started = annotate_server.serve(folder, progress=progress)
+    conn = annotate_server.Connection(started.state.url, started.credentials.token, str(folder))
+    client = Client(conn)
+    pushed = annotate_project.push(
+        client,
+        sources=[paths.seeds_dir(root)],
+        annotations=[paths.annotations_dir(root)],
+        ground_truth=True,
+    )
+    assert pushed.project is not None
+    result = AnnotationResult(
+        url=started.state.url,
+        project_url=pushed.project_url,
+        email=started.credentials.email,
+        credentials_file=folder / annotate_server.CREDENTIALS,
+        already_running=started.already_running,
+        tasks_created=pushed.tasks_created,
+        tasks_existing=pushed.tasks_existing,
+        ground_truth_added=pushed.annotations_added,
+        problems=[str(p) for p in pushed.problems],
+    )
+    with tempfile.TemporaryDirectory(prefix="sitrep-pull-") as tmp:
+        pulled = annotate_pull.pull(client, root=Path(tmp))
+        result.problems += [str(p) for p in pulled.problems]
+        for path in pulled.released:
+            mine = paths.annotations_dir(root) / path.name
+            doc = annotate_pull._read(path)
+            ours = annotate_pull._read(mine) if mine.exists() else None
+            if doc is not None and ours is not None and annotate_project.same_content(doc, ours):
+                result.round_trip += 1
+            else:
+                result.problems.append(
+                    f"{mine}: the ground truth pulled from Label Studio differs from this file"
+                )
+    return result
+
+
+def run_main_job(
+    root: Path | None = None,
+    *,
+    label_studio: bool = False,
+    data_dir: Path | None = None,
+    progress: annotate_server.Progress | None = None,
+) -> JobResult:
+    """Seeds, validation, a demo release and its download over loopback HTTP; with
+    `label_studio`, the embedded Label Studio loaded with the seed project."""
     root = root or paths.project_root()
     docs, sources = scan_sources(paths.seeds_dir(root))
     dataset = load_dataset([paths.annotations_dir(root)], keep_tables=False)
@@ -92,4 +174,7 @@ def run_main_job(root: Path | None = None) -> JobResult:
         finally:
             server.shutdown()
             server.server_close()
+    if label_studio:
+        result.annotation_wanted = True
+        result.annotation = annotation_step(root, data_dir, progress)
     return result

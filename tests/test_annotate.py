@@ -532,3 +532,17 @@ def test_cli_push_then_pull(ls: LS, root: Path, title: str) -> None:
     assert "1 unchanged" in pulled.output and "raw export kept" in pulled.output
     missing = runner.invoke(annotate_app, ["pull", "--project", "no-such-project"])
     assert missing.exit_code != 0
+
+
+def test_the_main_job_loads_the_seed_project_and_checks_the_round_trip(
+    ls: LS, root: Path
+) -> None:
+    from sitrep.pipeline import annotation_step
+
+    first = annotation_step(root, ls.data_dir)
+    assert first.ok, first.problems
+    assert first.already_running and first.url == ls.url
+    assert first.round_trip == 1 and first.tasks_created + first.tasks_existing == 1
+    again = annotation_step(root, ls.data_dir)
+    assert again.ok and again.tasks_created == 0 and again.ground_truth_added == 0
+    assert not (root / "datasets" / "label-studio").exists()  # the check pulled elsewhere

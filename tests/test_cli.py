@@ -92,7 +92,7 @@ def test_validate_reports_every_file_even_when_some_are_missing(
 
 def test_run_prints_the_summary(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(ROOT)
-    result = runner.invoke(app, ["run"])
+    result = runner.invoke(app, ["run", "--no-label-studio"])
     assert result.exit_code == 0, result.output
     assert "source documents (seeds/)" in result.output
     assert "figures" in result.output and "OK: " in result.output
