@@ -786,37 +786,34 @@ def _record(rec: _Record, kind: Kind, origin: Origin) -> Json:
     values: dict[tuple[str, ...], Any] = {
         by_control[c].path: v for c, v in rec.values.items() if c in by_control
     }
-    for prop in kind.properties:
-        if prop == "id":
+    for prop, how, attrs in kind.plan:
+        if how == "value":
+            attr = attrs[0]
+            out[prop] = values.get(attr.path, [] if attr.many else None)
+        elif how == "id":
             out["id"] = rec.id
-        elif prop == "spans":
+        elif how == "spans":
             out["spans"] = [{"start": r.start, "end": r.end, "text": r.quote} for r in rec.regions]
-        elif prop == "provenance":
+        elif how == "reference":
+            out[prop] = rec.links.get(prop)
+        elif how == "roles":
+            out[prop] = rec.links.get(prop, [])
+        elif how == "provenance":
             prov = _record_provenance(rec, origin)
             if prov is not None:
                 out["provenance"] = prov
-        elif any(ref.field == prop for ref in kind.references):
-            out[prop] = rec.links.get(prop)
-        elif any(rl.field == prop for rl in kind.role_lists):
-            out[prop] = rec.links.get(prop, [])
         else:
-            out[prop] = _build(prop, kind, values)
+            out[prop] = _build(prop, attrs, values)
     return out
 
 
-def _build(prop: str, kind: Kind, values: dict[tuple[str, ...], Any]) -> Any:
-    attrs = [a for a in kind.attributes if a.path[0] == prop]
-    if len(attrs) == 1 and attrs[0].path == (prop,):
-        attr = attrs[0]
-        return values.get(attr.path, [] if attr.many else None)
+def _build(prop: str, attrs: tuple[Attribute, ...], values: dict[tuple[str, ...], Any]) -> Any:
+    """A nested object (`date`, `coordinates`): null when it is nullable and nothing of it
+    was set, else every leaf (unset leaves null, for the schema to judge)."""
     group = attrs[0].group if attrs else ()
-    present = [a for a in attrs if a.path in values]
-    if group == (prop,) and not present:
+    if group == (prop,) and not any(a.path in values for a in attrs):
         return None
-    obj: Json = {}
-    for attr in attrs:
-        obj[attr.path[1]] = values.get(attr.path, [] if attr.many else None)
-    return obj
+    return {a.path[1]: values.get(a.path, [] if a.many else None) for a in attrs}
 
 
 def _record_provenance(rec: _Record, origin: Origin) -> Json | None:

@@ -97,6 +97,28 @@ class Kind:
     def by_control(self) -> dict[str, Attribute]:
         return {a.control: a for a in self.attributes}
 
+    @cached_property
+    def plan(self) -> tuple[tuple[str, str, tuple[Attribute, ...]], ...]:
+        """How to write each property: (name, how, its attributes); `how` is one of id,
+        spans, provenance, reference, roles, value (one control) or object (several)."""
+        refs = {r.field for r in self.references}
+        roles = {r.field for r in self.role_lists}
+        out = []
+        for prop in self.properties:
+            attrs = tuple(a for a in self.attributes if a.path[0] == prop)
+            if prop in ("id", "spans", "provenance"):
+                how = prop
+            elif prop in refs:
+                how = "reference"
+            elif prop in roles:
+                how = "roles"
+            elif len(attrs) == 1 and attrs[0].path == (prop,):
+                how = "value"
+            else:
+                how = "object"
+            out.append((prop, how, attrs))
+        return tuple(out)
+
 
 @dataclass(frozen=True)
 class Relation:

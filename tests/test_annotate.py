@@ -343,15 +343,14 @@ def test_several_annotators_are_kept_and_cancelled_ones_left_out(
 
 def test_two_ground_truths_in_one_export_release_nothing(tmp_path: Path) -> None:
     doc = strip_record_provenance(generate_document(4, 0))
-    converted = []
-    for n in (1, 2):
-        pulled = copy.deepcopy(doc)
-        pulled["provenance"]["label_studio"] = {"project_id": 1, "task_id": 7}
-        converted.append(({"id": n, "ground_truth": True}, pulled))
+    doc["provenance"]["label_studio"] = {"project_id": 1, "task_id": 7}
+    pulled = [
+        pull_mod.Pulled(7, n, True, doc["document"]["id"], pull_mod.dump(doc)) for n in (1, 2)
+    ]
     report = pull_mod.PullReport()
-    pull_mod.write_task({"id": 7}, converted, tmp_path / "ls", tmp_path / "released", report, False)
+    pull_mod.write_task(pulled, tmp_path / "ls", tmp_path / "released", report, False)
     assert [p.rule for p in report.problems] == ["several-ground-truths"]
-    assert "1, 2" in report.problems[0].message
+    assert "1, 2" in report.problems[0].message and report.problems[0].task == 7
     assert not (tmp_path / "released").exists()
     assert len(report.written) == 2
 
@@ -534,9 +533,7 @@ def test_cli_push_then_pull(ls: LS, root: Path, title: str) -> None:
     assert missing.exit_code != 0
 
 
-def test_the_main_job_loads_the_seed_project_and_checks_the_round_trip(
-    ls: LS, root: Path
-) -> None:
+def test_the_main_job_loads_the_seed_project_and_checks_the_round_trip(ls: LS, root: Path) -> None:
     from sitrep.pipeline import annotation_step
 
     first = annotation_step(root, ls.data_dir)
