@@ -337,15 +337,46 @@ def pull(
     export_file, report.export_bytes = export_snapshot(client, project, folder / "exports", timeout)
     report.export_file = export_file
     report.timings["export"] = time.perf_counter() - clock
+    process_export(
+        export_file,
+        project,
+        folder,
+        paths.annotations_dir(base),
+        report,
+        replace=replace,
+        progress=progress,
+        workers=workers,
+    )
+    return report
+
+
+def process_export(
+    export_file: Path,
+    project: Project,
+    folder: Path,
+    released_dir: Path,
+    report: PullReport,
+    *,
+    replace: bool = False,
+    progress: Callable[[int, int], None] | None = None,
+    workers: int | None = None,
+) -> None:
+    """Convert, validate and write every annotation of a downloaded export."""
     clock = time.perf_counter()
+    enabled = gc.isenabled()
+    gc.disable()  # millions of new objects, no cycles: the collector would only rescan them
     try:
         tasks = orjson.loads(export_file.read_bytes())
     except orjson.JSONDecodeError as exc:
         raise OutputError(f"{export_file}: the export is not JSON ({exc})") from exc
+    finally:
+        if enabled:
+            gc.enable()
     if not isinstance(tasks, list):
         raise OutputError(f"{export_file}: the export is not a list of tasks")
     report.tasks = len(tasks)
-    released_dir = paths.annotations_dir(base)
+    report.timings["parse"] = time.perf_counter() - clock
+    clock = time.perf_counter()
     converting = 0.0
     writing = 0.0
     done = 0
@@ -362,7 +393,6 @@ def pull(
         writing += clock - mark
     report.timings["convert"] = converting
     report.timings["write"] = writing
-    return report
 
 
 # --- conversion in parallel ------------------------------------------------------------------
