@@ -60,9 +60,10 @@ lint: setup
 codebook: setup
 	$(BIN)/sitrep schema codebook
 
-bench: setup
+bench: setup setup-ls
 	$(BIN)/python benchmarks/bench_validate.py
 	$(BIN)/python benchmarks/bench_release.py
+	$(BIN)/python benchmarks/bench_annotate.py
 
 # Re-pin constraints.txt from a fresh environment (run after changing dependencies).
 lock:

@@ -342,3 +342,61 @@ def pull(
         err.print(f"{len(result.problems)} problem(s); those annotations were not written:")
         _print_problems(result.problems)
         raise typer.Exit(1)
+
+
+@annotate_app.command("propose")
+def propose(
+    files: Annotated[list[Path], typer.Argument(help="Plain-text files (UTF-8).")],
+    gazetteer: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--gazetteer",
+            help="Annotation files or folders whose actors and locations are looked for "
+            "(default: datasets/annotations).",
+            show_default=False,
+        ),
+    ] = None,
+    figures_only: Annotated[
+        bool, typer.Option("--figures-only", help="Only figures, no actors, locations, events.")
+    ] = False,
+) -> None:
+    """Print what the pre-annotator proposes for plain-text files, as JSON.
+
+    One object per file: {"file", "model", "model_version", "proposals"}; each proposal has
+    kind (figure, actor, location, event), start, end (code points) and text; figures add
+    low / best / high, qualifier, vague_term, unit, counted, description, currency,
+    realis, part_of (index of the whole), claimed_by (the claimant as the text names it),
+    score and the rule that found it.
+
+    Example: sitrep annotate propose story.txt --figures-only
+    """
+    from sitrep.annotate import propose as propose_mod
+
+    entries = (
+        {}
+        if figures_only
+        else propose_mod.gazetteer(
+            gazetteer if gazetteer is not None else [paths.annotations_dir()]
+        )
+    )
+    out = []
+    for file in files:
+        try:
+            text = file.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            err.print(f"error: {file}: cannot read it as UTF-8 text ({exc})")
+            raise typer.Exit(1) from None
+        found = propose_mod.propose(text, entries)
+        proposals = [{"kind": "figure", **f} for f in found["figures"]]
+        if not figures_only:
+            proposals += found["mentions"]
+        proposals.sort(key=lambda p: (p["start"], p["end"]))
+        out.append(
+            {
+                "file": str(file),
+                "model": found["model"],
+                "model_version": found["model_version"],
+                "proposals": proposals,
+            }
+        )
+    typer.echo(json.dumps(out, indent=2, ensure_ascii=False))

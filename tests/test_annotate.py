@@ -543,3 +543,43 @@ def test_the_main_job_loads_the_seed_project_and_checks_the_round_trip(ls: LS, r
     again = annotation_step(root, ls.data_dir)
     assert again.ok and again.tasks_created == 0 and again.ground_truth_added == 0
     assert not (root / "datasets" / "label-studio").exists()  # the check pulled elsewhere
+
+
+def test_a_hand_made_release_is_replaced_only_when_asked(ls: LS, root: Path, title: str) -> None:
+    _push_gold(ls, root, title)
+    client = ls.client()
+    task = _tasks(client, result_project(client, title))[GOLD_ID]
+    [annotation] = client.get(f"/api/tasks/{task['id']}/annotations/")
+    edited = copy.deepcopy(annotation["result"])
+    realis = next(
+        r for r in edited if r["from_name"] == "figure_realis" and r["id"] == "fig-7000-scheduled_0"
+    )
+    realis["value"]["choices"] = ["possible"]
+    client.patch(f"/api/annotations/{annotation['id']}/", {"result": edited})
+    released = root / "datasets" / "annotations" / GOLD.name
+    before = released.read_bytes()
+
+    kept = pull_mod.pull(client, title=title, root=root)
+    assert [p.rule for p in kept.problems] == ["not-overwritten"]
+    assert str(released) in kept.problems[0].message
+    assert released.read_bytes() == before
+    pending = json.loads(kept.written[0].read_text(encoding="utf-8"))
+    assert next(f for f in pending["figures"] if f["id"] == "fig-7000-scheduled")["realis"] == (
+        "possible"
+    )
+
+    replaced = pull_mod.pull(client, title=title, root=root, replace=True)
+    assert replaced.ok and replaced.released == [released]
+    now = json.loads(released.read_text(encoding="utf-8"))
+    assert next(f for f in now["figures"] if f["id"] == "fig-7000-scheduled")["realis"] == "possible"
+    # From now on the file is sitrep's: a later pull of this task may update it unasked.
+    realis["value"]["choices"] = ["planned"]
+    client.patch(f"/api/annotations/{annotation['id']}/", {"result": edited})
+    again = pull_mod.pull(client, title=title, root=root)
+    assert again.ok and again.released == [released]
+    assert json.loads(released.read_bytes())["figures"] == json.loads(before)["figures"]
+
+
+def test_a_config_the_server_rejects_is_never_used(ls: LS) -> None:
+    with pytest.raises(proj.ProjectError, match="refuses the generated labeling config"):
+        proj.validate_config(ls.client(), "<View><Labels name='x' toName='nothing'></View>")

@@ -1,0 +1,189 @@
+"""Pre-annotation: figures (figures.py) plus a first pass at actors, locations and events.
+
+Actors and locations come from a gazetteer: every name, alias and mention of the actors
+and locations already annotated in the dataset, plus the country names (and common
+names) of `pycountry`, and their demonyms where the schema's country list has them.
+Event triggers come from a small lexicon of verbs and nouns mapped to the schema's
+event types. Everything is matched on word boundaries, longest match first; it is meant
+to be explainable and measured (`sitrep annotate eval`), not clever.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import orjson
+import pycountry
+
+from sitrep.annotate import figures
+from sitrep.schema import spec
+
+MODEL = "sitrep-propose"
+VERSION = f"{figures.VERSION}"
+
+# trigger word -> event type (every type must exist in the schema; a test checks)
+TRIGGERS: dict[str, str] = {
+    "clashes": "armed_clash", "clashed": "armed_clash", "fighting": "armed_clash",
+    "battle": "armed_clash", "battles": "armed_clash", "firefight": "armed_clash",
+    "seized": "territorial_takeover", "captured the town": "territorial_takeover",
+    "took control": "territorial_takeover", "overran": "territorial_takeover",
+    "attack": "attack", "attacked": "attack", "attacks": "attack", "ambush": "attack",
+    "ambushed": "attack", "shot": "attack", "stormed": "attack", "massacre": "attack",
+    "airstrike": "remote_violence", "airstrikes": "remote_violence",
+    "air strike": "remote_violence", "drone strike": "remote_violence",
+    "shelling": "remote_violence", "bombing": "remote_violence", "missile": "remote_violence",
+    "explosion": "remote_violence", "bombed": "remote_violence", "shelled": "remote_violence",
+    "abducted": "abduction", "kidnapped": "abduction", "kidnapping": "abduction",
+    "abduction": "abduction", "arrested": "arrest_or_detention",
+    "detained": "arrest_or_detention", "arrests": "arrest_or_detention",
+    "detention": "arrest_or_detention", "jailed": "arrest_or_detention",
+    "transferred": "detainee_transfer", "transfer": "detainee_transfer",
+    "repatriated": "detainee_transfer", "deported": "detainee_transfer",
+    "escaped": "escape", "escape": "escape", "jailbreak": "escape",
+    "recaptured": "recapture", "released": "release_or_exchange",
+    "freed": "release_or_exchange", "prisoner swap": "release_or_exchange",
+    "exchange": "release_or_exchange", "ceasefire": "ceasefire_or_agreement",
+    "truce": "ceasefire_or_agreement", "agreement": "ceasefire_or_agreement",
+    "deal": "ceasefire_or_agreement", "accord": "ceasefire_or_agreement",
+    "hand over": "handover", "handed over": "handover", "handover": "handover",
+    "integrates": "integration", "integration": "integration",
+    "talks": "negotiation_or_mediation", "negotiations": "negotiation_or_mediation",
+    "mediation": "negotiation_or_mediation", "broker": "negotiation_or_mediation",
+    "deployed": "deployment", "deployment": "deployment", "sent troops": "deployment",
+    "accused": "accusation", "blamed": "accusation", "blame": "accusation",
+    "threatened": "threat", "warned": "threat", "sanctions": "sanction",
+    "sanctioned": "sanction", "aid": "aid", "assistance": "aid", "protest": "protest",
+    "protests": "protest", "protesters": "protest", "demonstrations": "protest",
+    "riot": "riot", "riots": "riot", "displaced": "displacement", "fled": "displacement",
+    "destroyed": "property_destruction", "looted": "property_destruction",
+    "burned": "property_destruction", "killed": "attack", "killing": "attack",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Entry:
+    kind: str  # actor | location
+    name: str
+    type: str
+    country: str | None
+
+
+@dataclass
+class Mention:
+    """One proposed actor, location or event mention."""
+
+    kind: str
+    start: int
+    end: int
+    text: str
+    name: str | None = None
+    type: str | None = None
+    country: str | None = None
+    score: float = 0.5
+    rule: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items()}
+
+
+def _country_entries() -> dict[str, Entry]:
+    out: dict[str, Entry] = {}
+    allowed = set(spec.definition("CountryCode")["enum"])
+    for country in pycountry.countries:
+        if country.alpha_3 not in allowed:
+            continue
+        for name in {
+            country.name,
+            getattr(country, "common_name", None),
+            getattr(country, "official_name", None),
+        } - {None}:
+            if "," in name:  # "Korea, Republic of": the text never says it this way
+                continue
+            out[name.lower()] = Entry("location", name, "country", country.alpha_3)
+    return out
+
+
+def gazetteer(annotations: Iterable[Path] = ()) -> dict[str, Entry]:
+    """Lower-cased surface form -> entry, from annotated documents and country names."""
+    out = _country_entries()
+    for file in annotations:
+        for path in sorted(file.rglob("*.json")) if file.is_dir() else [file]:
+            try:
+                doc = orjson.loads(path.read_bytes())
+            except (OSError, orjson.JSONDecodeError):
+                continue
+            for actor in doc.get("actors", []):
+                entry = Entry("actor", actor["name"], actor["type"], actor.get("country"))
+                for form in [
+                    actor["name"],
+                    *actor.get("aliases", []),
+                    *(s["text"] for s in actor.get("spans", [])),
+                ]:
+                    if _usable(form):
+                        out.setdefault(form.lower(), entry)
+            for place in doc.get("locations", []):
+                entry = Entry("location", place["name"], place["type"], place.get("country"))
+                for form in [place["name"], *(s["text"] for s in place.get("spans", []))]:
+                    if _usable(form):
+                        out.setdefault(form.lower(), entry)
+    return out
+
+
+def _usable(form: str) -> bool:
+    """Forms worth matching: named (a capital letter), not a pronoun, not too short."""
+    return len(form) >= 3 and any(c.isupper() for c in form)
+
+
+@cache
+def _pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
+    ordered = sorted(forms, key=len, reverse=True)
+    return re.compile(
+        r"(?<![\w-])(?:" + "|".join(re.escape(f) for f in ordered) + r")(?![\w-])", re.IGNORECASE
+    )
+
+
+def find_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
+    out: list[Mention] = []
+    if entries:
+        for m in _pattern(tuple(entries)).finditer(text):
+            entry = entries[m.group().lower()]
+            if not m.group()[0].isupper():
+                continue  # a name in lower case is most likely the common word
+            out.append(
+                Mention(
+                    entry.kind,
+                    m.start(),
+                    m.end(),
+                    m.group(),
+                    entry.name,
+                    entry.type,
+                    entry.country,
+                    0.7 if entry.kind == "actor" else 0.8,
+                    "gazetteer",
+                )
+            )
+    for m in _pattern(tuple(TRIGGERS)).finditer(text):
+        word = m.group().lower()
+        out.append(
+            Mention(
+                "event", m.start(), m.end(), m.group(), None, TRIGGERS[word], None, 0.4, "trigger"
+            )
+        )
+    return sorted(out, key=lambda x: (x.start, x.end))
+
+
+def propose(text: str, entries: dict[str, Entry] | None = None) -> dict[str, Any]:
+    """Every proposal for one text: figures, actors, locations, events."""
+    found = figures.find_figures(text)
+    mentions = find_mentions(text, entries or {})
+    return {
+        "model": MODEL,
+        "model_version": VERSION,
+        "figures": [p.to_dict() for p in found],
+        "mentions": [m.to_dict() for m in mentions],
+    }
