@@ -65,8 +65,8 @@ BEFORE = {
     ("a", "minimum", "of"): "at_least", ("at", "most"): "at_most",
     ("no", "more", "than"): "at_most", ("a", "maximum", "of"): "at_most",
     ("less", "than"): "less_than", ("fewer", "than"): "less_than", ("under",): "less_than",
-    ("below",): "less_than", ("almost",): "less_than", ("nearly",): "less_than",
-    ("close", "to"): "less_than", ("just", "under"): "less_than",
+    ("below",): "less_than", ("almost",): "approximately", ("nearly",): "approximately",
+    ("close", "to"): "approximately", ("just", "under"): "less_than",
     ("about",): "approximately", ("around",): "approximately", ("some",): "approximately",
     ("roughly",): "approximately", ("approximately",): "approximately",
     ("an", "estimated"): "approximately", ("estimated",): "approximately",
@@ -198,14 +198,12 @@ class Token:
     text: str
     start: int
     end: int
+    low: str = ""  # lower case, without a final period
+    is_digits: bool = False
 
-    @property
-    def low(self) -> str:
-        return self.text.lower().rstrip(".")
-
-    @property
-    def is_digits(self) -> bool:
-        return self.text[0].isdigit()
+    def __post_init__(self) -> None:
+        self.low = self.text.lower().rstrip(".")
+        self.is_digits = self.text[0].isdigit()
 
 
 @dataclass
@@ -437,7 +435,7 @@ def _match_words(tokens: list[Token], i: int, words: tuple[str, ...]) -> bool:
 
 def _qualifier_before(tokens: list[Token], i: int) -> tuple[str, int] | None:
     """A qualifier ending just before token i: (qualifier, index of its first token)."""
-    for words, qualifier in sorted(BEFORE.items(), key=lambda kv: -len(kv[0])):
+    for words, qualifier in _BEFORE_ORDER:
         start = i - len(words)
         if start >= 0 and _match_words(tokens, start, words):
             # "up to to 7,000": a doubled last word, seen in real copy
@@ -668,8 +666,15 @@ def find_figures(text: str) -> list[Proposal]:
     return out
 
 
+_VAGUE_ORDER = sorted(VAGUE.items(), key=lambda kv: -len(kv[0]))
+_VAGUE_FIRST = {words[0] for words in VAGUE}
+_BEFORE_ORDER = sorted(BEFORE.items(), key=lambda kv: -len(kv[0]))
+
+
 def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | None:
-    for words, term in sorted(VAGUE.items(), key=lambda kv: -len(kv[0])):
+    if tokens[i].low not in _VAGUE_FIRST:
+        return None
+    for words, term in _VAGUE_ORDER:
         if not _match_words(tokens, i, words):
             continue
         j = i + len(words)

@@ -108,14 +108,19 @@ def _country_entries() -> dict[str, Entry]:
     return out
 
 
-def gazetteer(annotations: Iterable[Path] = ()) -> dict[str, Entry]:
-    """Lower-cased surface form -> entry, from annotated documents and country names."""
+def gazetteer(
+    annotations: Iterable[Path] = (), exclude: frozenset[str] = frozenset()
+) -> dict[str, Entry]:
+    """Lower-cased surface form -> entry, from annotated documents (except those whose
+    document id is in `exclude`, for leave-one-out evaluation) and country names."""
     out = _country_entries()
     for file in annotations:
         for path in sorted(file.rglob("*.json")) if file.is_dir() else [file]:
             try:
                 doc = orjson.loads(path.read_bytes())
             except (OSError, orjson.JSONDecodeError):
+                continue
+            if not isinstance(doc, dict) or (doc.get("document") or {}).get("id") in exclude:
                 continue
             for actor in doc.get("actors", []):
                 entry = Entry("actor", actor["name"], actor["type"], actor.get("country"))
@@ -147,26 +152,59 @@ def _pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
     )
 
 
+_WORD = re.compile(r"[\w'’.-]+")
+
+
+def _index(entries: dict[str, Entry]) -> dict[str, list[str]]:
+    """First word (lower case) -> the forms starting with it, longest first."""
+    key = id(entries)
+    cached = _INDEXES.get(key)
+    if cached is not None and cached[0] is entries:
+        return cached[1]
+    index: dict[str, list[str]] = {}
+    for form in entries:
+        first = _WORD.match(form)
+        if first:
+            index.setdefault(first.group().rstrip(".").lower(), []).append(form)
+    for forms in index.values():
+        forms.sort(key=len, reverse=True)
+    _INDEXES.clear()
+    _INDEXES[key] = (entries, index)
+    return index
+
+
+_INDEXES: dict[int, tuple[dict[str, Entry], dict[str, list[str]]]] = {}
+
+
 def find_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
     out: list[Mention] = []
-    if entries:
-        for m in _pattern(tuple(entries)).finditer(text):
-            entry = entries[m.group().lower()]
-            if not m.group()[0].isupper():
-                continue  # a name in lower case is most likely the common word
-            out.append(
-                Mention(
-                    entry.kind,
-                    m.start(),
-                    m.end(),
-                    m.group(),
-                    entry.name,
-                    entry.type,
-                    entry.country,
-                    0.7 if entry.kind == "actor" else 0.8,
-                    "gazetteer",
+    index = _index(entries) if entries else {}
+    lowered = text.lower()
+    pos = 0
+    for m in _WORD.finditer(text):
+        if m.start() < pos or not m.group()[0].isupper():
+            continue  # a name in lower case is most likely the common word
+        for form in index.get(m.group().rstrip(".").lower(), ()):
+            end = m.start() + len(form)
+            if lowered.startswith(form, m.start()) and not (
+                end < len(text) and (text[end].isalnum() or text[end] in "-_")
+            ):
+                entry = entries[form]
+                out.append(
+                    Mention(
+                        entry.kind,
+                        m.start(),
+                        end,
+                        text[m.start() : end],
+                        entry.name,
+                        entry.type,
+                        entry.country,
+                        0.7 if entry.kind == "actor" else 0.8,
+                        "gazetteer",
+                    )
                 )
-            )
+                pos = end
+                break
     for m in _pattern(tuple(TRIGGERS)).finditer(text):
         word = m.group().lower()
         out.append(

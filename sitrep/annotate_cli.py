@@ -400,3 +400,86 @@ def propose(
             }
         )
     typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+
+
+@annotate_app.command("eval")
+def evaluate(
+    gold: Annotated[
+        list[Path] | None,
+        typer.Argument(
+            help="Gold annotation files or folders (default: datasets/annotations).",
+            show_default=False,
+        ),
+    ] = None,
+    fmt: Annotated[
+        StatusFormat, typer.Option("--format", "-f", help="Output: text or json.")
+    ] = StatusFormat.text,
+    check: Annotated[bool, typer.Option("--check", help="Exit 1 when a target is missed.")] = False,
+) -> None:
+    """Score the pre-annotator against gold annotations: span precision / recall / F1
+    (exact and overlapping) per label, and for matched figures the interval, qualifier
+    and claimant agreement. Targets: figure recall >= 0.95, precision >= 0.9, interval
+    and qualifier exact match >= 0.9, every seed-article figure with the right interval.
+
+    Example: sitrep annotate eval --check
+    """
+    from sitrep.annotate import evaluate as eval_mod
+    from sitrep.annotate.project import read_annotations
+
+    sources = gold or [paths.annotations_dir()]
+    docs, problems = read_annotations(sources)
+    if problems:
+        _print_problems(problems)
+        raise typer.Exit(1)
+    report = eval_mod.evaluate(docs, sources, timing_repeats=3)
+    if fmt is StatusFormat.json:
+        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"proposals vs {report.documents} gold documents", title_justify="left")
+        for column in (
+            "label",
+            "gold",
+            "proposed",
+            "P exact",
+            "R exact",
+            "F1 exact",
+            "P overlap",
+            "R overlap",
+            "F1 overlap",
+        ):
+            table.add_column(column, justify="left" if column == "label" else "right")
+        for label, score in report.labels.items():
+            d = score.to_dict()
+            e, o = d["exact_scores"], d["overlap_scores"]
+            table.add_row(
+                label,
+                str(score.gold),
+                str(score.proposed),
+                *(
+                    f"{x:.3f}"
+                    for x in (
+                        e["precision"],
+                        e["recall"],
+                        e["f1"],
+                        o["precision"],
+                        o["recall"],
+                        o["f1"],
+                    )
+                ),
+            )
+        out.print(table)
+        s = report.summary()
+        typer.echo(
+            f"matched figures: {report.matched_figures}; interval exact match "
+            f"{s['interval_exact_match']:.3f}; qualifier {s['qualifier_exact_match']:.3f}; "
+            f"claimant {s['claimant_match']:.3f}; seed article {s['seed_figures_right']} right"
+        )
+        typer.echo(f"time: {report.seconds_per_1000:.2f} s per 1,000 documents")
+        for miss in report.misses[:60]:
+            typer.echo(f"  {miss.document} @{miss.start} {miss.kind}: {miss.text!r} {miss.detail}")
+        for failed in report.failed_targets():
+            typer.echo(f"target missed: {failed}")
+    if check and report.failed_targets():
+        raise typer.Exit(1)
