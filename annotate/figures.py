@@ -121,7 +121,7 @@ COUNTED_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("people_escaped", ("escaped", "escapees", "escape", "broke out", "breakout")),
     ("people_killed", ("killed", "dead", "died", "deaths", "death toll", "bodies", "killing",
                        "fatalities", "lost their lives", "executed", "massacred", "slain",
-                       "murdered", "perished")),
+                       "murdered", "perished", "lost")),
     ("people_injured", ("injured", "wounded", "hurt", "injuries", "injuring", "wounding")),
     ("people_abducted", ("abducted", "kidnapped", "hostages", "abduction", "kidnapping",
                          "taken captive", "seized")),
@@ -137,6 +137,11 @@ COUNTED_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
                           "uprooted", "displacement", "forced from", "flee")),
     ("people_missing", ("missing", "disappeared", "unaccounted")),
 )  # fmt: skip
+HEAD_COUNTED = {
+    "escapees": "people_escaped", "hostages": "people_abducted", "refugees": "people_displaced",
+    "casualties": "people_killed", "deaths": "people_killed", "bodies": "people_killed",
+    "captives": "people_abducted",
+}  # fmt: skip
 OBJECTS = {
     "vehicles", "tanks", "drones", "missiles", "rockets", "shells", "weapons", "aircraft",
     "planes", "ships", "boats", "houses", "homes", "buildings", "schools", "hospitals",
@@ -380,6 +385,14 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         return "part of a name"
     if before is not None and before.low in ("no", "number") and before.text[:1].isupper():
         return "part of a name"
+    # a suspended compound: "5- and 8-year-old boys"
+    if (
+        after is not None
+        and after.text in "-‑"
+        and after.start == tokens[j - 1].end
+        and (after.end == len(text) or text[after.end].isspace())
+    ):
+        return "compound adjective"
     # ages and storeys: "25-year-old", "a 10-storey building", "aged 25"
     if after is not None and after.text in "-‑" and after2 is not None:
         if (
@@ -567,6 +580,8 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
     if head in ("countries", "country", "nations"):
         return "countries", "country"
     lowered = clause.lower()
+    if head in HEAD_COUNTED:  # the counted noun says it best ("120 escapees")
+        return HEAD_COUNTED[head], "person"
     if head in PEOPLE or head in ("them", "whom", "those", "these") or head is None:
         for counted, cues in COUNTED_CUES:
             if any(re.search(rf"\b{re.escape(c)}\b", lowered) for c in cues):
@@ -636,6 +651,12 @@ def claimant(text: str, start: int, end: int) -> tuple[str, int, int] | None:
     if not found:
         return None
     weight, who, s, e = min(found, key=lambda f: (f[0], abs(f[2] - start)))
+    last = who.rsplit(" ", 1)[-1]
+    if who.endswith(".") and last.count(".") == 1 and len(last) > 3:
+        who, e = who[:-1], e - 1  # the sentence's period, not an abbreviation's
+    article = re.match(r"(?:the|a|an)\s+", who, re.IGNORECASE)
+    if article and len(who) > article.end():
+        who, s = who[article.end() :], s + article.end()
     return who, s, e
 
 

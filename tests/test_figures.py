@@ -1,0 +1,93 @@
+"""The figure finder on edge-case phrases (tests/data/figure_phrases.jsonl): every shape the
+issue names, and every thing that is not a figure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sitrep.annotate import figures, propose
+from sitrep.schema import spec
+from sitrep.schema.rules import QUALIFIER_SHAPES
+
+CASES = [
+    json.loads(line)
+    for line in (Path(__file__).parent / "data" / "figure_phrases.jsonl")
+    .read_text(encoding="utf-8")
+    .splitlines()
+    if line.strip()
+]
+
+
+def _num(value: float | None) -> float | None:
+    return None if value is None else round(float(value), 6)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["text"][:40] for c in CASES])
+def test_phrase(case: dict[str, Any]) -> None:
+    found = figures.find_figures(case["text"])
+    got = [
+        [p.text, _num(p.low), _num(p.best), _num(p.high), p.qualifier, p.unit, p.counted]
+        for p in found
+    ]
+    want = [[f[0], *(_num(x) for x in f[1:4]), *f[4:]] for f in case["figures"]]
+    assert got == want
+    for p in found:
+        assert case["text"][p.start : p.end] == p.text
+    for part, whole in case.get("part_of", []):
+        assert found[part].part_of == whole
+    if "claimant" in case:
+        assert found[0].claimed_by == case["claimant"]
+        assert case["text"][found[0].claimed_by_start : found[0].claimed_by_end] == case["claimant"]
+
+
+def test_every_proposal_has_the_shape_its_qualifier_requires() -> None:
+    vague = spec.vague_intervals()
+    for case in CASES:
+        for p in figures.find_figures(case["text"]):
+            required, empty = QUALIFIER_SHAPES[p.qualifier]
+            values = {"low": p.low, "best": p.best, "high": p.high}
+            assert all(values[k] is not None for k in required), case["text"]
+            assert all(values[k] is None for k in empty), case["text"]
+            if p.qualifier == "vague":
+                assert (p.low, p.high) == vague[p.vague_term]
+
+
+def test_vocabularies_are_the_schema_s() -> None:
+    assert set(figures.VAGUE.values()) <= set(spec.enum_values("VagueTerm"))
+    assert set(figures.BEFORE.values()) <= set(spec.enum_values("Qualifier"))
+    assert {c for c, _ in figures.COUNTED_CUES} <= set(spec.enum_values("Counted"))
+    assert set(figures.TIME_UNITS.values()) <= set(spec.enum_values("Unit"))
+    assert set(propose.TRIGGERS.values()) <= set(spec.enum_values("EventType"))
+
+
+def test_the_seed_article_gives_every_gold_figure_with_its_interval() -> None:
+    gold = json.loads(
+        (
+            Path(__file__).resolve().parents[1]
+            / "datasets"
+            / "annotations"
+            / "seed-8128c0eee969d3a6.json"
+        ).read_text(encoding="utf-8")
+    )
+    found = {(p.start, p.end): p for p in figures.find_figures(gold["document"]["text"])}
+    for figure in gold["figures"]:
+        span = figure["spans"][0]
+        p = found[span["start"], span["end"]]
+        assert (p.low, p.best, p.high, p.qualifier) == (
+            figure["low"],
+            figure["best"],
+            figure["high"],
+            figure["qualifier"],
+        )
+
+
+def test_mentions_come_from_the_gazetteer_and_country_names() -> None:
+    entries = propose.gazetteer([])
+    text = "Fighting in Syria and Sudan; protesters gathered in Kenya."
+    kinds = {(m.kind, m.text) for m in propose.find_mentions(text, entries)}
+    assert ("location", "Syria") in kinds and ("location", "Kenya") in kinds
+    assert ("event", "Fighting") in kinds and ("event", "protesters") in kinds
