@@ -175,7 +175,8 @@ def evaluate(
         texts.append(text)
         doc_id = doc["document"]["id"]
         found = figures_mod.find_figures(text)
-        gold_figs = doc.get("figures", [])
+        # every mention of a gold figure is a span to find (a repeated claim has several)
+        gold_figs = [{**f, "spans": [span]} for f in doc.get("figures", []) for span in f["spans"]]
         gold_spans = [(f["spans"][0]["start"], f["spans"][0]["end"]) for f in gold_figs]
         found_spans = [(p.start, p.end) for p in found]
         matched = _score(report, "figure", gold_spans, found_spans)

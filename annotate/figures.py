@@ -58,7 +58,8 @@ VAGUE = {  # words -> vague term of the schema
 FRACTIONS = {"half": 50, "quarter": 25, "third": 100 / 3, "fifth": 20, "tenth": 10}
 # qualifier words before a number -> qualifier
 BEFORE = {
-    ("up", "to"): "up_to", ("as", "many", "as"): "up_to", ("more", "than"): "more_than",
+    ("up", "to"): "up_to", ("as", "many", "as"): "up_to", ("as", "much", "as"): "up_to",
+    ("beyond",): "more_than", ("within",): "at_most", ("more", "than"): "more_than",
     ("over",): "more_than", ("upward", "of"): "more_than", ("upwards", "of"): "more_than",
     ("in", "excess", "of"): "more_than", ("at", "least"): "at_least",
     ("no", "fewer", "than"): "at_least", ("no", "less", "than"): "at_least",
@@ -95,7 +96,8 @@ CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 CURRENCY_WORDS = {
     "dollars": "USD", "dollar": "USD", "euros": "EUR", "euro": "EUR", "pounds": "GBP",
     "yuan": "CNY", "rupees": "INR", "naira": "NGN", "shillings": "KES", "rand": "ZAR",
-    "yen": "JPY", "rubles": "RUB", "roubles": "RUB", "hryvnias": "UAH",
+    "yen": "JPY", "rubles": "RUB", "roubles": "RUB", "hryvnias": "UAH", "pulas": "BWP",
+    "pula": "BWP", "birr": "ETB", "cedis": "GHS", "francs": "XOF",
 }  # fmt: skip
 PEOPLE = {
     "people", "persons", "person", "civilians", "civilian", "soldiers", "soldier", "troops",
@@ -414,14 +416,24 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and after2.low == "old"
     ):
         return "age"
+    qualified = _qualifier_before(tokens, i) is not None
     # offsets that anchor a date: "one day after", "two weeks later", "three years ago"
     if (
-        after is not None
+        not qualified
+        and after is not None
         and after.low in TIME_UNITS
         and after2 is not None
         and after2.low in ANCHORS
     ):
         return "date anchor"
+    # windows that place something in time: "in the past three months", "last 15 months"
+    if (
+        before is not None
+        and before.low in ("past", "last", "next", "coming", "recent", "previous", "first")
+        and after is not None
+        and after.low in TIME_UNITS
+    ):
+        return "time window"
     if (
         after is not None
         and after.low in TIME_UNITS
@@ -430,7 +442,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and (j + 2 < len(tokens) and tokens[j + 2].low in ("age",))
     ):
         return "age"
-    if not tok.is_digits and tok.low == "one" and j == i + 1:
+    if not tok.is_digits and tok.low == "one" and j == i + 1 and not qualified:
         nxt = after.low if after is not None else ""
         if nxt not in PEOPLE and nxt not in OBJECTS:
             return "the word one"
@@ -448,6 +460,10 @@ def _match_words(tokens: list[Token], i: int, words: tuple[str, ...]) -> bool:
 
 def _qualifier_before(tokens: list[Token], i: int) -> tuple[str, int] | None:
     """A qualifier ending just before token i: (qualifier, index of its first token)."""
+    if i > 1 and tokens[i - 1].text == ",":  # "at most, 550"
+        found = _qualifier_before(tokens, i - 1)
+        if found:
+            return found
     for words, qualifier in _BEFORE_ORDER:
         start = i - len(words)
         if start >= 0 and _match_words(tokens, start, words):
@@ -602,10 +618,21 @@ def _realis(clause: str) -> str:
     return "actual"
 
 
+MEASURES = {
+    "meters", "metres", "meter", "metre", "kilometers", "kilometres", "km", "miles", "feet",
+    "tons", "tonnes", "hectares", "acres", "kilograms", "kg", "degrees", "liters", "litres",
+    "barrels", "gallons", "megawatts", "inches", "centimeters", "millimeters",
+}  # fmt: skip
+CONTINUOUS_UNITS = {"percent", "money", "hour", "day", "week", "month", "year"}
+
+
 def _interval(
-    qualifier: str, value: float, counted_unit: str
+    qualifier: str, value: float, counted_unit: str, head: str | None = None
 ) -> tuple[float | None, float | None, float | None]:
-    step = 1 if value.is_integer() and counted_unit not in ("percent", "money") else 0
+    # "more than 70 countries" is 71 (a count); "more than 2 meters" or "30 hours" is a
+    # measure, where the bound is the number itself
+    counts = counted_unit not in CONTINUOUS_UNITS and head not in MEASURES
+    step = 1 if value.is_integer() and counts else 0
     if qualifier == "exact":
         return value, value, value
     if qualifier == "approximately":
@@ -715,6 +742,11 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
         start, end = tokens[i].start, tokens[j - 1].end
         clause = _clause(text, start, end)
         counted, unit = _counted(head, clause, None)
+        currency = None
+        if head in CURRENCY_WORDS and j < len(tokens) and tokens[j].low == "of":
+            currency, counted, unit = CURRENCY_WORDS[head], "money", "money"
+            end = tokens[j + 1].end  # "millions of dollars": the currency is the unit
+            noun = None
         low, high = _vague_intervals()[term]
         return Proposal(
             start,
@@ -728,7 +760,7 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
             unit,
             counted,
             noun,
-            None,
+            currency,
             _realis(clause),
             score=0.6,
             rule="vague",
@@ -799,6 +831,14 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         if i >= len(tokens):
             return None
     number = read_number(tokens, i)
+    if (
+        number is None
+        and tok.low in ("a", "an")
+        and i + 1 < len(tokens)
+        and tokens[i + 1].low in TIME_UNITS
+        and (_qualifier_before(tokens, i) is not None or (i > 0 and tokens[i - 1].low == "for"))
+    ):
+        number = (1.0, i + 1)  # "more than a year", "about an hour", "for a month"
     if number is None:
         return None
     value, j = number
@@ -830,6 +870,15 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
             second = candidate
             if first > 0 and tokens[first - 1].low == "from":
                 start = tokens[first - 1].start
+    elif (
+        j + 2 < len(tokens)
+        and tokens[j].text == "%"
+        and tokens[j + 1].low == "to"
+        and (candidate := read_number(tokens, j + 2)) is not None
+        and candidate[1] < len(tokens)
+        and tokens[candidate[1]].text == "%"
+    ):
+        second = candidate  # "250% to 390%": the sign after both ends
     if second is not None:
         top, j = second
         if tokens[first].text in CURRENCY or (j < len(tokens) and tokens[j].low in SCALES):
@@ -841,6 +890,8 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
     if j < len(tokens) and (tokens[j].text == "%" or tokens[j].low in ("percent", "percentage")):
         unit_hint = "percent"
         j += 1
+        if j < len(tokens) and tokens[j].low in ("point", "points"):
+            j += 1  # "2 percentage points"
     elif j + 1 < len(tokens) and tokens[j].low == "per" and tokens[j + 1].low == "cent":
         unit_hint = "percent"
         j += 2
@@ -849,6 +900,7 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
     elif j < len(tokens) and tokens[j].low in CURRENCY_WORDS:
         currency = CURRENCY_WORDS[tokens[j].low]
         unit_hint = "money"
+        j += 1  # the currency word is the unit, like "percent": inside the span
     # hyphenated durations: "four-day", "42-day"
     duration = None
     if (
@@ -859,13 +911,17 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
     ):
         duration = TIME_UNITS[tokens[j + 1].low]
         j += 2
+    qword = ""
     if rule != "range":
         found = _qualifier_before(tokens, first)
         if found:
             qualifier, qstart = found
+            qword = tokens[qstart].low
             start = tokens[qstart].start
             rule = "qualified"
     end = tokens[j - 1].end
+    if tokens[j - 1].text[0].isalpha() and tokens[j - 1].text.endswith("."):
+        end -= 1  # "1.5 million." ends the sentence; the period is not the number's
     noun, _, head = (None, j, None) if duration else _noun_after(tokens, j)
     if unit_hint == "money" and currency is None:
         currency = None
@@ -878,8 +934,10 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         counted, unit = _counted(head, clause, unit_hint)
         if counted == "people_other":  # the cue may sit outside the clause
             counted, unit = _counted(head, sentence, unit_hint)
+    if qword == "over" and counted == "duration":
+        qualifier, start, rule = "exact", tokens[first].start, "number"  # "over four years": during
     if qualifier != "range":
-        low, best, high = _interval(qualifier, value, unit)
+        low, best, high = _interval(qualifier, value, unit, head)
     score = 0.9 if head in PEOPLE or unit in ("percent", "money") or duration else 0.6
     if counted == "other":
         score = 0.4

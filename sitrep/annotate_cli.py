@@ -19,6 +19,7 @@ from sitrep.annotate import pull as pull_mod
 from sitrep.annotate import server
 from sitrep.annotate.client import Client
 from sitrep.annotate.convert import Problem
+from sitrep.fileio import write_atomic
 
 annotate_app = typer.Typer(
     help="Label Studio for annotators: the local server, pushing tasks, pulling annotations.",
@@ -482,4 +483,129 @@ def evaluate(
         for failed in report.failed_targets():
             typer.echo(f"target missed: {failed}")
     if check and report.failed_targets():
+        raise typer.Exit(1)
+
+
+@annotate_app.command("agreement")
+def agreement_cmd(
+    project: ProjectTitle = project_mod.DEFAULT_TITLE,
+    folder: Annotated[
+        Path | None,
+        typer.Option(
+            "--from",
+            help="Pulled annotations (default: datasets/label-studio/<project>/annotations).",
+            show_default=False,
+        ),
+    ] = None,
+    json_out: Annotated[
+        Path | None, typer.Option("--json", help="Also write the full report as JSON here.")
+    ] = None,
+    chart: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart", help="Also write a one-page HTML chart here (no script, no network)."
+        ),
+    ] = None,
+) -> None:
+    """Inter-annotator agreement of the pulled annotations: span F1 (exact and overlap)
+    per label, Krippendorff's alpha on event type, actor and location type, figure
+    qualifier and realis, figure interval agreement and relation F1; per annotator pair
+    and for the project. Run `sitrep annotate pull` first.
+
+    Example: sitrep annotate agreement --chart agreement.html --json agreement.json
+    """
+    from rich.table import Table
+
+    from sitrep.annotate import agreement as agreement_mod
+
+    source = folder or pull_mod.project_dir(project) / "annotations"
+    if not source.is_dir():
+        err.print(f"error: {source}: no pulled annotations (run `sitrep annotate pull`)")
+        raise typer.Exit(1)
+    report = agreement_mod.agreement(agreement_mod.load_annotations(source))
+    summary = report.summary()
+    typer.echo(
+        f"{report.documents} documents with 2+ annotators; annotators: "
+        f"{', '.join(report.annotators) or 'none'}"
+    )
+    table = Table(title="agreement", title_justify="left")
+    table.add_column("measure")
+    table.add_column("value", justify="right")
+    for label, f1 in summary["span_f1"].items():
+        table.add_row(f"{label} spans: exact F1", _fmt(f1["exact_f1"]))
+        table.add_row(f"{label} spans: overlap F1", _fmt(f1["overlap_f1"]))
+    for name, value in summary["alpha"].items():
+        table.add_row(f"Krippendorff's alpha: {name}", _fmt(value))
+    table.add_row("figure intervals agree", _fmt(summary["figure_interval_agreement"]))
+    table.add_row("relations F1", _fmt(summary["relation_f1"]))
+    out.print(table)
+    if json_out:
+        write_atomic(json_out, json.dumps(report.to_dict(), indent=2, ensure_ascii=False) + "\n")
+        typer.echo(f"wrote {json_out}")
+    if chart:
+        write_atomic(chart, agreement_mod.render_html(report, f"Agreement: {project}"))
+        typer.echo(f"wrote {chart}")
+
+
+def _fmt(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+@annotate_app.command("adjudicate")
+def adjudicate_cmd(
+    project: ProjectTitle = project_mod.DEFAULT_TITLE,
+    order: Annotated[
+        str | None,
+        typer.Option("--order", help="Tie-break order: annotator e-mails, comma-separated."),
+    ] = None,
+    draft: Annotated[
+        bool,
+        typer.Option(
+            "--draft",
+            help="Tasks with conflicts get a merged draft for the adjudicator in Label Studio "
+            "instead of a ground truth by rule.",
+        ),
+    ] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="List agreements and conflicts; write nothing.")
+    ] = False,
+    fmt: Annotated[
+        StatusFormat, typer.Option("--format", "-f", help="Output: text or json.")
+    ] = StatusFormat.text,
+) -> None:
+    """Merge the annotations of every task with two or more annotators and no ground
+    truth: records all agree on are accepted, conflicts are listed per task and decided by
+    majority with the tie-break order; the result goes back to Label Studio as a new
+    ground-truth annotation (or, with --draft, as a draft for the adjudicator). No
+    annotator's work is changed or deleted; the next pull releases the ground truth.
+
+    Example: sitrep annotate adjudicate --order ann1@example.org,ann2@example.org
+    """
+    from sitrep.annotate import adjudicate as adjudicate_mod
+
+    result = adjudicate_mod.adjudicate(
+        _client(),
+        title=project,
+        order=[o.strip() for o in (order or "").split(",") if o.strip()],
+        draft=draft,
+        dry_run=dry_run,
+    )
+    if fmt is StatusFormat.json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        for task in result.tasks:
+            typer.echo(
+                f"task {task.task} ({task.document}): {len(task.annotators)} annotators, "
+                f"{task.records} records, {task.agreed} agreed by all, "
+                f"{len(task.conflicts)} conflict(s) -> {task.written or 'nothing written'}"
+            )
+            for conflict in task.conflicts:
+                typer.echo(f"  {conflict}")
+        typer.echo(
+            f"{len(result.tasks)} task(s) adjudicated; {result.skipped_with_ground_truth} already "
+            f"have a ground truth; {result.single_annotator} have fewer than 2 annotators"
+        )
+    if result.problems:
+        err.print(f"{len(result.problems)} problem(s); those tasks were not adjudicated:")
+        _print_problems(result.problems)
         raise typer.Exit(1)

@@ -571,7 +571,9 @@ def test_a_hand_made_release_is_replaced_only_when_asked(ls: LS, root: Path, tit
     replaced = pull_mod.pull(client, title=title, root=root, replace=True)
     assert replaced.ok and replaced.released == [released]
     now = json.loads(released.read_text(encoding="utf-8"))
-    assert next(f for f in now["figures"] if f["id"] == "fig-7000-scheduled")["realis"] == "possible"
+    assert (
+        next(f for f in now["figures"] if f["id"] == "fig-7000-scheduled")["realis"] == "possible"
+    )
     # From now on the file is sitrep's: a later pull of this task may update it unasked.
     realis["value"]["choices"] = ["planned"]
     client.patch(f"/api/annotations/{annotation['id']}/", {"result": edited})
