@@ -656,7 +656,9 @@ _ACCORDING = re.compile(
 )
 _VERBS = "|".join(REPORT_VERBS)
 _SUBJECT_SAID = re.compile(
-    rf"(?P<x>(?:the |a )?(?:{NAME})|\b(?:{'|'.join(ATTRIBUTION_NOUNS)}))\s*,?\s+(?:\w+ly\s+)?(?:{_VERBS})\b"
+    rf"(?P<x>(?:(?:the |a )?(?:{NAME})|\b(?:{'|'.join(ATTRIBUTION_NOUNS)}))"
+    rf"(?:\s+(?:in|of|from|at|for)\s+(?:the\s+)?{NAME})?)"
+    rf"\s*,?\s+(?:\w+ly\s+)?(?:{_VERBS})\b",
 )
 _SAID_SUBJECT = re.compile(rf"\b(?:{_VERBS})\s+(?P<x>(?:the |a )?{NAME})")
 
@@ -741,7 +743,9 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
             return None  # "several" alone is too often not a count of anything
         start, end = tokens[i].start, tokens[j - 1].end
         clause = _clause(text, start, end)
-        counted, unit = _counted(head, clause, None)
+        known = head in PEOPLE or head in OBJECTS or head in TIME_UNITS or head in CURRENCY_WORDS
+        # "Dozens remain missing": no counted noun, the clause says what is counted
+        counted, unit = _counted(head if known else None, clause, None)
         currency = None
         if head in CURRENCY_WORDS and j < len(tokens) and tokens[j].low == "of":
             currency, counted, unit = CURRENCY_WORDS[head], "money", "money"

@@ -275,6 +275,81 @@ def same_content(a: Json, b: Json) -> bool:
     return _content(a) == _content(b)
 
 
+def proposal_results(document: Json, entries: dict[str, Any]) -> tuple[list[Json], float | None]:
+    """Label Studio results for what the pre-annotator proposes in one document: figures
+    with their attributes and `claimed_by`/`part_of` relations, actors and locations from
+    the gazetteer, event triggers. Predictions are suggestions for an annotator to
+    complete, so they need not be whole schema records; they must only fit the config."""
+    from sitrep.annotate import propose as propose_mod
+
+    text = document["text"]
+    found = propose_mod.propose(text, entries)
+    doc: Json = {"document": document, "actors": [], "locations": [], "events": [], "figures": []}
+    by_span: dict[tuple[int, int], str] = {}
+    scores: list[float] = []
+    for n, m in enumerate(found["mentions"]):
+        kind = {"actor": "actors", "location": "locations", "event": "events"}[m["kind"]]
+        rid = {"actors": "act", "locations": "loc", "events": "evt"}[kind] + f"-p{n}"
+        record: Json = {
+            "id": rid,
+            "spans": [{"start": m["start"], "end": m["end"], "text": m["text"]}],
+            "type": m["type"],
+        }
+        if kind != "events":
+            record.update(name=m["name"], country=m["country"])
+            by_span[m["start"], m["end"]] = rid
+        doc[kind].append(record)
+        scores.append(m["score"])
+    figures = found["figures"]
+    for n, f in enumerate(figures):
+        claimant = None
+        if f["claimed_by"] is not None:
+            span = (f["claimed_by_start"], f["claimed_by_end"])
+            claimant = next(
+                (rid for (s, e), rid in by_span.items() if s < span[1] and span[0] < e), None
+            )
+            if claimant is None:
+                claimant = f"act-c{n}"
+                by_span[span] = claimant
+                doc["actors"].append(
+                    {
+                        "id": claimant,
+                        "name": f["claimed_by"],
+                        "type": "other",
+                        "spans": [{"start": span[0], "end": span[1], "text": f["claimed_by"]}],
+                    }
+                )
+        doc["figures"].append(
+            {
+                "id": f"fig-p{n}",
+                "spans": [{"start": f["start"], "end": f["end"], "text": f["text"]}],
+                **{
+                    k: f[k]
+                    for k in (
+                        "counted",
+                        "description",
+                        "unit",
+                        "currency",
+                        "low",
+                        "best",
+                        "high",
+                        "qualifier",
+                        "vague_term",
+                        "realis",
+                    )
+                },
+                "claimed_by": claimant,
+                "part_of": None if f["part_of"] is None else f"fig-p{f['part_of']}",
+            }
+        )
+        scores.append(f["score"])
+    results = convert.to_results(doc)
+    for item in results:
+        item.pop("origin", None)
+    score = round(sum(scores) / len(scores), 4) if scores else None
+    return results, score
+
+
 def _score(doc: Json) -> float | None:
     scores = [
         r["provenance"]["score"]
@@ -296,6 +371,7 @@ def push(
     ground_truth: bool = False,
     predictions: list[Path] | None = None,
     model_version: str | None = None,
+    propose: bool = False,
     title: str = DEFAULT_TITLE,
     chunk: int = CHUNK,
     progress: Progress | None = None,
@@ -344,6 +420,18 @@ def push(
             extra_pred.setdefault(doc["document"]["id"], []).append(
                 {"result": results, "model_version": model_version, "score": _score(doc)}
             )
+
+    if propose:
+        from sitrep.annotate import propose as propose_mod
+
+        entries = propose_mod.gazetteer([paths.annotations_dir()])
+        version = f"{propose_mod.MODEL}@{propose_mod.VERSION}"
+        for doc_id, document in wanted.items():
+            results, score = proposal_results(document, entries)
+            if results:
+                extra_pred.setdefault(doc_id, []).append(
+                    {"result": results, "model_version": version, "score": score}
+                )
 
     existing = existing_tasks(client, project.id)
     new_tasks: list[Json] = []

@@ -268,6 +268,7 @@ def push(
             ground_truth=ground_truth,
             predictions=predictions,
             model_version=model_version,
+            propose=propose,
             title=project,
             chunk=chunk,
             progress=bar,

@@ -188,6 +188,7 @@ def _print_annotation(result: AnnotationResult) -> None:
     typer.echo(
         f"  tasks: {result.tasks_created} new, {result.tasks_existing} already there; "
         f"ground truth imported: {result.ground_truth_added}; "
+        f"predictions: {result.predictions_added}; "
         f"pulled back identical: {result.round_trip}"
     )
     typer.echo(f"  log in as:     {result.email}")

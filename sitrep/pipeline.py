@@ -5,8 +5,8 @@ into a throw-away folder (never touching a published version), serve that folder
 127.0.0.1 and download the release from it exactly as a user would, verifying every
 file before it lands in a throw-away cache. Then start the embedded Label Studio (or
 reuse the running one), push the seed documents with the gold annotations as ground
-truth, pull them back into a throw-away folder to show the round trip is lossless, and
-leave the server running for annotators.
+truth and the pre-annotator's proposals as predictions, pull them back into a throw-away
+folder to show the round trip is lossless, and leave the server running for annotators.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ class AnnotationResult:
     tasks_created: int
     tasks_existing: int
     ground_truth_added: int
+    predictions_added: int = 0
     round_trip: int = 0  # ground-truth documents pulled back identical to datasets/annotations
     problems: list[str] = field(default_factory=list)
 
@@ -109,6 +110,7 @@ def annotation_step(
         sources=[paths.seeds_dir(root)],
         annotations=[paths.annotations_dir(root)],
         ground_truth=True,
+        propose=True,
     )
     assert pushed.project is not None
     result = AnnotationResult(
@@ -120,6 +122,7 @@ def annotation_step(
         tasks_created=pushed.tasks_created,
         tasks_existing=pushed.tasks_existing,
         ground_truth_added=pushed.annotations_added,
+        predictions_added=pushed.predictions_added,
         problems=[str(p) for p in pushed.problems],
     )
     with tempfile.TemporaryDirectory(prefix="sitrep-pull-") as tmp:

@@ -349,10 +349,13 @@ def _write_rest(
     _parquet(tombstones, folder / TOMBSTONES, version, "tombstones")
     documents = pl.read_parquet(
         folder / "documents.parquet",
-        columns=["publisher", "credit", "license", "provenance_annotators"],
+        columns=["document_id", "publisher", "credit", "license", "provenance_annotators"],
     )
     manifest = build_manifest(
         folder, version, stamp, rows, documents, diff, report, previous, specs
+    )
+    manifest["sitrep:agreement"] = agreement_summary(
+        folder.parent.parent / "label-studio", set(documents["document_id"].to_list())
     )
     (folder / MANIFEST).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
@@ -510,6 +513,20 @@ def build_manifest(
             for n, t in diff.tables.items()
         },
     }
+
+
+def agreement_summary(folder: Path, documents: set[str]) -> dict[str, Any]:
+    """Inter-annotator agreement of the released documents, from the annotations pulled
+    from Label Studio under `folder` (every project); documents annotated once count 0."""
+    from sitrep.annotate.agreement import agreement, load_annotations
+
+    pulled = []
+    if folder.is_dir():
+        for project in sorted(p for p in folder.iterdir() if (p / "annotations").is_dir()):
+            pulled += [
+                a for a in load_annotations(project / "annotations") if a.document in documents
+            ]
+    return agreement(pulled).summary()
 
 
 def release_notes(manifest: dict[str, Any]) -> str:

@@ -1,0 +1,142 @@
+"""Pre-annotation: the propose and eval commands, and proposals sent to the real server as
+predictions that a released record remembers it accepted."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests_support import LS, REPO
+from typer.testing import CliRunner
+
+from sitrep.annotate import project as proj
+from sitrep.annotate import propose as propose_mod
+from sitrep.annotate import pull as pull_mod
+from sitrep.annotate_cli import annotate_app
+
+runner = CliRunner()
+
+
+def test_propose_prints_json_for_text_files(tmp_path: Path) -> None:
+    story = tmp_path / "story.txt"
+    story.write_text(
+        "Officials in Sudan said more than 1,200 people were killed, including 300 "
+        "children, in 2024.\r\nAbout 5,000 fled. 😀 Dozens remain missing.",
+        encoding="utf-8",
+    )
+    result = runner.invoke(annotate_app, ["propose", str(story), "--gazetteer", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    [out] = json.loads(result.output)
+    assert out["model"] == propose_mod.MODEL and out["file"] == str(story)
+    figures = [p for p in out["proposals"] if p["kind"] == "figure"]
+    text = story.read_text(encoding="utf-8")
+    assert [p["text"] for p in figures] == ["more than 1,200", "300", "About 5,000", "Dozens"]
+    assert all(text[p["start"] : p["end"]] == p["text"] for p in out["proposals"])
+    first = figures[0]
+    assert (first["low"], first["best"], first["high"], first["qualifier"]) == (
+        1201,
+        None,
+        None,
+        "more_than",
+    )
+    assert first["counted"] == "people_killed" and first["claimed_by"] == "Officials in Sudan"
+    assert figures[1]["part_of"] == 0
+    assert figures[3]["vague_term"] == "dozens" and figures[3]["counted"] == "people_missing"
+    assert {"location", "event"} <= {p["kind"] for p in out["proposals"]}
+    only = runner.invoke(annotate_app, ["propose", str(story), "--figures-only"])
+    assert {p["kind"] for p in json.loads(only.output)[0]["proposals"]} == {"figure"}
+
+
+def test_propose_refuses_unreadable_files(tmp_path: Path) -> None:
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("caf\xe9".encode("latin-1"))
+    result = runner.invoke(annotate_app, ["propose", str(bad)])
+    assert result.exit_code == 1
+    assert "latin1.txt" in result.output and "UTF-8" in result.output
+
+
+def test_eval_meets_the_targets_on_the_development_set() -> None:
+    result = runner.invoke(
+        annotate_app,
+        ["eval", str(REPO / "datasets" / "annotations"), "--format", "json", "--check"],
+    )
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.output)
+    assert report["documents"] >= 13 and report["failed_targets"] == []
+    summary = report["summary"]
+    assert summary["figure_recall"] >= 0.95 and summary["figure_precision"] >= 0.9
+    assert summary["interval_exact_match"] >= 0.9 and summary["qualifier_exact_match"] >= 0.9
+    assert summary["seed_figures_right"] == "7/7"
+
+
+def test_eval_check_fails_when_a_target_is_missed(tmp_path: Path) -> None:
+    gold = json.loads(
+        (REPO / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json").read_text(
+            encoding="utf-8"
+        )
+    )
+    gold["figures"][0]["best"] = gold["figures"][0]["low"] = gold["figures"][0]["high"] = 151
+    gold["figures"][0]["part_of"] = None
+    (tmp_path / "seed.json").write_text(json.dumps(gold), encoding="utf-8")
+    result = runner.invoke(annotate_app, ["eval", str(tmp_path), "--check"])
+    assert result.exit_code == 1
+    assert "target missed" in result.output and "seed article: 6 of 7" in result.output
+
+
+@pytest.mark.label_studio
+def test_proposals_are_predictions_and_accepted_records_say_so(
+    ls: LS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "seeds" / "articles").mkdir(parents=True)
+    for file in (REPO / "seeds" / "articles").iterdir():
+        shutil.copy(file, tmp_path / "seeds" / "articles" / file.name)
+    monkeypatch.setenv("SITREP_HOME", str(tmp_path))
+    client = ls.client()
+    title = f"pre-{uuid.uuid4().hex[:8]}"
+    pushed = proj.push(client, sources=[tmp_path / "seeds"], propose=True, title=title)
+    assert pushed.ok and pushed.predictions_added == 1
+    again = proj.push(client, sources=[tmp_path / "seeds"], propose=True, title=title)
+    assert again.predictions_added == 0 and again.predictions_existing == 1
+    task = next(iter(proj.existing_tasks(client, pushed.project.id).values()))
+    [prediction] = client.get("/api/predictions/", task=task["id"])
+    assert prediction["model_version"] == f"{propose_mod.MODEL}@{propose_mod.VERSION}"
+    assert 0 < prediction["score"] <= 1
+    assert client.get(f"/api/tasks/{task['id']}/annotations/") == []  # never mixed in
+
+    # The annotator accepts the proposed figures and their claimants, edits one figure.
+    results: list[dict[str, Any]] = prediction["result"]
+    kept_ids = {
+        r["id"]
+        for r in results
+        if r.get("from_name") == "label" and r["value"]["labels"][0] in ("Figure", "Actor")
+    }
+    accepted = [
+        {**r, "origin": "prediction"}
+        for r in results
+        if r.get("id") in kept_ids
+        or (r["type"] == "relation" and {r["from_id"], r["to_id"]} <= kept_ids)
+    ]
+    region = next(
+        r["id"] for r in accepted if r.get("from_name") == "label" and r["value"]["text"] == "150"
+    )
+    target = next(r for r in accepted if r["id"] == region and r["from_name"] == "figure_realis")
+    target["value"]["choices"] = ["actual"]
+    target["origin"] = "prediction-changed"
+    client.post(
+        f"/api/tasks/{task['id']}/annotations/",
+        {"result": accepted, "parent_prediction": prediction["id"]},
+    )
+    report = pull_mod.pull(client, title=title, root=tmp_path)
+    assert report.ok, [str(p) for p in report.problems]
+    doc = json.loads(report.written[0].read_text(encoding="utf-8"))
+    methods = {f["spans"][0]["text"]: f["provenance"]["method"] for f in doc["figures"]}
+    assert methods["150"] == "proposed_edited"
+    assert methods["up to 7,000"] == "proposed_accepted"
+    provenance = doc["figures"][0]["provenance"]
+    assert provenance["model"] == propose_mod.MODEL
+    assert provenance["model_version"] == propose_mod.VERSION
+    assert provenance["annotator"] == ls.creds.email
