@@ -75,14 +75,17 @@ class Client:
             f"{self.url}{path}{query}", data=data, headers=headers, method=method
         )
 
-    def _send(self, method: str, path: str, params: Any, body: Any) -> Any:
+    def _send(
+        self, method: str, path: str, params: Any, body: Any, timeout: float | None = None
+    ) -> Any:
         """The open response of one request, retried where that can help."""
+        wait = timeout or self.timeout
         attempt = 0
         while True:
             attempt += 1
             request = self._request(method, path, params, body)
             try:
-                return _open(request, self.url, self.timeout)
+                return _open(request, self.url, wait)
             except urllib.error.HTTPError as exc:
                 retry = exc.code in RETRY_ALWAYS or (exc.code == 500 and method == "GET")
                 if retry and attempt < self.retries:
@@ -94,7 +97,7 @@ class Client:
                 raise ConnectionFailed(
                     Reason.timeout,
                     self.url,
-                    f"{method} {path}: no answer within {self.timeout:.0f} s",
+                    f"{method} {path}: no answer within {wait:.0f} s",
                 ) from exc
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, ConnectionResetError) and attempt < self.retries:
@@ -122,10 +125,17 @@ class Client:
         return ConnectionFailed(base.reason, self.url, f"{method} {path}: {base.detail}")
 
     def call(
-        self, method: str, path: str, *, params: Mapping[str, Any] | None = None, body: Any = None
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, Any] | None = None,
+        body: Any = None,
+        timeout: float | None = None,
     ) -> Any:
-        """The decoded JSON answer of one API call (None for an empty body)."""
-        with self._send(method, path, params, body) as response:
+        """The decoded JSON answer of one API call (None for an empty body); `timeout`
+        overrides the client's for calls known to be slow."""
+        with self._send(method, path, params, body, timeout) as response:
             try:
                 raw = response.read()
             except (TimeoutError, OSError) as exc:

@@ -118,7 +118,8 @@ def export_snapshot(
             "drafts": {"only_id": True},
         },
     }
-    export = client.post(f"/api/projects/{project.id}/exports/", body)
+    # Without a task queue, Label Studio builds the snapshot inside this request.
+    export = client.call("POST", f"/api/projects/{project.id}/exports/", body=body, timeout=timeout)
     export_id = export["id"]
     deadline = time.monotonic() + timeout
     while export.get("status") not in ("completed", "failed"):
