@@ -154,6 +154,16 @@ def merge(
     first = next(iter(docs.values()))
     document = first["document"]
     per_kind = {kind.kind: _clusters(kind, docs) for kind in lay.kinds}
+    lead = annotators[0]  # records keep the order the first annotator in the order gave them
+    for kind in lay.kinds:
+        position = {r["id"]: n for n, r in enumerate(docs[lead].get(kind.kind, []))}
+        per_kind[kind.kind].sort(
+            key=lambda members, position=position: (
+                (0, position[members[lead]["id"]], 0)
+                if lead in members
+                else (1, min(min(_spans(r)) for r in members.values()))
+            )
+        )
     where: dict[tuple[str, str], int] = {}
     number = 0
     for kind in lay.kinds:

@@ -99,8 +99,14 @@ def main() -> int:
         client = TimedClient(conn, timeout=1800)
 
         t = time.perf_counter()
-        pushed = proj.push(client, sources=[], annotations=[work / "in" / "annotations"],
-                           ground_truth=True, title="bench", chunk=args.chunk)
+        pushed = proj.push(
+            client,
+            sources=[],
+            annotations=[work / "in" / "annotations"],
+            ground_truth=True,
+            title="bench",
+            chunk=args.chunk,
+        )
         push_total = time.perf_counter() - t
         assert pushed.ok and pushed.tasks_created == args.tasks, pushed.problems[:3]
         push_ls = client.import_seconds
@@ -111,8 +117,9 @@ def main() -> int:
             out = work / f"pull-{r}"
             out.mkdir()
             t = time.perf_counter()
-            report = pull_mod.pull(Client(conn, timeout=1800), title="bench", root=out,
-                                   timeout=3600)
+            report = pull_mod.pull(
+                Client(conn, timeout=1800), title="bench", root=out, timeout=3600
+            )
             total = time.perf_counter() - t
             assert report.ok and report.converted == args.tasks, report.problems[:3]
             export = report.timings["export"]
@@ -120,10 +127,13 @@ def main() -> int:
             exports.append(export)
             overheads.append(overhead)
             parts.append(report.timings)
-            print(f"pull {r + 1}: export {export:.1f} s, sitrep {overhead:.1f} s "
-                  f"(convert+validate {report.timings['convert']:.1f}, write "
-                  f"{report.timings['write']:.1f}), total {total:.1f} s, "
-                  f"export file {report.export_bytes / 1e6:.0f} MB", flush=True)
+            print(
+                f"pull {r + 1}: export {export:.1f} s, sitrep {overhead:.1f} s "
+                f"(convert+validate {report.timings['convert']:.1f}, write "
+                f"{report.timings['write']:.1f}), total {total:.1f} s, "
+                f"export file {report.export_bytes / 1e6:.0f} MB",
+                flush=True,
+            )
             shutil.rmtree(out)
         export_med = statistics.median(exports)
         overhead_med = statistics.median(overheads)

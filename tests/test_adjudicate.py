@@ -25,6 +25,7 @@ from sitrep.annotate import pull as pull_mod
 from sitrep.annotate.client import Client
 from sitrep.annotate_cli import annotate_app
 
+pytestmark = pytest.mark.label_studio
 GOLD = REPO / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
 
 
