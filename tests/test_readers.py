@@ -38,7 +38,10 @@ from sitrep.validate.release import build_release
 from sitrep.validate.verify import trusted_hash
 
 VERSION = "1.0.0"
-ANNOTATIONS = Path(__file__).resolve().parents[1] / "datasets" / "annotations"
+# The readers are tested on a release of the seed gold alone (its counts are known).
+SEED_GOLD = (
+    Path(__file__).resolve().parents[1] / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
+)
 LOOPBACK = {"127.0.0.1", "::1", "localhost"}
 ENUM_COLUMNS = {"figures": ["counted", "unit", "qualifier", "vague_term", "realis"]}
 
@@ -101,7 +104,7 @@ def no_network() -> Iterator[None]:
 def fetched(tmp_path_factory: pytest.TempPathFactory) -> Fetched:
     """Release 1.0.0 built, served on 127.0.0.1, fetched over HTTP; the server stopped."""
     releases = tmp_path_factory.mktemp("site") / "releases"
-    build_release(VERSION, [ANNOTATIONS], releases)
+    build_release(VERSION, [SEED_GOLD], releases)
     cache = tmp_path_factory.mktemp("cache")
     server = make_server(releases, "127.0.0.1", 0, quiet=True)
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
