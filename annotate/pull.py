@@ -45,7 +45,7 @@ from sitrep.annotate.project import (
     same_content,
 )
 from sitrep.errors import OutputError
-from sitrep.fileio import write_atomic
+from sitrep.fileio import BatchWriter, write_atomic
 
 Json = dict[str, Any]
 EXPORT_TIMEOUT = 600.0
@@ -262,14 +262,23 @@ def write_task(
     released_dir: Path,
     report: PullReport,
     replace: bool,
+    writer: BatchWriter | None = None,
 ) -> None:
-    """Write one task's annotations, and release its ground truth."""
+    """Write one task's annotations, and release its ground truth (through `writer`
+    when given, which makes them durable a batch at a time)."""
+
+    def write(target: Path, payload: bytes) -> None:
+        if writer is None:
+            write_atomic(target, payload)
+        else:
+            writer.add(target, payload)
+
     for one in pulled:
         target = folder / "annotations" / one.document_id / f"{one.annotation_id}.json"
         if target.exists() and target.read_bytes() == one.payload:
             report.unchanged += 1
         else:
-            write_atomic(target, one.payload)
+            write(target, one.payload)
             report.written.append(target)
     truths = [one for one in pulled if one.ground_truth]
     if len(truths) > 1:
@@ -306,7 +315,7 @@ def write_task(
             )
         )
         return
-    write_atomic(target, one.payload)
+    write(target, one.payload)
     report.released.append(target)
 
 
@@ -381,17 +390,20 @@ def process_export(
     converting = 0.0
     writing = 0.0
     done = 0
-    for converted, part in _converted(tasks, project, workers):
+    with BatchWriter() as writer:
+        for converted, part in _converted(tasks, project, workers):
+            mark = time.perf_counter()
+            converting += mark - clock
+            _merge(report, part)
+            for pulled in converted:
+                write_task(pulled, folder, released_dir, report, replace, writer)
+                done += 1
+                if progress and (done % 500 == 0 or done == len(tasks)):
+                    progress(done, len(tasks))
+            clock = time.perf_counter()
+            writing += clock - mark
         mark = time.perf_counter()
-        converting += mark - clock
-        _merge(report, part)
-        for pulled in converted:
-            write_task(pulled, folder, released_dir, report, replace)
-            done += 1
-            if progress and (done % 500 == 0 or done == len(tasks)):
-                progress(done, len(tasks))
-        clock = time.perf_counter()
-        writing += clock - mark
+    writing += time.perf_counter() - mark
     report.timings["convert"] = converting
     report.timings["write"] = writing
 

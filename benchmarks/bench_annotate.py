@@ -123,15 +123,15 @@ def main() -> int:
             total = time.perf_counter() - t
             assert report.ok and report.converted == args.tasks, report.problems[:3]
             export = report.timings["export"]
-            overhead = report.timings["convert"] + report.timings["write"]
+            overhead = report.timings["parse"] + report.timings["convert"] + report.timings["write"]
             exports.append(export)
             overheads.append(overhead)
             parts.append(report.timings)
             print(
                 f"pull {r + 1}: export {export:.1f} s, sitrep {overhead:.1f} s "
-                f"(convert+validate {report.timings['convert']:.1f}, write "
-                f"{report.timings['write']:.1f}), total {total:.1f} s, "
-                f"export file {report.export_bytes / 1e6:.0f} MB",
+                f"(parse {report.timings['parse']:.1f}, convert+validate "
+                f"{report.timings['convert']:.1f}, write {report.timings['write']:.1f}), "
+                f"total {total:.1f} s, export file {report.export_bytes / 1e6:.0f} MB",
                 flush=True,
             )
             shutil.rmtree(out)
