@@ -256,7 +256,8 @@ def push(
     codebook becomes the project's instructions. Tasks are keyed by document id and text
     sha256: pushing again adds only what is new, and a changed text under an existing id
     is refused. Annotations and predictions are converted and checked before they are
-    sent. Exit status 1 when anything was refused (the rest is still pushed).
+    sent. --propose adds the pre-annotator's proposals as predictions (never as
+    annotations). Exit status 1 when anything was refused (the rest is still pushed).
 
     Example: sitrep annotate push seeds --annotations datasets/annotations --ground-truth
     """
