@@ -64,6 +64,20 @@ QUIET_ENV = {
     "LABEL_STUDIO_HOST": "",  # ignore a stray HOST variable
     "PYTHONUNBUFFERED": "1",  # the log shows the start-up line as it happens
 }
+# Whatever outgoing HTTP is left (the interface's "tips" are proxied by the server from
+# raw.githubusercontent.com, with a 5 s timeout) goes to a closed port on loopback and
+# fails at once: no name lookup, no packet leaves the machine. Loopback stays direct.
+NO_OUTSIDE = "http://127.0.0.1:9"
+PROXY_ENV = {
+    name: value
+    for upper, value in (
+        ("HTTP_PROXY", NO_OUTSIDE),
+        ("HTTPS_PROXY", NO_OUTSIDE),
+        ("ALL_PROXY", NO_OUTSIDE),
+        ("NO_PROXY", "127.0.0.1,localhost,::1"),
+    )
+    for name in (upper, upper.lower())
+}
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -293,6 +307,7 @@ def server_env(
         if not key.startswith(("LABEL_STUDIO_", "HEARTEX_")) and key != "DJANGO_SETTINGS_MODULE"
     }
     env.update(QUIET_ENV)
+    env.update(PROXY_ENV)
     env["LABEL_STUDIO_BASE_DATA_DIR"] = str(data_dir)
     env["LABEL_STUDIO_USERNAME"] = creds.email
     env["LABEL_STUDIO_PASSWORD"] = creds.password

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests_support import LS, REPO
+from tests_support import LS, REPO, outside_connections
 
 from sitrep.annotate import project as proj
 from sitrep.annotate import pull as pull_mod
@@ -179,6 +179,7 @@ def test_an_annotator_labels_a_figure_in_the_browser_and_the_pull_holds_it(
     )
 
     assert outside == []  # the interface asked nothing of the outside world
+    assert outside_connections(ls) == []  # and the server it talks to neither
     assert shot.stat().st_size > 10_000
     report = pull_mod.pull(client, title=title, root=tmp_path)
     assert report.ok, [str(p) for p in report.problems]

@@ -104,3 +104,19 @@ def insert_text(doc: dict, position: int, piece: str) -> dict:
     doc["document"]["text"] = text
     doc["document"]["text_sha256"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
     return doc
+
+
+def outside_connections(ls: LS) -> list[dict]:
+    """Every connection or name lookup the server made that was not to loopback."""
+    import json
+
+    records = [json.loads(line) for line in ls.net_log.read_text().splitlines()]
+    assert records and records[0]["event"] == "loaded", "the audit hook did not load"
+    return [
+        r
+        for r in records[1:]
+        if not any(
+            loopback in r["value"]
+            for loopback in ("'127.0.0.1'", "'localhost'", "'::1'", "'/", "'\\x00")
+        )
+    ]
