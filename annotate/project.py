@@ -297,6 +297,7 @@ def proposal_results(document: Json, entries: dict[str, Any]) -> tuple[list[Json
         }
         if kind != "events":
             record.update(name=m["name"], country=m["country"])
+        if kind == "actors":  # a claimant can only be an actor
             by_span[m["start"], m["end"]] = rid
         doc[kind].append(record)
         scores.append(m["score"])

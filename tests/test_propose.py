@@ -140,3 +140,19 @@ def test_proposals_are_predictions_and_accepted_records_say_so(
     assert provenance["model"] == propose_mod.MODEL
     assert provenance["model_version"] == propose_mod.VERSION
     assert provenance["annotator"] == ls.creds.email
+
+
+def test_proposals_for_every_source_document_fit_the_labeling_config() -> None:
+    from sitrep.annotate import convert
+    from sitrep.schema.documents import scan_sources
+
+    entries = propose_mod.gazetteer([REPO / "datasets" / "annotations"])
+    sources, _ = scan_sources(REPO / "seeds")
+    assert len(sources) == 90
+    for source in sources:
+        document = source.as_document()
+        results, score = proj.proposal_results(document, entries)
+        assert results and 0 < (score or 0) <= 1
+        doc, text = convert.document_of(convert.task_data(document))
+        _, problems = convert.from_results(doc, text, results, convert.Origin(), validate=False)
+        assert problems == [], (source.id, [str(p) for p in problems][:3])
