@@ -65,6 +65,40 @@ TRIGGERS: dict[str, str] = {
 }  # fmt: skip
 
 
+# Named actors the gazetteer does not know yet: a capitalised name ending in an
+# organisation word, or a title followed by a capitalised name. Word -> actor type.
+ORG_HEADS = {
+    "Command": "state_armed_forces", "Forces": "state_armed_forces", "Army": "state_armed_forces",
+    "Military": "state_armed_forces", "Navy": "state_armed_forces", "Guard": "state_armed_forces",
+    "Corps": "state_armed_forces", "Brigade": "state_armed_forces",
+    "Ministry": "government_body", "Department": "government_body",
+    "Government": "government_body", "Council": "government_body", "Agency": "government_body",
+    "Office": "government_body", "Police": "government_body", "Commission": "government_body",
+    "Court": "government_body", "Parliament": "government_body", "Senate": "government_body",
+    "Party": "political_organisation", "Movement": "political_organisation",
+    "Front": "non_state_armed_group", "Brigades": "non_state_armed_group",
+    "Nations": "international_organisation", "Union": "international_organisation",
+    "Organization": "international_organisation", "Organisation": "international_organisation",
+    "Program": "international_organisation", "Programme": "international_organisation",
+    "Times": "media", "Journal": "media", "Post": "media", "News": "media",
+}  # fmt: skip
+TITLES = (
+    "President", "Prime Minister", "Minister", "Adm.", "Gen.", "Col.", "Maj.", "Lt.", "Sgt.",
+    "Ambassador", "Secretary", "Governor", "Senator", "Sen.", "Rep.", "Mayor", "King",
+    "Queen", "Prince", "Commander", "Chief", "Director", "spokesperson", "spokesman",
+    "spokeswoman", "envoy", "Dr.", "Mr.", "Mrs.", "Ms.",
+)  # fmt: skip
+_CAP = r"(?:[A-Z][\w'’.-]*|al-[A-Z][\w'’-]*)"
+_ORG = re.compile(
+    rf"(?:(?:the|The)\s+)?(?P<name>(?:{_CAP}\s+(?:(?:of|for|and|on)\s+(?:the\s+)?)?)*"
+    rf"(?:{'|'.join(ORG_HEADS)}))\b"
+)
+_PERSON = re.compile(
+    rf"\b(?:{'|'.join(re.escape(t) for t in TITLES)})\s+(?P<name>{_CAP}(?:\s+{_CAP}){{1,2}})"
+)
+_ACRONYM = re.compile(r"\((?P<name>[A-Z][A-Z.&-]{1,9})\)")
+
+
 @dataclass(frozen=True)
 class Entry:
     kind: str  # actor | location
@@ -205,6 +239,53 @@ def find_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
                 )
                 pos = end
                 break
+    taken = [(x.start, x.end) for x in out]
+    for m in _ORG.finditer(text):
+        s, e = m.start("name"), m.end("name")
+        words = m.group("name").split()
+        if len(words) < 2 or any(a < e and s < b for a, b in taken):
+            continue  # "the Command" alone is not a name
+        kind = ORG_HEADS[words[-1]]
+        out.append(
+            Mention(
+                "actor", s, e, m.group("name"), m.group("name"), kind, None, 0.5, "name pattern"
+            )
+        )
+        taken.append((s, e))
+        after = _ACRONYM.match(text, e + 1) if text[e : e + 2] == " (" else None
+        if after:  # "U.S. Central Command (CENTCOM)": the acronym is the same actor
+            out.append(
+                Mention(
+                    "actor",
+                    after.start("name"),
+                    after.end("name"),
+                    after.group("name"),
+                    m.group("name"),
+                    kind,
+                    None,
+                    0.5,
+                    "acronym",
+                )
+            )
+            taken.append((after.start("name"), after.end("name")))
+    for m in _PERSON.finditer(text):
+        s, e = m.start("name"), m.end("name")
+        if any(a < e and s < b for a, b in taken):
+            continue
+        out.append(
+            Mention(
+                "actor",
+                s,
+                e,
+                m.group("name"),
+                m.group("name"),
+                "person",
+                None,
+                0.5,
+                "title and name",
+            )
+        )
+        taken.append((s, e))
     for m in _pattern(tuple(TRIGGERS)).finditer(text):
         word = m.group().lower()
         out.append(

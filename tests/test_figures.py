@@ -91,3 +91,17 @@ def test_mentions_come_from_the_gazetteer_and_country_names() -> None:
     kinds = {(m.kind, m.text) for m in propose.find_mentions(text, entries)}
     assert ("location", "Syria") in kinds and ("location", "Kenya") in kinds
     assert ("event", "Fighting") in kinds and ("event", "protesters") in kinds
+
+
+def test_named_actors_come_from_name_patterns() -> None:
+    text = (
+        "The U.S. Central Command (CENTCOM) said so, and Adm. Brad Cooper agreed; "
+        "the State Department did not. The Command declined to comment."
+    )
+    found = {(m.text, m.type, m.rule) for m in propose.find_mentions(text, {}) if m.kind == "actor"}
+    assert found == {
+        ("U.S. Central Command", "state_armed_forces", "name pattern"),
+        ("CENTCOM", "state_armed_forces", "acronym"),
+        ("Brad Cooper", "person", "title and name"),
+        ("State Department", "government_body", "name pattern"),
+    }
