@@ -89,10 +89,9 @@ def _spans(doc: Json, kind: str) -> list[Span]:
     return sorted({(s["start"], s["end"]) for r in doc.get(kind, []) for s in r["spans"]})
 
 
-def _f1(a: list[Any], b: list[Any], hits: int) -> float | None:
-    if not a and not b:
-        return None
-    return 2 * hits / (len(a) + len(b))
+def _f1(hits: int, total: int) -> float | None:
+    """F1 of two annotators: twice the matches over both counts (None when both are 0)."""
+    return round(2 * hits / total, 4) if total else None
 
 
 @dataclass
@@ -106,8 +105,8 @@ class PairCounts:
         total = self.a + self.b
         return {
             "spans": [self.a, self.b],
-            "exact_f1": round(2 * self.exact / total, 4) if total else None,
-            "overlap_f1": round(2 * self.overlap / total, 4) if total else None,
+            "exact_f1": _f1(self.exact, total),
+            "overlap_f1": _f1(self.overlap, total),
         }
 
 
@@ -142,7 +141,7 @@ class Report:
             "span_f1": span_f1,
             "alpha": {k: v["all"] for k, v in self.alpha.items()},
             "figure_interval_agreement": round(agree / matched, 4) if matched else None,
-            "relation_f1": round(2 * rel_hits / rel_total, 4) if rel_total else None,
+            "relation_f1": _f1(rel_hits, rel_total),
         }
 
     def to_dict(self) -> Json:
@@ -159,7 +158,7 @@ class Report:
                 for pair, (m, a) in self.intervals.items()
             },
             "relations": {
-                pair: {"relations": [a, b], "f1": round(2 * h / (a + b), 4) if a + b else None}
+                pair: {"relations": [a, b], "f1": _f1(h, a + b)}
                 for pair, (a, b, h) in self.relations.items()
             },
         }

@@ -210,16 +210,13 @@ class Client:
                 raise
             if isinstance(body, list):
                 return items + body
-            chunk = (
-                body.get(key or "results", body.get("tasks", [])) if isinstance(body, dict) else []
-            )
+            if not isinstance(body, dict):
+                return items
+            chunk = body.get(key or "results", [])
             items.extend(chunk)
-            total = body.get("total", body.get("count")) if isinstance(body, dict) else None
-            if (
-                not chunk
-                or (total is not None and len(items) >= int(total))
-                or (isinstance(body, dict) and "next" in body and not body["next"])
-            ):
+            total = body.get("total", body.get("count"))
+            last = "next" in body and not body["next"]
+            if not chunk or last or (total is not None and len(items) >= int(total)):
                 return items
             page += 1
 

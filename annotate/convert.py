@@ -17,7 +17,7 @@ import copy
 import math
 import re
 from bisect import bisect_left
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
@@ -65,7 +65,15 @@ class Problem:
         return f"{self.where()}: [{self.rule}] {self.message}{tail}"
 
     def to_dict(self) -> Json:
-        return {k: v for k, v in self.__dict__.items()}
+        return asdict(self)
+
+    @classmethod
+    def from_issue(cls, issue: Any) -> Problem:
+        """A validator `Issue` of a file, as a problem that names the file and pointer."""
+        where = f"{issue.file} {issue.pointer}" if issue.pointer else issue.file
+        return cls(
+            str(issue.code), f"{where}: {issue.message}", expected=issue.expected, found=issue.found
+        )
 
 
 # --- text and offsets ------------------------------------------------------------------

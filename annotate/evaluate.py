@@ -165,8 +165,8 @@ def evaluate(
 ) -> EvalReport:
     """Score the proposer on `docs`; the gazetteer comes from the annotation files in
     `sources` minus the document being scored (leave one out) plus country names."""
-    sources = list(sources)
-    entries = propose_mod.gazetteer(sources)
+    known = propose_mod.annotation_documents(sources)  # read once, left out one at a time
+    entries = propose_mod.gazetteer_of(known)
     report = EvalReport()
     texts: list[str] = []
     for doc in docs:
@@ -242,7 +242,7 @@ def evaluate(
             if n not in taken:
                 report.misses.append(Miss(doc_id, "spurious", p.text, p.start, p.rule))
         if doc.get("locations") and doc.get("events"):
-            own = propose_mod.gazetteer(sources, exclude=frozenset({doc_id}))
+            own = propose_mod.gazetteer_of(known, exclude=frozenset({doc_id}))
             mentions = propose_mod.find_mentions(text, own)
             for kind, records in (
                 ("actor", doc.get("actors", [])),

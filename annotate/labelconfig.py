@@ -88,7 +88,6 @@ class Kind:
     id_pattern: str
     id_control: str
     properties: tuple[str, ...]  # in schema order, for writing records
-    optional: tuple[str, ...]  # properties that may be absent (not required)
     attributes: tuple[Attribute, ...]
     references: tuple[Reference, ...]
     role_lists: tuple[RoleList, ...]
@@ -146,10 +145,6 @@ class Layout:
     @cached_property
     def by_label(self) -> dict[str, Kind]:
         return {k.label: k for k in self.kinds}
-
-    @cached_property
-    def by_kind(self) -> dict[str, Kind]:
-        return {k.kind: k for k in self.kinds}
 
     @cached_property
     def controls(self) -> dict[str, tuple[Kind, Attribute | None]]:
@@ -249,7 +244,6 @@ def build_layout(schema: Json) -> Layout:
                 id_pattern=id_def["pattern"],
                 id_control=f"{label}_id",
                 properties=tuple(node["properties"]),
-                optional=tuple(p for p in node["properties"] if p not in node.get("required", ())),
                 attributes=tuple(attrs),
                 references=tuple(refs),
                 role_lists=tuple(roles),

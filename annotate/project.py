@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +49,7 @@ class Project:
     label_config: str
     description: str
 
-    @property
+    @cached_property
     def config_sha256(self) -> str:
         return labelconfig.config_sha256(self.label_config)
 
@@ -180,15 +181,7 @@ def read_sources(paths_: Iterable[Path]) -> tuple[list[Json], list[Problem]]:
     problems: list[Problem] = []
     for path in paths_:
         found, report = documents.scan_sources(path) if path.is_dir() else documents.scan_file(path)
-        for issue in report.issues:
-            problems.append(
-                Problem(
-                    str(issue.code),
-                    f"{issue.file}: {issue.message}",
-                    expected=issue.expected,
-                    found=issue.found,
-                )
-            )
+        problems.extend(Problem.from_issue(issue) for issue in report.issues)
         docs.extend(d.as_document() for d in found)
     return docs, problems
 
@@ -205,15 +198,7 @@ def read_annotations(paths_: Iterable[Path]) -> tuple[list[Json], list[Problem]]
         doc, issue = (None, issue) if raw is None else parse_raw(raw, str(file))
         issues = [issue] if issue else validate_document(doc, str(file))
         if issues:
-            for i in issues:
-                problems.append(
-                    Problem(
-                        str(i.code),
-                        f"{i.file} {i.pointer}: {i.message}",
-                        expected=i.expected,
-                        found=i.found,
-                    )
-                )
+            problems.extend(Problem.from_issue(i) for i in issues)
             continue
         docs.append(doc)
     return docs, problems

@@ -142,34 +142,50 @@ def _country_entries() -> dict[str, Entry]:
     return out
 
 
-def gazetteer(
-    annotations: Iterable[Path] = (), exclude: frozenset[str] = frozenset()
-) -> dict[str, Entry]:
-    """Lower-cased surface form -> entry, from annotated documents (except those whose
-    document id is in `exclude`, for leave-one-out evaluation) and country names."""
-    out = _country_entries()
+def annotation_documents(annotations: Iterable[Path]) -> list[dict[str, Any]]:
+    """The annotated documents in files and folders (unreadable ones skipped)."""
+    docs = []
     for file in annotations:
         for path in sorted(file.rglob("*.json")) if file.is_dir() else [file]:
             try:
                 doc = orjson.loads(path.read_bytes())
             except (OSError, orjson.JSONDecodeError):
                 continue
-            if not isinstance(doc, dict) or (doc.get("document") or {}).get("id") in exclude:
-                continue
-            for actor in doc.get("actors", []):
-                entry = Entry("actor", actor["name"], actor["type"], actor.get("country"))
-                for form in [
-                    actor["name"],
-                    *actor.get("aliases", []),
-                    *(s["text"] for s in actor.get("spans", [])),
-                ]:
-                    if _usable(form):
-                        out.setdefault(form.lower(), entry)
-            for place in doc.get("locations", []):
-                entry = Entry("location", place["name"], place["type"], place.get("country"))
-                for form in [place["name"], *(s["text"] for s in place.get("spans", []))]:
-                    if _usable(form):
-                        out.setdefault(form.lower(), entry)
+            if isinstance(doc, dict):
+                docs.append(doc)
+    return docs
+
+
+def gazetteer(
+    annotations: Iterable[Path] = (), exclude: frozenset[str] = frozenset()
+) -> dict[str, Entry]:
+    """Lower-cased surface form -> entry, from annotated documents (except those whose
+    document id is in `exclude`, for leave-one-out evaluation) and country names."""
+    return gazetteer_of(annotation_documents(annotations), exclude)
+
+
+def gazetteer_of(
+    docs: Iterable[dict[str, Any]], exclude: frozenset[str] = frozenset()
+) -> dict[str, Entry]:
+    """`gazetteer` from documents already read."""
+    out = _country_entries()
+    for doc in docs:
+        if (doc.get("document") or {}).get("id") in exclude:
+            continue
+        for actor in doc.get("actors", []):
+            entry = Entry("actor", actor["name"], actor["type"], actor.get("country"))
+            for form in [
+                actor["name"],
+                *actor.get("aliases", []),
+                *(s["text"] for s in actor.get("spans", [])),
+            ]:
+                if _usable(form):
+                    out.setdefault(form.lower(), entry)
+        for place in doc.get("locations", []):
+            entry = Entry("location", place["name"], place["type"], place.get("country"))
+            for form in [place["name"], *(s["text"] for s in place.get("spans", []))]:
+                if _usable(form):
+                    out.setdefault(form.lower(), entry)
     return out
 
 

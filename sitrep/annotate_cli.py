@@ -44,6 +44,9 @@ class StatusFormat(StrEnum):
     json = "json"
 
 
+FormatOption = Annotated[StatusFormat, typer.Option("--format", "-f", help="Output: text or json.")]
+
+
 class _Ticker:
     """Start-up progress: a spinner on a terminal, a line every 10 s in a log (CI)."""
 
@@ -157,9 +160,7 @@ def stop(
 @annotate_app.command("status")
 def status(
     data_dir: DataDir = None,
-    fmt: Annotated[
-        StatusFormat, typer.Option("--format", "-f", help="Output: text or json.")
-    ] = StatusFormat.text,
+    fmt: FormatOption = StatusFormat.text,
 ) -> None:
     """Say whether the local Label Studio is running, where, and whether /health answers.
     Exit status 0 when it is running and healthy, 1 otherwise.
@@ -303,9 +304,7 @@ def pull(
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for Label Studio's export snapshot.")
     ] = pull_mod.EXPORT_TIMEOUT,
-    fmt: Annotated[
-        StatusFormat, typer.Option("--format", "-f", help="Output: text or json.")
-    ] = StatusFormat.text,
+    fmt: FormatOption = StatusFormat.text,
 ) -> None:
     """Export every annotation of the project and write it into datasets/.
 
@@ -414,9 +413,7 @@ def evaluate(
             show_default=False,
         ),
     ] = None,
-    fmt: Annotated[
-        StatusFormat, typer.Option("--format", "-f", help="Output: text or json.")
-    ] = StatusFormat.text,
+    fmt: FormatOption = StatusFormat.text,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when a target is missed.")] = False,
 ) -> None:
     """Score the pre-annotator against gold annotations: span precision / recall / F1
@@ -571,9 +568,7 @@ def adjudicate_cmd(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="List agreements and conflicts; write nothing.")
     ] = False,
-    fmt: Annotated[
-        StatusFormat, typer.Option("--format", "-f", help="Output: text or json.")
-    ] = StatusFormat.text,
+    fmt: FormatOption = StatusFormat.text,
 ) -> None:
     """Merge the annotations of every task with two or more annotators and no ground
     truth: records all agree on are accepted, conflicts are listed per task and decided by
