@@ -4,7 +4,7 @@ adds on top of Label Studio's own import and export.
     python benchmarks/bench_annotate.py --tasks 10000 --repeats 3
 
 Starts its own Label Studio (SQLite, 127.0.0.1) in a temporary data folder and stops it
-at the end. Documents are synthetic (`sitrep.schema.synthetic`, seed-article size: about
+at the end. Documents are synthetic (`sitrep.testing.synthetic`, seed-article size: about
 2,700 characters, 50 records, 80 spans, ~450 Label Studio results each) and go in as
 ground-truth annotations.
 
@@ -30,11 +30,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from sitrep.annotate import project as proj
-from sitrep.annotate import pull as pull_mod
-from sitrep.annotate import server
-from sitrep.annotate.client import Client
-from sitrep.schema.synthetic import generate_document
+from sitrep.annotate.labelstudio import project as proj
+from sitrep.annotate.labelstudio import pull as pull_mod
+from sitrep.annotate.labelstudio import server
+from sitrep.annotate.labelstudio.client import Client
+from sitrep.testing.synthetic import generate_document
 
 ROOT = Path(__file__).resolve().parents[1]
 

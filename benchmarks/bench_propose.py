@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from sitrep.annotate import evaluate, propose
-from sitrep.annotate.project import read_annotations
+from sitrep.annotate.labelstudio.project import read_annotations
+from sitrep.annotate.prelabel import evaluate, propose
 from sitrep.schema.documents import scan_sources
 
 ROOT = Path(__file__).resolve().parents[1]

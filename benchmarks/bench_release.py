@@ -44,7 +44,7 @@ KINDS = ("actors", "locations", "events", "figures")
 
 def prepare(folder: Path, documents: int, base: int, seed: int) -> dict[str, int]:
     """Write the shards; return the record counts."""
-    from sitrep.schema.synthetic import generate_document
+    from sitrep.testing.synthetic import generate_document
 
     lines = [
         json.dumps(generate_document(seed, i, events=10, figures=20), ensure_ascii=False)
@@ -130,7 +130,7 @@ def jsonschema_records_per_second(base: int, seed: int, sample: int) -> float:
     import jsonschema
 
     from sitrep.schema import spec
-    from sitrep.schema.synthetic import generate_document
+    from sitrep.testing.synthetic import generate_document
 
     schema = spec.validation_schema()
     validators = {

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_validate.py [--documents 100000] [--repeats 3] [--sample 2000]
 
-In one run: generate seeded synthetic documents (`sitrep.schema.synthetic`), serialise
+In one run: generate seeded synthetic documents (`sitrep.testing.synthetic`), serialise
 them to UTF-8 JSON in memory, then time, document by document,
 
 * sitrep: `json.loads` + `validate_document(doc, engine_name="rust")` (JSON Schema and
@@ -36,8 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from sitrep.schema.rules import RECORD_KINDS, check_rules
-from sitrep.schema.synthetic import generate_document
 from sitrep.schema.validation import engine, validate_document
+from sitrep.testing.synthetic import generate_document
 
 OUT = Path(__file__).resolve().parent / "out" / "bench_validate.json"
 TARGET = 20.0  # sitrep must be at least this many times faster per document

@@ -1,5 +1,5 @@
 """`sitrep annotate ...`: the Label Studio server annotators work in. Each command calls one
-function of `sitrep.annotate.server` and renders its result."""
+function of `sitrep.annotate.labelstudio.server` and renders its result."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from rich.console import Console
 from rich.progress import Progress
 
 from sitrep import paths
-from sitrep.annotate import project as project_mod
-from sitrep.annotate import pull as pull_mod
-from sitrep.annotate import server
-from sitrep.annotate.client import Client
-from sitrep.annotate.convert import Problem
+from sitrep.annotate.labelstudio import project as project_mod
+from sitrep.annotate.labelstudio import pull as pull_mod
+from sitrep.annotate.labelstudio import server
+from sitrep.annotate.labelstudio.client import Client
+from sitrep.annotate.labelstudio.convert import Problem
 from sitrep.fileio import write_atomic
 
 annotate_app = typer.Typer(
@@ -372,7 +372,7 @@ def propose(
 
     Example: sitrep annotate propose story.txt --figures-only
     """
-    from sitrep.annotate import propose as propose_mod
+    from sitrep.annotate.prelabel import propose as propose_mod
 
     entries = (
         {}
@@ -423,8 +423,8 @@ def evaluate(
 
     Example: sitrep annotate eval --check
     """
-    from sitrep.annotate import evaluate as eval_mod
-    from sitrep.annotate.project import read_annotations
+    from sitrep.annotate.labelstudio.project import read_annotations
+    from sitrep.annotate.prelabel import evaluate as eval_mod
 
     sources = gold or [paths.annotations_dir()]
     docs, problems = read_annotations(sources)
@@ -515,7 +515,7 @@ def agreement_cmd(
     """
     from rich.table import Table
 
-    from sitrep.annotate import agreement as agreement_mod
+    from sitrep.annotate.review import agreement as agreement_mod
 
     source = folder or pull_mod.project_dir(project) / "annotations"
     if not source.is_dir():
@@ -578,7 +578,7 @@ def adjudicate_cmd(
 
     Example: sitrep annotate adjudicate --order ann1@example.org,ann2@example.org
     """
-    from sitrep.annotate import adjudicate as adjudicate_mod
+    from sitrep.annotate.review import adjudicate as adjudicate_mod
 
     result = adjudicate_mod.adjudicate(
         _client(),

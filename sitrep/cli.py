@@ -15,11 +15,11 @@ from rich.table import Table
 
 from sitrep import __version__, paths
 from sitrep.annotate_cli import annotate_app
+from sitrep.codebook import codebook
 from sitrep.errors import SitrepError
 from sitrep.fileio import write_atomic
 from sitrep.pipeline import AnnotationResult, JobResult, run_main_job
 from sitrep.schema import spec
-from sitrep.schema.codebook import render_codebook
 from sitrep.schema.documents import scan_sources
 from sitrep.schema.report import RENDERERS, Report, render_text
 from sitrep.validate.dataset import load_dataset
@@ -212,7 +212,7 @@ def schema_codebook(
     Example: sitrep schema codebook --check
     """
     target = output or paths.codebook_file()
-    text = render_codebook()
+    text = codebook()
     current = target.read_text(encoding="utf-8") if target.exists() else None
     if check:
         if current != text:
@@ -311,10 +311,17 @@ def release_build(
     if (version is None) == (not next_):
         err.print("error: give either --version MAJOR.MINOR.PATCH or --next")
         raise typer.Exit(2)
+    from sitrep.annotate.review.agreement import release_summary
+
     root = paths.project_root()
     target = releases or paths.releases_dir(root)
     try:
-        release = build_release(version, sources or [paths.annotations_dir(root)], target)
+        release = build_release(
+            version,
+            sources or [paths.annotations_dir(root)],
+            target,
+            agreement=release_summary(target.parent / "label-studio"),
+        )
     except ValidationFailed as exc:
         _release_failed(exc)
     if changelog and releases is None:

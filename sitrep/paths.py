@@ -7,15 +7,19 @@ the schema files come from the package itself.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from pathlib import Path
 
 
 def schema_dir() -> Path:
-    """Folder that holds `sitrep.schema.json` and `CODEBOOK.md` (inside the package)."""
-    import sitrep.schema
+    """Folder that holds `sitrep.schema.json` and `CODEBOOK.md` (inside the package).
 
-    return Path(sitrep.schema.__file__).resolve().parent
+    Found without importing `sitrep.schema`: paths sit below every layer."""
+    found = importlib.util.find_spec("sitrep.schema")
+    if found is None or not found.submodule_search_locations:
+        raise ModuleNotFoundError("sitrep.schema is not installed; reinstall sitrep")
+    return Path(next(iter(found.submodule_search_locations))).resolve()
 
 
 def schema_file() -> Path:

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sitrep import paths
-from sitrep.annotate import project as annotate_project
-from sitrep.annotate import pull as annotate_pull
-from sitrep.annotate import server as annotate_server
-from sitrep.annotate.client import Client
+from sitrep.annotate.labelstudio import project as annotate_project
+from sitrep.annotate.labelstudio import pull as annotate_pull
+from sitrep.annotate.labelstudio import server as annotate_server
+from sitrep.annotate.labelstudio.client import Client
+from sitrep.annotate.review.agreement import release_summary
 from sitrep.errors import ReleaseError
 from sitrep.schema.documents import scan_sources
 from sitrep.schema.report import Report
@@ -84,7 +85,12 @@ def _demo_release(root: Path, work: Path, result: JobResult) -> tuple[Path, str]
     if published.is_dir():
         shutil.copytree(published, demo)
     try:
-        result.release = build_release(None, [paths.annotations_dir(root)], demo)
+        result.release = build_release(
+            None,
+            [paths.annotations_dir(root)],
+            demo,
+            agreement=release_summary(paths.annotations_dir(root).parent / "label-studio"),
+        )
         return demo, result.release.version
     except ReleaseError as exc:
         latest = published_versions(demo)

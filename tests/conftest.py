@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from tests_support import LS, NET_HOOK, STRAY, executable
 
-from sitrep.annotate import server
+from sitrep.annotate.labelstudio import server
 from sitrep.schema import documents, spec
 
 Json = dict[str, Any]

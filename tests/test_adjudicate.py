@@ -17,12 +17,12 @@ import pytest
 from tests_support import LS, REPO
 from typer.testing import CliRunner
 
-from sitrep.annotate import adjudicate as adj
-from sitrep.annotate import agreement as agr
-from sitrep.annotate import convert
-from sitrep.annotate import project as proj
-from sitrep.annotate import pull as pull_mod
-from sitrep.annotate.client import Client
+from sitrep.annotate.labelstudio import convert
+from sitrep.annotate.labelstudio import project as proj
+from sitrep.annotate.labelstudio import pull as pull_mod
+from sitrep.annotate.labelstudio.client import Client
+from sitrep.annotate.review import adjudicate as adj
+from sitrep.annotate.review import agreement as agr
 from sitrep.annotate_cli import annotate_app
 
 pytestmark = pytest.mark.label_studio

@@ -27,14 +27,14 @@ from hypothesis import strategies as st
 from tests_support import LS, REPO, insert_text, strip_record_provenance
 from typer.testing import CliRunner
 
-from sitrep.annotate import convert, labelconfig
-from sitrep.annotate import project as proj
-from sitrep.annotate import pull as pull_mod
-from sitrep.annotate.client import Client
-from sitrep.annotate.server import Connection, ConnectionFailed, Reason
+from sitrep.annotate.labelstudio import convert, labelconfig
+from sitrep.annotate.labelstudio import project as proj
+from sitrep.annotate.labelstudio import pull as pull_mod
+from sitrep.annotate.labelstudio.client import Client
+from sitrep.annotate.labelstudio.server import Connection, ConnectionFailed, Reason
 from sitrep.annotate_cli import annotate_app
-from sitrep.schema.synthetic import generate_document
 from sitrep.schema.validation import validate_document
+from sitrep.testing.synthetic import generate_document
 
 pytestmark = pytest.mark.label_studio
 

@@ -19,8 +19,8 @@ from typing import Any
 import pytest
 from tests_support import LS, REPO, outside_connections
 
-from sitrep.annotate import project as proj
-from sitrep.annotate import pull as pull_mod
+from sitrep.annotate.labelstudio import project as proj
+from sitrep.annotate.labelstudio import pull as pull_mod
 
 pytestmark = [pytest.mark.label_studio, pytest.mark.browser]
 

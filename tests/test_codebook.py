@@ -7,19 +7,17 @@ import json
 from pathlib import Path
 
 from sitrep import paths
+from sitrep.codebook import codebook
 from sitrep.schema import spec
-from sitrep.schema.codebook import render_codebook
 
 
 def test_committed_codebook_is_in_sync_with_the_schema() -> None:
     committed = paths.codebook_file().read_text(encoding="utf-8")
-    assert committed == render_codebook(), (
-        "run `sitrep schema codebook` and commit schema/CODEBOOK.md"
-    )
+    assert committed == codebook(), "run `sitrep schema codebook` and commit schema/CODEBOOK.md"
 
 
 def test_every_event_type_has_acled_and_plover_mappings_in_the_codebook() -> None:
-    text = render_codebook()
+    text = codebook()
     for entry in spec.enum_entries("EventType"):
         assert entry.extra.get("x-acled") and entry.extra.get("x-plover"), entry.value
         assert f"| `{entry.value}` |" in text
@@ -37,7 +35,7 @@ def test_codebook_follows_a_changed_schema(tmp_path: Path) -> None:
         }
     )
     schema["x-sitrep-version"] = "1.1.0"
-    text = render_codebook(schema)
+    text = codebook(schema)
     assert "| `cyber_attack` | Cyber attack | A network intrusion." in text
     assert text.startswith("# sitrep codebook (schema 1.1.0)")
     path = tmp_path / "s.json"
@@ -46,7 +44,7 @@ def test_codebook_follows_a_changed_schema(tmp_path: Path) -> None:
 
 
 def test_vague_terms_list_their_intervals() -> None:
-    text = render_codebook()
+    text = codebook()
     for term, (low, high) in spec.vague_intervals().items():
         assert f"| `{term}` |" in text
         assert f"{low:,} to {high:,}" in text

@@ -12,9 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tests_support import REPO, insert_text, strip_record_provenance
 
-from sitrep.annotate import convert as cv
-from sitrep.annotate.project import _content
-from sitrep.schema.synthetic import generate_document
+from sitrep.annotate.labelstudio import convert as cv
+from sitrep.annotate.labelstudio.project import _content
+from sitrep.testing.synthetic import generate_document
 
 GOLD = REPO / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
 ORIGIN = cv.Origin(

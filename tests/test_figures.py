@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from sitrep.annotate import figures, propose
+from sitrep.annotate.prelabel import figures, propose
 from sitrep.schema import spec
 from sitrep.schema.rules import QUALIFIER_SHAPES
 

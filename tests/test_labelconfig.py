@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from sitrep.annotate import labelconfig as lc
+from sitrep.annotate.labelstudio import labelconfig as lc
 from sitrep.errors import SchemaError
 from sitrep.schema import spec
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sitrep.annotate.offsets import OffsetMap
+from sitrep.annotate.labelstudio.offsets import OffsetMap
 
 TEXTS = st.text(
     alphabet=st.characters(min_codepoint=0x20, max_codepoint=0x1FAFF, exclude_categories=("Cs",)),

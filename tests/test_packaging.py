@@ -52,8 +52,15 @@ def test_wheel_holds_every_subpackage_and_the_schema(wheel: Path) -> None:
         "sitrep/validate/__init__.py",
     ):
         assert member in names, member
-    for module in (ROOT / "schema").glob("*.py"):
-        assert f"sitrep/schema/{module.name}" in names
+    for folder, package in (
+        ("schema", "schema"),
+        ("validate", "validate"),
+        ("annotate", "annotate"),
+        ("sitrep", ""),
+    ):
+        for module in (ROOT / folder).rglob("*.py"):
+            inside = module.relative_to(ROOT / folder).as_posix()
+            assert "/".join(p for p in ("sitrep", package, inside) if p) in names, module
     top = {n.split("/", 1)[0] for n in names}
     assert top <= {"sitrep", *[n for n in top if n.endswith(".dist-info")]}, top
 

@@ -13,9 +13,9 @@ import pytest
 from tests_support import LS, REPO
 from typer.testing import CliRunner
 
-from sitrep.annotate import project as proj
-from sitrep.annotate import propose as propose_mod
-from sitrep.annotate import pull as pull_mod
+from sitrep.annotate.labelstudio import project as proj
+from sitrep.annotate.labelstudio import pull as pull_mod
+from sitrep.annotate.prelabel import propose as propose_mod
 from sitrep.annotate_cli import annotate_app
 
 runner = CliRunner()
@@ -143,7 +143,7 @@ def test_proposals_are_predictions_and_accepted_records_say_so(
 
 
 def test_proposals_for_every_source_document_fit_the_labeling_config() -> None:
-    from sitrep.annotate import convert
+    from sitrep.annotate.labelstudio import convert
     from sitrep.schema.documents import scan_sources
 
     entries = propose_mod.gazetteer([REPO / "datasets" / "annotations"])

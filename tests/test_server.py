@@ -28,8 +28,8 @@ import pytest
 from tests_support import LS, STRAY
 from typer.testing import CliRunner
 
-from sitrep.annotate import server
-from sitrep.annotate.server import Connection, Reason
+from sitrep.annotate.labelstudio import server
+from sitrep.annotate.labelstudio.server import Connection, Reason
 from sitrep.annotate_cli import annotate_app
 from sitrep.errors import ConfigError
 

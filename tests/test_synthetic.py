@@ -1,4 +1,4 @@
-"""Tests for sitrep.schema.synthetic: generated documents are valid, realistic and
+"""Tests for sitrep.testing.synthetic: generated documents are valid, realistic and
 reproducible."""
 
 from __future__ import annotations
@@ -11,11 +11,12 @@ from typing import Any
 import pytest
 
 from sitrep.errors import ConfigError
-from sitrep.schema import spec, synthetic
+from sitrep.schema import spec
 from sitrep.schema.report import Code
 from sitrep.schema.rules import QUALIFIER_SHAPES, RECORD_KINDS
-from sitrep.schema.synthetic import generate_document, generate_documents
 from sitrep.schema.validation import Engine, validate_document
+from sitrep.testing import synthetic
+from sitrep.testing.synthetic import generate_document, generate_documents
 
 SEEDS = (0, 1, 2, 2026)
 PREFIXES = {"actors": "act-", "locations": "loc-", "events": "evt-", "figures": "fig-"}

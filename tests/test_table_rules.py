@@ -23,7 +23,7 @@ from test_catalogue import CASES, FILE, VALID_VARIANTS, Case, Mutation
 
 from sitrep.schema import rules, validation
 from sitrep.schema.report import Code, Issue
-from sitrep.schema.synthetic import generate_document
+from sitrep.testing.synthetic import generate_document
 from sitrep.validate.checks import CROSS_CHECKS, pandera_model, validate_tables
 from sitrep.validate.table_rules import TABLE_RULES
 from sitrep.validate.tables import build_tables, read_documents, table_specs

@@ -11,8 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from sitrep.annotate import server
-from sitrep.annotate.client import Client
+from sitrep.annotate.labelstudio import server
+from sitrep.annotate.labelstudio.client import Client
 
 REPO = Path(__file__).resolve().parents[1]
 STRAY = "stray-client-token-must-not-reach-the-server"

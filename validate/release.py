@@ -25,6 +25,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,8 @@ LICENSE = {
     "path": "https://creativecommons.org/licenses/by/4.0/",
     "title": "Creative Commons Attribution 4.0",
 }
+# Given the released document ids, the agreement summary recorded in the manifest.
+Agreement = Callable[[set[str]], dict[str, Any]]
 TOMBSTONE_SCHEMA = {"table": pl.String, KEY: pl.String, "removed_in": pl.String}
 
 
@@ -237,11 +240,16 @@ def build_release(
     *,
     created: datetime | None = None,
     workers: int | None = None,
+    agreement: Agreement | None = None,
 ) -> Release:
     """Validate `sources` and write release `version` (None: the version the changes call
     for) into `releases/version`. Everything is written in a temporary folder inside
     `releases` and renamed at the end, so a failed or killed build leaves no partial
-    release and touches nothing else."""
+    release and touches nothing else.
+
+    `agreement`, given the ids of the released documents, returns the inter-annotator
+    agreement summary the manifest records as `sitrep:agreement`; the layer that knows
+    the annotations (`sitrep.annotate.review.agreement.release_summary`) supplies it."""
     published = published_versions(releases)
     previous = published[-1] if published else None
     if version is not None:
@@ -266,7 +274,16 @@ def build_release(
         tombstones = _tombstones(prev_dir, diff, version)
         _check_reuse(staging, tombstones, specs)
         _write_rest(
-            staging, version, stamp, writer.rows, diff, tombstones, dataset.report, previous, specs
+            staging,
+            version,
+            stamp,
+            writer.rows,
+            diff,
+            tombstones,
+            dataset.report,
+            previous,
+            specs,
+            agreement,
         )
         target = releases / version
         staging.chmod(0o755)
@@ -343,6 +360,7 @@ def _write_rest(
     report: Report,
     previous: str | None,
     specs: dict[str, TableSpec],
+    agreement: Agreement | None,
 ) -> None:
     """Everything but the tables: changes, tombstones, manifest, card, checksums."""
     _parquet(diff.changes, folder / CHANGES, version, "changes")
@@ -354,9 +372,8 @@ def _write_rest(
     manifest = build_manifest(
         folder, version, stamp, rows, documents, diff, report, previous, specs
     )
-    manifest["sitrep:agreement"] = agreement_summary(
-        folder.parent.parent / "label-studio", set(documents["document_id"].to_list())
-    )
+    if agreement is not None:
+        manifest["sitrep:agreement"] = agreement(set(documents["document_id"].to_list()))
     (folder / MANIFEST).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
@@ -513,20 +530,6 @@ def build_manifest(
             for n, t in diff.tables.items()
         },
     }
-
-
-def agreement_summary(folder: Path, documents: set[str]) -> dict[str, Any]:
-    """Inter-annotator agreement of the released documents, from the annotations pulled
-    from Label Studio under `folder` (every project); documents annotated once count 0."""
-    from sitrep.annotate.agreement import agreement, load_annotations
-
-    pulled = []
-    if folder.is_dir():
-        for project in sorted(p for p in folder.iterdir() if (p / "annotations").is_dir()):
-            pulled += [
-                a for a in load_annotations(project / "annotations") if a.document in documents
-            ]
-    return agreement(pulled).summary()
 
 
 def release_notes(manifest: dict[str, Any]) -> str:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
-from sitrep.annotate.server import (
+from sitrep.annotate.labelstudio.server import (
     Connection,
     ConnectionFailed,
     Reason,

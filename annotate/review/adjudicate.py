@@ -29,12 +29,17 @@ from typing import Any
 
 import orjson
 
-from sitrep.annotate import convert
-from sitrep.annotate.client import Client
-from sitrep.annotate.convert import Problem
-from sitrep.annotate.labelconfig import Kind, Layout, layout
-from sitrep.annotate.project import DEFAULT_TITLE, ProjectError, check_config, find_project
-from sitrep.annotate.pull import PullReport, convert_task, export_snapshot
+from sitrep.annotate.labelstudio import convert
+from sitrep.annotate.labelstudio.client import Client
+from sitrep.annotate.labelstudio.convert import Problem
+from sitrep.annotate.labelstudio.labelconfig import Kind, Layout, layout
+from sitrep.annotate.labelstudio.project import (
+    DEFAULT_TITLE,
+    ProjectError,
+    check_config,
+    find_project,
+)
+from sitrep.annotate.labelstudio.pull import PullReport, convert_task, export_snapshot
 from sitrep.schema.validation import validate_document
 
 Json = dict[str, Any]

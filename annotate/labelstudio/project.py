@@ -24,10 +24,10 @@ from typing import Any
 import markdown_it
 
 from sitrep import paths
-from sitrep.annotate import convert, labelconfig
-from sitrep.annotate.client import Client
-from sitrep.annotate.convert import Problem
-from sitrep.annotate.server import ConnectionFailed, Reason
+from sitrep.annotate.labelstudio import convert, labelconfig
+from sitrep.annotate.labelstudio.client import Client
+from sitrep.annotate.labelstudio.convert import Problem
+from sitrep.annotate.labelstudio.server import ConnectionFailed, Reason
 from sitrep.errors import ConfigError, SitrepError
 from sitrep.schema import documents
 from sitrep.schema.validation import parse_raw, read_raw, validate_document
@@ -265,7 +265,7 @@ def proposal_results(document: Json, entries: dict[str, Any]) -> tuple[list[Json
     with their attributes and `claimed_by`/`part_of` relations, actors and locations from
     the gazetteer, event triggers. Predictions are suggestions for an annotator to
     complete, so they need not be whole schema records; they must only fit the config."""
-    from sitrep.annotate import propose as propose_mod
+    from sitrep.annotate.prelabel import propose as propose_mod
 
     text = document["text"]
     found = propose_mod.propose(text, entries)
@@ -408,7 +408,7 @@ def push(
             )
 
     if propose:
-        from sitrep.annotate import propose as propose_mod
+        from sitrep.annotate.prelabel import propose as propose_mod
 
         entries = propose_mod.gazetteer([paths.annotations_dir()])
         version = f"{propose_mod.MODEL}@{propose_mod.VERSION}"

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sitrep.annotate import figures as figures_mod
-from sitrep.annotate import propose as propose_mod
+from sitrep.annotate.prelabel import figures as figures_mod
+from sitrep.annotate.prelabel import propose as propose_mod
 
 Json = dict[str, Any]
 TARGETS = {"recall": 0.95, "precision": 0.90, "interval": 0.90, "qualifier": 0.90}
@@ -115,7 +115,7 @@ class EvalReport:
         }
 
 
-def _match(
+def match_spans(
     gold: list[tuple[int, int]], found: list[tuple[int, int]]
 ) -> tuple[dict[int, int], dict[int, int]]:
     """One-to-one matching: (exact gold->found, overlap gold->found incl. exact)."""
@@ -146,7 +146,7 @@ def _score(
     report: EvalReport, label: str, gold: list[tuple[int, int]], found: list[tuple[int, int]]
 ) -> dict[int, int]:
     score = report.labels.setdefault(label, LabelScore())
-    exact, overlap = _match(gold, found)
+    exact, overlap = match_spans(gold, found)
     score.gold += len(gold)
     score.proposed += len(found)
     score.exact += len(exact)

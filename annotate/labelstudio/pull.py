@@ -33,10 +33,10 @@ from typing import Any
 import orjson
 
 from sitrep import paths
-from sitrep.annotate import convert
-from sitrep.annotate.client import Client
-from sitrep.annotate.convert import Origin, Problem
-from sitrep.annotate.project import (
+from sitrep.annotate.labelstudio import convert
+from sitrep.annotate.labelstudio.client import Client
+from sitrep.annotate.labelstudio.convert import Origin, Problem
+from sitrep.annotate.labelstudio.project import (
     DEFAULT_TITLE,
     Project,
     ProjectError,

@@ -418,3 +418,61 @@ def recorded(description_text: str | None) -> tuple[str, str] | None:
     """(version, sha256) recorded in a project description, or None."""
     match = DESCRIPTION_MARK.search(description_text or "")
     return (match.group(1), match.group(2)) if match else None
+
+
+def codebook_section(schema: Json) -> list[str]:
+    """The codebook's "Annotating in Label Studio" section: how the records map to the
+    interface, from the same layout the labeling config and the converter use."""
+    lay = build_layout(schema)
+    labels = ", ".join(f"**{k.label}**" for k in lay.kinds)
+    out = [
+        "## Annotating in Label Studio",
+        "",
+        f"`sitrep annotate push` generates the labeling interface from this schema (config {lay.version}).",
+        f"Mark every mention with one of the span labels {labels}. Select a region to see",
+        "the attributes of its kind below the text. One record can have several mentions:",
+        "give every mention of a record the same **record id** (the `..._id` box) and set the",
+        "attributes on one of them. A region with no id is a record of its own (its id is made",
+        "from the region id). Draw a relation from the record that holds a reference to the",
+        "record it points at, and give it the role as its label; a relation drawn the other way",
+        f"is read the right way when the kinds make it clear. The `{NOTES}` box is for doubts",
+        "and conventions; it becomes the annotation's `provenance.notes`.",
+        "",
+        "| kind | control | field | input | values |",
+        "|---|---|---|---|---|",
+    ]
+    for kind in lay.kinds:
+        out.append(f"| {kind.label} | `{kind.id_control}` | `id` | text | `{kind.prefix}-...` |")
+        for attr in kind.attributes:
+            values = (
+                ", ".join(f"`{v}`" for v in attr.values)
+                if 0 < len(attr.values) <= 30
+                else (f"{len(attr.values)} codes" if attr.values else "")
+            )
+            what = {
+                "Choices": "choice",
+                "Number": "number",
+                "DateTime": "date",
+                "TextArea": "text, one entry per Enter" if attr.many else "text",
+            }[attr.tag]
+            out.append(
+                f"| {kind.label} | `{attr.control}` | `{'.'.join(attr.path)}` | {what} | {values} |"
+            )
+    out += ["", "| relation | from | to | sets |", "|---|---|---|---|"]
+    for rel in lay.relations.values():
+        sets = (
+            f"`{rel.field}[].{rel.role_list.role_key}` = `{rel.label}`"
+            if rel.role_list
+            else f"`{rel.field}`"
+        )
+        out.append(f"| `{rel.label}` | {rel.source} | {rel.target} | {sets} |")
+    out += [
+        "",
+        "Offsets: the browser counts UTF-16 code units and shows `\\r\\n` as one line break;",
+        "sitrep converts both ways, so spans in the dataset always count code points of the",
+        "original text. `sitrep annotate pull` refuses (per task, naming the annotation and",
+        "region) unknown labels or controls, attributes without a span, dangling or",
+        "wrong-kind relations, numbers that do not parse and anything the schema rejects.",
+        "",
+    ]
+    return out

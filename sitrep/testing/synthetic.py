@@ -619,7 +619,7 @@ def _source(story: _Story, cast: _Cast, index: int) -> SourceDocument:
         retrieved=(cast.published + timedelta(days=rng.randint(0, 400))).isoformat(),
         license=None,
         credit=None,
-        notes="Synthetic document made by sitrep.schema.synthetic; not a real report.",
+        notes="Synthetic document made by sitrep.testing.synthetic; not a real report.",
         text="".join(story.parts),
         origin=MACHINE,
     )

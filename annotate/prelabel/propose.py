@@ -20,7 +20,7 @@ from typing import Any
 import orjson
 import pycountry
 
-from sitrep.annotate import figures
+from sitrep.annotate.prelabel import figures
 from sitrep.schema import spec
 
 MODEL = "sitrep-propose"

@@ -21,8 +21,16 @@ from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from typing import Any
 
-from sitrep.annotate.labelconfig import LABELS, NOTES, TEXT, Attribute, Kind, Layout, layout
-from sitrep.annotate.offsets import OffsetMap
+from sitrep.annotate.labelstudio.labelconfig import (
+    LABELS,
+    NOTES,
+    TEXT,
+    Attribute,
+    Kind,
+    Layout,
+    layout,
+)
+from sitrep.annotate.labelstudio.offsets import OffsetMap
 from sitrep.schema.documents import text_sha256
 from sitrep.schema.validation import validate_document
 

@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,8 +33,8 @@ import krippendorff
 import numpy as np
 import orjson
 
-from sitrep.annotate.evaluate import _match
-from sitrep.annotate.labelconfig import Layout, layout
+from sitrep.annotate.labelstudio.labelconfig import Layout, layout
+from sitrep.annotate.prelabel.evaluate import match_spans
 
 Json = dict[str, Any]
 Span = tuple[int, int]
@@ -226,7 +226,7 @@ def agreement(annotations: Iterable[Annotation], lay: Layout | None = None) -> R
         for kind in lay.kinds:
             for (name_a, a), (name_b, b) in itertools.combinations(sorted(per.items()), 2):
                 sa, sb = _spans(a.doc, kind.kind), _spans(b.doc, kind.kind)
-                exact, overlap = _match(sa, sb)
+                exact, overlap = match_spans(sa, sb)
                 counts = report.spans.setdefault(kind.label, {}).setdefault(
                     _pair(name_a, name_b), PairCounts()
                 )
@@ -335,3 +335,20 @@ def render_html(report: Report, title: str) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="700" height="{height}">{bars}</svg>'
         "<h2>Per annotator pair</h2>" + "".join(table) + "</body></html>\n"
     )
+
+
+def release_summary(folder: Path) -> Callable[[set[str]], dict[str, Any]]:
+    """The agreement summary a release manifest records (`build_release(agreement=...)`):
+    for the released documents, from the annotations pulled from Label Studio under
+    `folder` (every project); documents annotated once count 0."""
+
+    def summary(documents: set[str]) -> dict[str, Any]:
+        pulled = []
+        if folder.is_dir():
+            for project in sorted(p for p in folder.iterdir() if (p / "annotations").is_dir()):
+                pulled += [
+                    a for a in load_annotations(project / "annotations") if a.document in documents
+                ]
+        return agreement(pulled).summary()
+
+    return summary
