@@ -9,6 +9,7 @@ The CLI renders a report as text, JSON or GitHub Actions annotations, and exits 
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
@@ -153,6 +154,28 @@ class Report:
         }
 
 
+def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
+    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text) if p)
+
+
+def reading_order(issue: Issue) -> tuple[object, ...]:
+    """By file, then by place in the document (/figures/2 before /figures/10)."""
+    return (_natural(issue.file), _natural(issue.pointer), str(issue.code))
+
+
+def unique_issues(issues: Iterable[Issue]) -> list[Issue]:
+    """Issues in order, each (code, file, pointer) once: a duplicate document id inside
+    one chunk is seen by the table checks and by the cross-chunk bookkeeping."""
+    seen: set[tuple[str, str, str]] = set()
+    out = []
+    for issue in issues:
+        key = (str(issue.code), issue.file, issue.pointer)
+        if key not in seen:
+            seen.add(key)
+            out.append(issue)
+    return out
+
+
 def _describe(issue: Issue) -> str:
     detail = []
     if issue.expected:
@@ -198,4 +221,26 @@ def render_github(report: Report) -> str:
     return "\n".join(lines)
 
 
-RENDERERS = {"text": render_text, "json": render_json, "github": render_github}
+def issue_line(issue: Issue) -> str:
+    """One issue as a JSON Lines record (`"kind": "issue"`)."""
+    return json.dumps({"kind": "issue", **issue.to_dict()}, ensure_ascii=False)
+
+
+def summary_line(report: Report) -> str:
+    """The report without its issues, as the last JSON Lines record (`"kind": "summary"`)."""
+    data = report.to_dict()
+    data["issues"] = len(report.issues)
+    return json.dumps({"kind": "summary", **data}, ensure_ascii=False)
+
+
+def render_jsonl(report: Report) -> str:
+    """One line per issue, then the summary: what `--format jsonl` streams."""
+    return "\n".join([*map(issue_line, report.issues), summary_line(report)])
+
+
+RENDERERS = {
+    "text": render_text,
+    "json": render_json,
+    "github": render_github,
+    "jsonl": render_jsonl,
+}

@@ -1,17 +1,25 @@
 """sitrep: events, actors and figures reported in the news, as a versioned, validated dataset."""
 
-from importlib.metadata import PackageNotFoundError, version
-
-try:
-    __version__ = version("sitrep")
-except PackageNotFoundError:  # running from a source tree without an install
-    __version__ = "0.0.0"
+from __future__ import annotations
 
 __all__ = ["__version__", "load"]
 
 
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("sitrep")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0.0.0"
+
+
 def __getattr__(name: str) -> object:
-    # `sitrep.load` without importing Polars and the HTTP client on `import sitrep`.
+    # Resolved on first use: `import sitrep` (and every `sitrep` command) stays quick, and
+    # `sitrep.load` does not import Polars and the HTTP client until it is called.
+    if name == "__version__":
+        globals()[name] = value = _version()
+        return value
     if name == "load":
         from sitrep.validate.api import load
 

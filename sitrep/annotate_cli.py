@@ -7,27 +7,46 @@ import json
 import time
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
 from sitrep import paths
-from sitrep.annotate.labelstudio import project as project_mod
-from sitrep.annotate.labelstudio import pull as pull_mod
-from sitrep.annotate.labelstudio import server
-from sitrep.annotate.labelstudio.client import Client
-from sitrep.annotate.labelstudio.convert import Problem
-from sitrep.fileio import write_atomic
+from sitrep.annotate.labelstudio import defaults
+
+# Only what `sitrep annotate --help` needs is imported here: each command imports the
+# Label Studio modules it calls (HTTP client, converters, the pre-annotator).
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from sitrep.annotate.labelstudio import server
+    from sitrep.annotate.labelstudio.client import Client
+    from sitrep.annotate.labelstudio.convert import Problem
 
 annotate_app = typer.Typer(
     help="Label Studio for annotators: the local server, pushing tasks, pulling annotations.",
     no_args_is_help=True,
 )
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+class _LazyConsole:
+    """A rich Console made on first use (importing rich costs start-up time)."""
+
+    def __init__(self, stderr: bool) -> None:
+        self.stderr = stderr
+        self.console: Console | None = None
+
+    def __getattr__(self, name: str) -> Any:
+        if self.console is None:
+            from rich.console import Console
+
+            self.console = Console(stderr=self.stderr, highlight=False, soft_wrap=True)
+        return getattr(self.console, name)
+
+
+out: Console = _LazyConsole(stderr=False)  # type: ignore[assignment]
+err: Console = _LazyConsole(stderr=True)  # type: ignore[assignment]
 
 DataDir = Annotated[
     Path | None,
@@ -42,6 +61,11 @@ DataDir = Annotated[
 class StatusFormat(StrEnum):
     text = "text"
     json = "json"
+
+
+class ProposeFormat(StrEnum):
+    json = "json"
+    jsonl = "jsonl"
 
 
 FormatOption = Annotated[StatusFormat, typer.Option("--format", "-f", help="Output: text or json.")]
@@ -82,7 +106,7 @@ def serve(
     data_dir: DataDir = None,
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for the server to answer /health.")
-    ] = server.HEALTH_TIMEOUT,
+    ] = defaults.HEALTH_TIMEOUT,
     show_credentials: Annotated[
         bool,
         typer.Option("--show-credentials", help="Also print the admin password and API token."),
@@ -99,6 +123,8 @@ def serve(
 
     Example: sitrep annotate serve --port 8080
     """
+    from sitrep.annotate.labelstudio import server
+
     ticker = _Ticker()
     if ticker.status is not None:
         ticker.status.start()
@@ -113,6 +139,8 @@ def serve(
 
 
 def _print_started(started: server.Started, show_credentials: bool) -> None:
+    from sitrep.annotate.labelstudio import server
+
     state, creds = started.state, started.credentials
     how = "already running" if started.already_running else f"started in {started.seconds:.0f} s"
     typer.echo(f"Label Studio {how} at {state.url} (pid {state.pid})")
@@ -131,6 +159,8 @@ def _print_started(started: server.Started, show_credentials: bool) -> None:
 
 
 def _stay_attached(state: server.ServerState, data_dir: Path | None) -> None:
+    from sitrep.annotate.labelstudio import server
+
     typer.echo("running in the foreground: Ctrl-C stops it")
     try:
         while server.status(data_dir).running:
@@ -147,13 +177,15 @@ def stop(
     data_dir: DataDir = None,
     grace: Annotated[
         float, typer.Option(help="Seconds between SIGTERM and SIGKILL.")
-    ] = server.STOP_GRACE,
+    ] = defaults.STOP_GRACE,
 ) -> None:
     """Stop the Label Studio that `sitrep annotate serve` started (only that process, after
     checking its PID still is that server). Annotations stay in the data folder.
 
     Example: sitrep annotate stop
     """
+    from sitrep.annotate.labelstudio import server
+
     typer.echo(server.stop(data_dir, grace=grace).note)
 
 
@@ -167,6 +199,8 @@ def status(
 
     Example: sitrep annotate status --format json
     """
+    from sitrep.annotate.labelstudio import server
+
     result = server.status(data_dir)
     if fmt is StatusFormat.json:
         typer.echo(json.dumps(result.to_dict(), indent=2))
@@ -184,6 +218,9 @@ ProjectTitle = Annotated[str, typer.Option("--project", help="Title of the Label
 
 
 def _client() -> Client:
+    from sitrep.annotate.labelstudio import server
+    from sitrep.annotate.labelstudio.client import Client
+
     conn = server.connection()
     return Client(conn)
 
@@ -205,6 +242,8 @@ class _Bar:
 
     def __enter__(self) -> _Bar:
         if err.is_terminal:
+            from rich.progress import Progress
+
             self.progress = Progress(console=err, transient=True)
             self.progress.start()
             self.task = self.progress.add_task(self.what, total=None)
@@ -246,10 +285,8 @@ def push(
         str | None,
         typer.Option("--model-version", help="Model version of the predictions (model@version)."),
     ] = None,
-    project: ProjectTitle = project_mod.DEFAULT_TITLE,
-    chunk: Annotated[
-        int, typer.Option(help="Tasks per import request.", min=1)
-    ] = project_mod.CHUNK,
+    project: ProjectTitle = defaults.DEFAULT_TITLE,
+    chunk: Annotated[int, typer.Option(help="Tasks per import request.", min=1)] = defaults.CHUNK,
 ) -> None:
     """Create or update the Label Studio project and import documents as tasks.
 
@@ -262,6 +299,8 @@ def push(
 
     Example: sitrep annotate push seeds --annotations datasets/annotations --ground-truth
     """
+    from sitrep.annotate.labelstudio import project as project_mod
+
     with _Bar("importing tasks") as bar:
         result = project_mod.push(
             _client(),
@@ -293,7 +332,7 @@ def push(
 
 @annotate_app.command("pull")
 def pull(
-    project: ProjectTitle = project_mod.DEFAULT_TITLE,
+    project: ProjectTitle = defaults.DEFAULT_TITLE,
     replace: Annotated[
         bool,
         typer.Option(
@@ -303,7 +342,7 @@ def pull(
     ] = False,
     timeout: Annotated[
         float, typer.Option(help="Seconds to wait for Label Studio's export snapshot.")
-    ] = pull_mod.EXPORT_TIMEOUT,
+    ] = defaults.EXPORT_TIMEOUT,
     fmt: FormatOption = StatusFormat.text,
 ) -> None:
     """Export every annotation of the project and write it into datasets/.
@@ -316,6 +355,8 @@ def pull(
 
     Example: sitrep annotate pull --project sitrep
     """
+    from sitrep.annotate.labelstudio import pull as pull_mod
+
     with _Bar("writing documents") as bar:
         result = pull_mod.pull(
             _client(), title=project, replace=replace, timeout=timeout, progress=bar
@@ -361,8 +402,17 @@ def propose(
     figures_only: Annotated[
         bool, typer.Option("--figures-only", help="Only figures, no actors, locations, events.")
     ] = False,
+    fmt: Annotated[
+        ProposeFormat,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output: json (one array at the end) or jsonl (one line per file, printed "
+            "as soon as the file is done: for many files).",
+        ),
+    ] = ProposeFormat.json,
 ) -> None:
-    """Print what the pre-annotator proposes for plain-text files, as JSON.
+    """Print what the pre-annotator proposes for plain-text files, as JSON or JSON Lines.
 
     One object per file: {"file", "model", "model_version", "proposals"}; each proposal has
     kind (figure, actor, location, event), start, end (code points) and text; figures add
@@ -370,7 +420,7 @@ def propose(
     realis, part_of (index of the whole), claimed_by (the claimant as the text names it),
     score and the rule that found it.
 
-    Example: sitrep annotate propose story.txt --figures-only
+    Example: sitrep annotate propose stories/*.txt --figures-only --format jsonl
     """
     from sitrep.annotate.prelabel import propose as propose_mod
 
@@ -393,15 +443,18 @@ def propose(
         if not figures_only:
             proposals += found["mentions"]
         proposals.sort(key=lambda p: (p["start"], p["end"]))
-        out.append(
-            {
-                "file": str(file),
-                "model": found["model"],
-                "model_version": found["model_version"],
-                "proposals": proposals,
-            }
-        )
-    typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
+        entry = {
+            "file": str(file),
+            "model": found["model"],
+            "model_version": found["model_version"],
+            "proposals": proposals,
+        }
+        if fmt is ProposeFormat.jsonl:
+            typer.echo(json.dumps(entry, ensure_ascii=False))
+        else:
+            out.append(entry)
+    if fmt is ProposeFormat.json:
+        typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 
 @annotate_app.command("eval")
@@ -487,7 +540,7 @@ def evaluate(
 
 @annotate_app.command("agreement")
 def agreement_cmd(
-    project: ProjectTitle = project_mod.DEFAULT_TITLE,
+    project: ProjectTitle = defaults.DEFAULT_TITLE,
     folder: Annotated[
         Path | None,
         typer.Option(
@@ -515,7 +568,9 @@ def agreement_cmd(
     """
     from rich.table import Table
 
+    from sitrep.annotate.labelstudio import pull as pull_mod
     from sitrep.annotate.review import agreement as agreement_mod
+    from sitrep.fileio import write_atomic
 
     source = folder or pull_mod.project_dir(project) / "annotations"
     if not source.is_dir():
@@ -552,7 +607,7 @@ def _fmt(value: float | None) -> str:
 
 @annotate_app.command("adjudicate")
 def adjudicate_cmd(
-    project: ProjectTitle = project_mod.DEFAULT_TITLE,
+    project: ProjectTitle = defaults.DEFAULT_TITLE,
     order: Annotated[
         str | None,
         typer.Option("--order", help="Tie-break order: annotator e-mails, comma-separated."),

@@ -5,33 +5,27 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from sitrep import __version__, paths
+from sitrep import paths
 from sitrep.annotate_cli import annotate_app
-from sitrep.codebook import codebook
 from sitrep.errors import SitrepError
-from sitrep.fileio import write_atomic
-from sitrep.pipeline import AnnotationResult, JobResult, run_main_job
-from sitrep.schema import spec
-from sitrep.schema.documents import scan_sources
-from sitrep.schema.report import RENDERERS, Report, render_text
-from sitrep.validate.dataset import load_dataset
-from sitrep.validate.fetch import default_cache_dir, fetch_release, make_server
-from sitrep.validate.release import (
-    INDEX,
-    MANIFEST,
-    ValidationFailed,
-    build_release,
-    record_in_changelog,
-)
-from sitrep.validate.verify import trusted_hash, verify_release
+
+# Start-up is part of the interface: this module imports only what `sitrep --help` needs.
+# Each command imports the library it calls (Polars, Pandera, the HTTP and Label Studio
+# modules), so `sitrep --help` never pays for them; tests/test_startup.py keeps it so.
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from sitrep.pipeline import AnnotationResult, JobResult
+    from sitrep.schema.report import Issue, Report
+    from sitrep.validate.release import ValidationFailed
 
 app = typer.Typer(
     help="sitrep: events, actors and figures reported in the news, as a versioned, validated dataset.",
@@ -51,14 +45,18 @@ app.add_typer(seeds_app, name="seeds")
 app.add_typer(release_app, name="release")
 app.add_typer(annotate_app, name="annotate")
 
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
 class Format(StrEnum):
     text = "text"
     json = "json"
     github = "github"
+    jsonl = "jsonl"
 
 
 def _shown(path: Path) -> Path:
@@ -69,10 +67,23 @@ def _shown(path: Path) -> Path:
         return path
 
 
-def _emit(report: Report, fmt: Format) -> None:
-    text = RENDERERS[fmt.value](report)
+def _emit(report: Report, fmt: Format, *, streamed: bool = False) -> None:
+    """Print `report` as `fmt`; after streamed issues, only the summary line."""
+    from sitrep.schema.report import RENDERERS, summary_line
+
+    text = summary_line(report) if streamed else RENDERERS[fmt.value](report)
     if text:
         typer.echo(text)
+
+
+def _streamed() -> Callable[[list[Issue]], None]:
+    """Print issues as JSON Lines as soon as they are found."""
+    from sitrep.schema.report import issue_line
+
+    def show(issues: list[Issue]) -> None:
+        typer.echo("\n".join(map(issue_line, issues)))
+
+    return show
 
 
 @app.callback(invoke_without_command=True)
@@ -81,6 +92,9 @@ def main_callback(
 ) -> None:
     """sitrep: events, actors and figures reported in the news."""
     if version:
+        from sitrep import __version__
+        from sitrep.schema import spec
+
         typer.echo(f"sitrep {__version__} (schema {spec.schema_version()})")
         raise typer.Exit()
 
@@ -95,24 +109,35 @@ def validate(
     ] = None,
     fmt: Annotated[
         Format,
-        typer.Option("--format", "-f", help="Output: text, json or github (Actions annotations)."),
+        typer.Option(
+            "--format",
+            "-f",
+            help="Output: text, json, github (Actions annotations) or jsonl (one issue a "
+            "line as found, then a summary line).",
+        ),
     ] = Format.text,
 ) -> None:
     """Check annotation documents: each against the JSON Schema and the rules it cannot
-    express, then all of them as tables (Pandera models and cross-table checks).
+    express. Up to 1,000 documents are checked one at a time (no Polars to load); more
+    go into tables (Pandera models, vectorised rules): every rule runs on both paths and
+    the report is the same. --format jsonl streams the issues as they are found.
 
     Every problem is reported with file, JSON pointer, rule code, expected and found.
     Exit status: 0 when everything is valid, 1 when anything is not. Never writes.
 
     Example: sitrep validate datasets/annotations --format github
     """
+    from sitrep.validate.small import check_paths
+
     chosen = targets or [_shown(paths.annotations_dir())]
-    report = load_dataset(chosen).report
-    _emit(report, fmt)
+    report = check_paths(chosen, on_issues=_streamed() if fmt is Format.jsonl else None)
+    _emit(report, fmt, streamed=fmt is Format.jsonl)
     raise typer.Exit(report.exit_code)
 
 
 def _summary(result: JobResult) -> Table:
+    from rich.table import Table
+
     table = Table(title="sitrep main job", title_justify="left")
     table.add_column("what")
     table.add_column("result", justify="right")
@@ -161,6 +186,7 @@ def run(
     Example: sitrep run
     """
     from sitrep.annotate_cli import _Ticker
+    from sitrep.pipeline import run_main_job
 
     ticker = _Ticker() if label_studio else None
     if ticker is not None and ticker.status is not None:
@@ -170,8 +196,10 @@ def run(
     finally:
         if ticker is not None and ticker.status is not None:
             ticker.status.stop()
-    out.print(_summary(result))
+    _console().print(_summary(result))
     if not result.report.valid:
+        from sitrep.schema.report import render_text
+
         typer.echo(render_text(result.report))
     for note in result.notes:
         typer.echo(f"release check: {note}")
@@ -211,12 +239,17 @@ def schema_codebook(
 
     Example: sitrep schema codebook --check
     """
+    from sitrep.codebook import codebook
+    from sitrep.fileio import write_atomic
+
     target = output or paths.codebook_file()
     text = codebook()
     current = target.read_text(encoding="utf-8") if target.exists() else None
     if check:
         if current != text:
-            err.print(f"{target} is out of date: run `sitrep schema codebook` and commit it")
+            _console(stderr=True).print(
+                f"{target} is out of date: run `sitrep schema codebook` and commit it"
+            )
             raise typer.Exit(1)
         typer.echo(f"{target} is up to date")
         return
@@ -231,6 +264,8 @@ def schema_version() -> None:
 
     Example: sitrep schema version
     """
+    from sitrep.schema import spec
+
     typer.echo(spec.schema_version())
 
 
@@ -248,6 +283,8 @@ def seeds_check(
 
     Example: sitrep seeds check seeds
     """
+    from sitrep.schema.documents import scan_sources
+
     _, report = scan_sources(folder or _shown(paths.seeds_dir()))
     _emit(report, fmt)
     raise typer.Exit(report.exit_code)
@@ -258,7 +295,7 @@ def main() -> None:
     try:
         app()
     except SitrepError as exc:
-        err.print(f"error: {exc}")
+        _console(stderr=True).print(f"error: {exc}")
         sys.exit(2)
 
 
@@ -267,7 +304,7 @@ def main() -> None:
 
 def _release_failed(exc: ValidationFailed, fmt: Format = Format.text) -> None:
     _emit(exc.report, fmt)
-    err.print(f"error: {exc}")
+    _console(stderr=True).print(f"error: {exc}")
     raise typer.Exit(1)
 
 
@@ -308,8 +345,10 @@ def release_build(
 
     Example: sitrep release build --version 1.1.0
     """
+    from sitrep.validate.release import ValidationFailed, build_release, record_in_changelog
+
     if (version is None) == (not next_):
-        err.print("error: give either --version MAJOR.MINOR.PATCH or --next")
+        _console(stderr=True).print("error: give either --version MAJOR.MINOR.PATCH or --next")
         raise typer.Exit(2)
     from sitrep.annotate.review.agreement import release_summary
 
@@ -326,11 +365,15 @@ def release_build(
         _release_failed(exc)
     if changelog and releases is None:
         record_in_changelog(root / "CHANGELOG.md", release)
-    out.print(_release_table(release.path))
+    _console().print(_release_table(release.path))
     typer.echo(f"wrote {release.path} (previous: {release.previous or 'none'})")
 
 
 def _release_table(folder: Path) -> Table:
+    from rich.table import Table
+
+    from sitrep.validate.release import MANIFEST
+
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     table = Table(title=f"sitrep {manifest['version']}", title_justify="left")
     for column in ("table", "rows", "bytes", "added", "removed", "modified"):
@@ -365,6 +408,9 @@ def release_verify(
 
     Example: sitrep release verify datasets/releases/1.0.0
     """
+    from sitrep.validate.release import INDEX
+    from sitrep.validate.verify import trusted_hash, verify_release
+
     trusted = sha256 or trusted_hash(folder.parent / INDEX, folder.name)
     result = verify_release(folder, manifest_sha256=trusted)
     for problem in result.problems:
@@ -414,11 +460,15 @@ def release_fetch(
 
     Example: sitrep release fetch 1.0.0 --from http://127.0.0.1:8000
     """
+    from sitrep.validate.fetch import default_cache_dir, fetch_release
+    from sitrep.validate.release import INDEX
+    from sitrep.validate.verify import trusted_hash
+
     trusted = sha256 or trusted_hash(paths.releases_dir() / INDEX, version)
     folder = fetch_release(version, source, cache or default_cache_dir(), manifest_sha256=trusted)
     typer.echo(f"OK: {version} verified and cached at {folder}")
     if trusted is None:
-        err.print(
+        _console(stderr=True).print(
             "warning: no trusted manifest hash was known (no datasets/releases/index.json entry, "
             "no --sha256): the files match their manifest, but the manifest itself is unchecked"
         )
@@ -442,6 +492,8 @@ def release_serve(
 
     Example: sitrep release serve datasets/releases --port 8000
     """
+    from sitrep.validate.fetch import make_server
+
     root = folder or paths.releases_dir()
     server = make_server(root, host, port)
     typer.echo(f"serving {root} at http://{host}:{server.server_address[1]}/ (Ctrl-C to stop)")

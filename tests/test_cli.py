@@ -163,3 +163,26 @@ def test_release_fetch_over_http_is_anchored_by_the_committed_index(
     assert bad.exit_code != 0
     assert isinstance(bad.exception, VerificationError)
     assert not (tmp_path / "other" / "1.0.0").exists()
+
+
+def test_validate_jsonl_streams_each_issue_then_the_summary(bad_file: Path, tmp_path: Path) -> None:
+    result = runner.invoke(
+        app, ["validate", str(bad_file), str(tmp_path / "nope.json"), "--format", "jsonl"]
+    )
+    assert result.exit_code == 1
+    lines = [json.loads(line) for line in result.output.strip().splitlines()]
+    expected = load_dataset([bad_file, tmp_path / "nope.json"]).report.to_dict()
+    issues, summary = lines[:-1], lines[-1]
+    assert sorted(json.dumps(i, sort_keys=True) for i in issues) == sorted(
+        json.dumps({"kind": "issue", **i}, sort_keys=True) for i in expected["issues"]
+    )
+    assert summary == {"kind": "summary", **expected, "issues": len(expected["issues"])}
+    assert {"path.missing", "schema.enum", "figure.interval"} <= {i["code"] for i in issues}
+
+
+def test_validate_jsonl_on_a_valid_file_is_one_summary_line() -> None:
+    seed = ROOT / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
+    result = runner.invoke(app, ["validate", str(seed), "-f", "jsonl"])
+    assert result.exit_code == 0
+    (line,) = result.output.strip().splitlines()
+    assert json.loads(line)["kind"] == "summary" and json.loads(line)["valid"] is True

@@ -156,3 +156,17 @@ def test_proposals_for_every_source_document_fit_the_labeling_config() -> None:
         doc, text = convert.document_of(convert.task_data(document))
         _, problems = convert.from_results(doc, text, results, convert.Origin(), validate=False)
         assert problems == [], (source.id, [str(p) for p in problems][:3])
+
+
+def test_propose_jsonl_prints_one_line_per_file(tmp_path: Path) -> None:
+    texts = {"a.txt": "Police said 12 people were hurt.", "b.txt": "No numbers here."}
+    for name, text in texts.items():
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    files = [str(tmp_path / name) for name in texts]
+    lines = runner.invoke(annotate_app, ["propose", *files, "--figures-only", "-f", "jsonl"])
+    whole = runner.invoke(annotate_app, ["propose", *files, "--figures-only"])
+    assert lines.exit_code == 0 and whole.exit_code == 0
+    rows = [json.loads(line) for line in lines.output.strip().splitlines()]
+    assert rows == json.loads(whole.output)
+    assert [row["file"] for row in rows] == files
+    assert [p["text"] for p in rows[0]["proposals"]] == ["12"] and rows[1]["proposals"] == []

@@ -17,6 +17,7 @@ from pandera.errors import SchemaErrors
 
 from sitrep.schema.report import Code, Issue
 from sitrep.validate.rows import issues_from_rows, number_text
+from sitrep.validate.small import duplicate_document
 from sitrep.validate.table_rules import TABLE_RULES
 from sitrep.validate.tables import (
     DOC_ID,
@@ -275,19 +276,6 @@ def check_orphans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
 
 
 CROSS_CHECKS = (check_intervals, check_spans, check_foreign_keys, check_orphans, *TABLE_RULES)
-
-
-def duplicate_document(file: str, first: str, doc_id: str) -> Issue:
-    """The issue of a document whose id `first` already used."""
-    reason = f"document id already used by {first}"
-    return Issue(
-        Code.ID_DUPLICATE,
-        file,
-        "/document/id",
-        reason,
-        "a document id used by one file only",
-        doc_id,
-    )
 
 
 def drop_documents(

@@ -13,7 +13,6 @@ there is enough work to share.
 from __future__ import annotations
 
 import os
-import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -23,7 +22,7 @@ from pathlib import Path
 
 import polars as pl
 
-from sitrep.schema.report import Issue, Report
+from sitrep.schema.report import Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
 from sitrep.validate.checks import drop_documents, duplicate_document, validate_tables
@@ -33,6 +32,7 @@ CHUNK = 2_000  # documents per chunk: a few hundred MB of tables at most
 PARALLEL_FROM = 4_000  # below this many documents, worker start-up costs more than it saves
 
 OnTables = Callable[[dict[str, pl.DataFrame]], None]
+OnIssues = Callable[[list[Issue]], None]
 
 
 @dataclass
@@ -124,26 +124,26 @@ def check_chunk(sources: list[Source], engine_name: Engine = "rust") -> Checked:
     return checked
 
 
-def _unique(issues: list[Issue]) -> list[Issue]:
-    """Issues in order, each (code, file, pointer) once: a duplicate document id inside
-    one chunk is seen by the table checks and by the cross-chunk bookkeeping."""
-    seen: set[tuple[str, str, str]] = set()
-    out = []
-    for issue in issues:
-        key = (str(issue.code), issue.file, issue.pointer)
-        if key not in seen:
-            seen.add(key)
-            out.append(issue)
-    return out
+class _Stream:
+    """Hands each issue to `on_issues` once, as soon as a chunk has found it."""
 
+    def __init__(self, report: Report, on_issues: OnIssues | None) -> None:
+        self.report, self.on_issues = report, on_issues
+        self.done = 0
+        self.sent: set[tuple[str, str, str]] = set()
 
-def _natural(text: str) -> tuple[tuple[int, int | str], ...]:
-    return tuple((0, int(p)) if p.isdigit() else (1, p) for p in re.split(r"(\d+)", text) if p)
-
-
-def _reading_order(issue: Issue) -> tuple[object, ...]:
-    """By file, then by place in the document (/figures/2 before /figures/10)."""
-    return (_natural(issue.file), _natural(issue.pointer), str(issue.code))
+    def flush(self) -> None:
+        if self.on_issues is None:
+            return
+        fresh = []
+        for issue in unique_issues(self.report.issues[self.done :]):
+            key = (str(issue.code), issue.file, issue.pointer)
+            if key not in self.sent:
+                self.sent.add(key)
+                fresh.append(issue)
+        self.done = len(self.report.issues)
+        if fresh:
+            self.on_issues(sorted(fresh, key=reading_order))
 
 
 def _count(tables: dict[str, pl.DataFrame], counts: Counter[str]) -> None:
@@ -186,6 +186,7 @@ def load_dataset(
     engine_name: Engine = "rust",
     keep_tables: bool = True,
     on_tables: OnTables | None = None,
+    on_issues: OnIssues | None = None,
     chunk_size: int = CHUNK,
     workers: int | None = None,
 ) -> Dataset:
@@ -193,27 +194,31 @@ def load_dataset(
 
     `on_tables` receives each valid chunk's tables (with hidden columns) as they are
     built; `keep_tables=False` then keeps memory flat for datasets of any size.
+    `on_issues` receives each chunk's new issues as soon as the chunk is checked (for
+    streamed output); the report still holds them all, in reading order.
     """
     paths = list(paths)
     report, seen = Report(), _Seen()
     parts: dict[str, list[pl.DataFrame]] = {}
+    stream = _Stream(report, on_issues)
     for checked in _layer_one(
         _chunks(paths, report, chunk_size), engine_name, _workers(paths, workers)
     ):
         report.files_checked += checked.documents
         report.counts.update(checked.counts)
         report.issues += checked.issues
-        if checked.tables is None:
-            continue
-        tables, issues = seen.duplicates(checked.tables)
-        report.issues += issues
-        _count(tables, report.counts)
-        if on_tables is not None:
-            on_tables(tables)
-        if keep_tables:
-            for name, frame in tables.items():
-                parts.setdefault(name, []).append(frame)
-    report.issues = sorted(_unique(report.issues), key=_reading_order)
+        if checked.tables is not None:
+            tables, issues = seen.duplicates(checked.tables)
+            report.issues += issues
+            _count(tables, report.counts)
+            if on_tables is not None:
+                on_tables(tables)
+            if keep_tables:
+                for name, frame in tables.items():
+                    parts.setdefault(name, []).append(frame)
+        stream.flush()
+    stream.flush()
+    report.issues = sorted(unique_issues(report.issues), key=reading_order)
     tables = {n: pl.concat(f) for n, f in parts.items()} if keep_tables else {}
     if keep_tables and not tables:
         tables = build_tables(read_ndjson(b"", []))

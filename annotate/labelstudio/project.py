@@ -27,14 +27,13 @@ from sitrep import paths
 from sitrep.annotate.labelstudio import convert, labelconfig
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Problem
+from sitrep.annotate.labelstudio.defaults import CHUNK, DEFAULT_TITLE
 from sitrep.annotate.labelstudio.server import ConnectionFailed, Reason
 from sitrep.errors import ConfigError, SitrepError
 from sitrep.schema import documents
 from sitrep.schema.validation import parse_raw, read_raw, validate_document
 
 Json = dict[str, Any]
-DEFAULT_TITLE = "sitrep"
-CHUNK = 500
 Progress = Callable[[int, int], None]
 
 

@@ -36,6 +36,7 @@ from sitrep import paths
 from sitrep.annotate.labelstudio import convert
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Origin, Problem
+from sitrep.annotate.labelstudio.defaults import EXPORT_TIMEOUT
 from sitrep.annotate.labelstudio.project import (
     DEFAULT_TITLE,
     Project,
@@ -48,7 +49,6 @@ from sitrep.errors import OutputError
 from sitrep.fileio import BatchWriter, write_atomic
 
 Json = dict[str, Any]
-EXPORT_TIMEOUT = 600.0
 POLL = 0.5
 
 

@@ -35,13 +35,12 @@ from pathlib import Path
 from typing import Any
 
 from sitrep import paths
+from sitrep.annotate.labelstudio.defaults import HEALTH_TIMEOUT, STOP_GRACE
 from sitrep.errors import ConfigError, SitrepError
 from sitrep.fileio import write_atomic
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8080
-HEALTH_TIMEOUT = 120.0
-STOP_GRACE = 10.0
 ADMIN_EMAIL = "sitrep-admin@localhost"
 EXECUTABLE_ENV = "SITREP_LABEL_STUDIO"
 SETUP_HINT = "make setup-ls"
