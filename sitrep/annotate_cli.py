@@ -457,6 +457,69 @@ def propose(
         typer.echo(json.dumps(out, indent=2, ensure_ascii=False))
 
 
+@annotate_app.command("ml-backend")
+def ml_backend(
+    port: Annotated[
+        int, typer.Option(help="TCP port (0: any free one).")
+    ] = defaults.ML_BACKEND_PORT,
+    host: Annotated[
+        str, typer.Option(help="Address to bind; loopback unless you mean to share.")
+    ] = "127.0.0.1",
+    gazetteer: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--gazetteer",
+            help="Annotation files or folders whose actors and locations are looked for "
+            "(default: datasets/annotations).",
+            show_default=False,
+        ),
+    ] = None,
+    connect: Annotated[
+        bool,
+        typer.Option(
+            "--connect",
+            help="Also register it on the project of the configured Label Studio, which then "
+            "asks it for predictions when a task without any is opened.",
+        ),
+    ] = False,
+    project: ProjectTitle = defaults.DEFAULT_TITLE,
+) -> None:
+    """Serve the pre-annotator over Label Studio's ML backend protocol (/health, /setup,
+    /predict) until Ctrl-C. Tasks created in the interface get proposals when they are
+    opened, and "Retrieve predictions" in the Data Manager works. Predictions carry the
+    same model version as `push --propose`. Without --connect, add it in the project's
+    Settings > Model with the URL it prints.
+
+    Example: sitrep annotate ml-backend --connect --project sitrep
+    """
+    from sitrep.annotate.labelstudio import mlbackend
+    from sitrep.annotate.prelabel import propose as propose_mod
+
+    sources = gazetteer if gazetteer is not None else [paths.annotations_dir()]
+    predictor = mlbackend.Predictor(propose_mod.gazetteer(sources))
+    backend = mlbackend.make_backend(predictor, host, port)
+    typer.echo(
+        f"ML backend (the pre-annotator) at {backend.url}, model version {predictor.version}"
+    )
+    thread = mlbackend.serve_in_thread(backend)
+    try:
+        if connect:
+            done = mlbackend.connect(_client(), project, backend.url)
+            how = "registered" if done.created else "already registered"
+            typer.echo(
+                f"  {how} on project {done.project} ({project!r}) as ML backend {done.backend}: "
+                f"{done.state}"
+            )
+        typer.echo("  Ctrl-C stops it")
+        while thread.is_alive():
+            thread.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        backend.shutdown()
+        backend.server_close()
+
+
 @annotate_app.command("eval")
 def evaluate(
     gold: Annotated[

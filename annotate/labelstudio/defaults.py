@@ -10,3 +10,4 @@ STOP_GRACE = 10.0  # seconds between SIGTERM and SIGKILL
 DEFAULT_TITLE = "sitrep"  # the Label Studio project's title
 CHUNK = 500  # tasks per import request
 EXPORT_TIMEOUT = 600.0  # seconds to wait for an export snapshot
+ML_BACKEND_PORT = 9090  # the port label-studio-ml-backend's examples use

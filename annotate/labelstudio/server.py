@@ -49,6 +49,41 @@ STATE = "server.json"
 LOG = "server.log"
 DATABASE = "label_studio.sqlite3"
 
+# Label Studio 1.23.2's SSRF block list (`validate_ip` in label_studio/core/utils/io.py)
+# without 127.0.0.0/8; tests/test_mlbackend.py compares it with the installed Label Studio.
+BANNED_BUT_LOOPBACK = (
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.0.2.0/24",
+    "192.88.99.0/24",
+    "192.168.0.0/16",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "224.0.0.0/4",
+    "233.252.0.0/24",
+    "240.0.0.0/4",
+    "255.255.255.255/32",
+    "::/128",
+    "::1/128",
+    "::ffff:0:0/96",
+    "::ffff:0:0:0/96",
+    "64:ff9b::/96",
+    "64:ff9b:1::/48",
+    "100::/64",
+    "2001:0000::/32",
+    "2001:20::/28",
+    "2001:db8::/32",
+    "2002::/16",
+    "fc00::/7",
+    "fe80::/10",
+    "ff00::/8",
+)
+
 # What the embedded server must not do on its own. Label Studio reads LABEL_STUDIO_<NAME>
 # before the bare <NAME>, so these win over anything stray in the caller's environment.
 QUIET_ENV = {
@@ -61,6 +96,12 @@ QUIET_ENV = {
     "LABEL_STUDIO_ENABLE_LEGACY_API_TOKEN": "true",  # else the API token gets 401
     "LABEL_STUDIO_DISABLE_SIGNUP_WITHOUT_LINK": "true",  # other local users need an invite
     "LABEL_STUDIO_HOST": "",  # ignore a stray HOST variable
+    # Label Studio's SSRF guard refuses every reserved address, loopback included, so an
+    # ML backend on 127.0.0.1 (`sitrep annotate ml-backend`, and the webhook Label Studio
+    # adds for it) cannot be registered. This server binds 127.0.0.1 and admits invited
+    # users only: it allows loopback and keeps every other subnet of the guard banned.
+    "LABEL_STUDIO_USE_DEFAULT_BANNED_SUBNETS": "false",
+    "LABEL_STUDIO_USER_ADDITIONAL_BANNED_SUBNETS": ",".join(BANNED_BUT_LOOPBACK),
     "PYTHONUNBUFFERED": "1",  # the log shows the start-up line as it happens
 }
 # Whatever outgoing HTTP is left (the interface's "tips" are proxied by the server from
