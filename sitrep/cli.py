@@ -92,11 +92,15 @@ def main_callback(
 ) -> None:
     """sitrep: events, actors and figures reported in the news."""
     if version:
-        from sitrep import __version__
-        from sitrep.schema import spec
-
-        typer.echo(f"sitrep {__version__} (schema {spec.schema_version()})")
+        typer.echo(_version_line())
         raise typer.Exit()
+
+
+def _version_line() -> str:
+    from sitrep import __version__
+    from sitrep.schema import spec
+
+    return f"sitrep {__version__} (schema {spec.schema_version()})"
 
 
 @app.command()
@@ -292,6 +296,9 @@ def seeds_check(
 
 def main() -> None:
     """Console entry point: library errors become a one-line message and exit 2."""
+    if sys.argv[1:] == ["--version"]:  # before typer parses options, which imports pydantic
+        print(_version_line())
+        return
     try:
         app()
     except SitrepError as exc:

@@ -71,3 +71,20 @@ def test_a_large_input_still_goes_through_the_tables(tmp_path: Path) -> None:
         "assert report.valid, report.issues\n"
     )
     assert {"polars", "pandera"} <= _heavy(_loaded(code))
+
+
+def test_version_is_the_same_through_typer_and_the_fast_path() -> None:
+    from typer.testing import CliRunner
+
+    from sitrep import __version__
+    from sitrep.cli import app
+    from sitrep.schema import spec
+
+    fast = subprocess.run(
+        [str(Path(sys.executable).parent / "sitrep"), "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    slow = CliRunner().invoke(app, ["--version"]).output
+    assert fast == slow == f"sitrep {__version__} (schema {spec.schema_version()})\n"
