@@ -37,14 +37,22 @@ TARGETS = {"help": 0.3, "version": 0.3, "validate": 0.6}  # seconds, median wall
 PEER = "check-jsonschema"
 
 
-def commands(file: Path) -> dict[str, list[str]]:
-    """The commands timed, by name; the peer checks the same file with the same schema."""
-    return {
+def commands(file: Path, baseline: Path | None = None) -> dict[str, list[str]]:
+    """The commands timed, by name; the peer checks the same file with the same schema.
+    With `baseline` (the bin folder of another sitrep install, such as the commit before
+    this change), its three commands run in the same rounds."""
+    named = {
         "help": [str(BIN / "sitrep"), "--help"],
         "version": [str(BIN / "sitrep"), "--version"],
         "validate": [str(BIN / "sitrep"), "validate", str(file)],
         PEER: [str(BIN / PEER), "--schemafile", str(paths.schema_file()), str(file)],
     }
+    if baseline is not None:
+        old = str(baseline / "sitrep")
+        named["help (baseline)"] = [old, "--help"]
+        named["version (baseline)"] = [old, "--version"]
+        named["validate (baseline)"] = [old, "validate", str(file)]
+    return named
 
 
 def run_once(argv: list[str]) -> float:
@@ -136,14 +144,20 @@ def main() -> None:
     parser.add_argument(
         "--documents", type=int, default=1000, help="documents for the two-path table"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="bin folder of another sitrep install to time alongside (e.g. the previous commit)",
+    )
     args = parser.parse_args()
     before = machine()
-    named = commands(args.file)
+    named = commands(args.file, args.baseline)
     labels = {
         name: " ".join(Path(argv[0]).name if i == 0 else a for i, a in enumerate(argv))
         for name, argv in named.items()
     }
     labels = {n: label.replace(str(ROOT) + "/", "") for n, label in labels.items()}
+    labels.update({n: f"{labels[n]} (baseline)" for n in named if n.endswith("(baseline)")})
     quick = paired(named, args.runs)
     with tempfile.TemporaryDirectory(prefix="sitrep-bench-startup-") as tmp:
         write_documents(Path(tmp), args.documents)
