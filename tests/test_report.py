@@ -20,6 +20,7 @@ from sitrep.schema.report import (
     Report,
     render_github,
     render_json,
+    render_jsonl,
     render_text,
 )
 from sitrep.schema.validation import validate_paths
@@ -211,7 +212,27 @@ def test_files_invalid_counts_distinct_files() -> None:
 
 
 def test_renderers_cover_every_format() -> None:
-    assert {"text": render_text, "json": render_json, "github": render_github} == RENDERERS
+    assert {
+        "text": render_text,
+        "json": render_json,
+        "github": render_github,
+        "jsonl": render_jsonl,
+    } == RENDERERS
+
+
+def test_jsonl_is_one_line_per_issue_then_the_summary() -> None:
+    report = Report(files_checked=2)
+    report.issues += [
+        Issue(Code.REF_CYCLE, "a.json", "/figures/1/part_of", "m", "no cycle", "fig-1"),
+        Issue(Code.FILE_EMPTY, "b.json", "", "the file is empty"),
+    ]
+    lines = [json.loads(line) for line in render_jsonl(report).splitlines()]
+    assert [line["kind"] for line in lines] == ["issue", "issue", "summary"]
+    assert [{k: v for k, v in line.items() if k != "kind"} for line in lines[:2]] == [
+        i.to_dict() for i in report.issues
+    ]
+    assert lines[2] == {"kind": "summary", **report.to_dict(), "issues": 2}
+    assert lines[2]["valid"] is False and lines[2]["files_invalid"] == 2
 
 
 def test_issue_to_dict_code_is_a_plain_string() -> None:
