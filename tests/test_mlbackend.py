@@ -263,3 +263,22 @@ def test_the_command_serves_and_connects_until_ctrl_c(ls: LS) -> None:
         _, errors = process.communicate(timeout=30)
     assert process.returncode == 0, errors
     assert ls.creds.token not in errors  # the project owner's token is never logged
+
+
+def test_the_command_names_a_taken_port_and_exits_2() -> None:
+    taken = mlbackend.make_backend(mlbackend.Predictor(), port=0)
+    port = taken.server_address[1]
+    command = [str(Path(sys.executable).parent / "sitrep"), "annotate", "ml-backend"]
+    gazetteer = str(REPO / "datasets" / "annotations")
+    try:
+        done = subprocess.run(
+            [*command, "--port", str(port), "--gazetteer", gazetteer],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+    finally:
+        taken.server_close()
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in done.stderr
+    assert "pick another --port" in done.stderr
