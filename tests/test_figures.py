@@ -39,9 +39,13 @@ def test_phrase(case: dict[str, Any]) -> None:
         assert case["text"][p.start : p.end] == p.text
     for part, whole in case.get("part_of", []):
         assert found[part].part_of == whole
-    if "claimant" in case:
+    if "claimant" in case and case["claimant"] is None:  # a dateline agency, a bare pronoun
+        assert (found[0].claimed_by, found[0].claimed_by_start) == (None, None)
+    elif "claimant" in case:
         assert found[0].claimed_by == case["claimant"]
         assert case["text"][found[0].claimed_by_start : found[0].claimed_by_end] == case["claimant"]
+    if "realis" in case:
+        assert [p.realis for p in found] == case["realis"]
 
 
 def test_every_proposal_has_the_shape_its_qualifier_requires() -> None:

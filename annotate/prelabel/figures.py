@@ -21,6 +21,7 @@ reporting structure ("X said", "according to X", "X told ...").
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -117,6 +118,11 @@ PEOPLE = {
     "peacekeepers", "ministers", "leaders", "commanders", "candidates", "defendants",
     "activists", "dissidents", "miners", "sailors", "crew", "cadets", "conscripts",
     "veterans", "elderly", "youths", "youth", "minors", "orphans",
+    # singulars, for "one Kenyan officer"
+    "official", "officer", "journalist", "reporter", "resident", "worker", "student",
+    "protester", "victim", "hostage", "passenger", "patient", "citizen", "villager",
+    "farmer", "suspect", "girl", "boy", "baby", "doctor", "nurse", "teacher", "guard",
+    "survivor", "activist", "policeman", "peacekeeper", "commander", "defendant",
 }  # fmt: skip
 COUNTED_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("people_recaptured", ("recaptured", "recapture")),
@@ -130,7 +136,7 @@ COUNTED_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("people_released", ("released", "freed", "release", "pardoned", "exchanged",
                          "let go", "swap")),
     ("people_transferred", ("transferred", "transported", "transfer", "moved", "relocated",
-                            "repatriated", "deported", "deportation", "expelled", "flown",
+                            "repatriated", "deported", "deport", "deportation", "expelled", "flown",
                             "sent back", "returned")),
     ("people_detained", ("detained", "detainees", "arrested", "held", "prisoners", "inmates",
                          "jailed", "imprisoned", "custody", "captured", "detention",
@@ -170,9 +176,23 @@ MODAL_PLANNED = (
     "proposed",
     "pledged",
     "promised",
-    "could be",
     "are to",
     "is to",
+    # a noun or verb of intent before an infinitive: "an agreement to transfer 2,000"
+    "agreement to",
+    "agreed to",
+    "deal to",
+    "decided to",
+    "decision to",
+    "vowed to",
+    "pledge to",
+    "promise to",
+    "offer to",
+    "offered to",
+    "proposal to",
+    "due to be",
+    "seeks to",
+    "wants to",
 )
 MODAL_POSSIBLE = ("could", "may ", "might", "possibly", "potential", "feared", "risk")
 REPORT_VERBS = (
@@ -189,6 +209,8 @@ ATTRIBUTION_NOUNS = (
     "the group", "the agency", "the report", "the statement", "the organization",
     "the company", "the court", "the u.n.", "the un", "the office", "the department",
     "the council", "the commission", "the survey", "the study", "data", "figures",
+    "the minister", "the governor", "the mayor", "the president", "the spokesman",
+    "the spokeswoman", "the spokesperson", "the official", "the commander", "the police",
 )  # fmt: skip
 
 TOKEN = re.compile(
@@ -254,6 +276,21 @@ def _vague_intervals() -> dict[str, tuple[float, float]]:
 
 def tokenize(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+# dates written in digits: "2025-03-14", "14-03-2025", "14/03/2025", "2025/3/14", "14.03.2025"
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d.,-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))"
+    r"(?![\d-]|[.,]\d)"
+)
+
+
+def _date_tokens(text: str, tokens: list[Token]) -> set[int]:
+    """Indices of the tokens inside a date written in digits (never a figure)."""
+    spans = [(m.start(), m.end()) for m in _NUMERIC_DATE.finditer(text)]
+    if not spans:
+        return set()
+    return {n for n, t in enumerate(tokens) if any(a <= t.start < b for a, b in spans)}
 
 
 # --- numbers -----------------------------------------------------------------------------
@@ -442,11 +479,38 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and (j + 2 < len(tokens) and tokens[j + 2].low in ("age",))
     ):
         return "age"
-    if not tok.is_digits and tok.low == "one" and j == i + 1 and not qualified:
-        nxt = after.low if after is not None else ""
-        if nxt not in PEOPLE and nxt not in OBJECTS:
-            return "the word one"
+    if (
+        not tok.is_digits
+        and tok.low == "one"
+        and j == i + 1
+        and not qualified
+        and not _counted_noun_follows(tokens, j)
+    ):
+        return "the word one"
+    if after is not None and after.text in "-‑" and after2 is not None and after.start == tok.end:
+        nxt = tokens[j + 2].low if j + 2 < len(tokens) else ""
+        if after2.low in ("year", "month", "day", "week", "decade") and nxt in ENTITY_AGES:
+            return "age or record"  # "the party's 40-year history", "a 30-year high"
     return None
+
+
+# nouns after "N-year" that make it an age or a record, not a length of time
+ENTITY_AGES = {
+    "history", "existence", "legacy", "tradition", "anniversary", "high", "low", "record",
+    "lows", "highs", "old",
+}  # fmt: skip
+
+
+def _counted_noun_follows(tokens: list[Token], j: int) -> bool:
+    """ "one Kenyan officer", "one senior U.N. official": a counted noun within a few
+    adjectives (words that are not function words) after the word "one"."""
+    for k in range(j, min(j + 4, len(tokens))):
+        word = tokens[k].low
+        if word in PEOPLE or word in OBJECTS:
+            return True
+        if not tokens[k].text[:1].isalpha() or word in STOP_WORDS:
+            return False
+    return False
 
 
 # --- the grammar ---------------------------------------------------------------------------
@@ -582,6 +646,7 @@ STOP_WORDS = {
     "they", "he", "she", "we", "you", "i", "them", "there", "here", "so", "if", "then",
     "also", "only", "just", "already", "still", "yet", "now", "ago", "later", "earlier",
     "killed", "injured", "wounded", "died", "dead", "arrested", "detained", "held",
+    "nearly", "almost", "roughly", "approximately", "estimated", "least",
 }  # fmt: skip
 
 
@@ -651,42 +716,180 @@ def _interval(
 # --- attribution ---------------------------------------------------------------------------
 
 NAME = r"(?:[A-Z][\w.'’&-]*|U\.S\.|U\.N\.)(?:\s+(?:of|the|for|and|de|al-|[A-Z][\w.'’&-]*))*"
-_ACCORDING = re.compile(
-    rf"according to (?:the |a |an )?(?P<x>{NAME}|{'|'.join(ATTRIBUTION_NOUNS)})", re.I
-)
+_NOUNS = "|".join(ATTRIBUTION_NOUNS)
+_ACCORDING = re.compile(rf"according to (?:the |a |an )?(?P<x>{NAME}|{_NOUNS})", re.I)
 _VERBS = "|".join(REPORT_VERBS)
+# verbs whose subject may follow them ("said Adm. Brad Cooper"); not "told", whose
+# object is the addressee ("told Parliament"), nor "showed" or "put"
+SAID_AFTER = (
+    "said", "says", "reported", "announced", "added", "wrote", "noted", "stated",
+    "claimed", "warned", "explained", "estimated", "confirmed",
+)  # fmt: skip
+WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_WHEN = r"(?:\s+(?:on\s+)?(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)?"
+# a name and the body it heads: "U.N. agency", "Kenyan police", "Iraqi officials"
+BODIES = (
+    "agency", "ministry", "military", "army", "police", "government", "officials",
+    "official", "spokesman", "spokeswoman", "spokesperson", "office", "council",
+    "commission", "authorities", "forces", "minister", "chief", "commander", "envoy",
+    "leader", "department", "directorate", "service", "spokesman",
+)  # fmt: skip
+_BODY = rf"(?:\s+[a-z]+)?\s+(?:{'|'.join(BODIES)})\b"  # "Ontario provincial leader"
+_ADVERB = r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then))?"
 _SUBJECT_SAID = re.compile(
-    rf"(?P<x>(?:(?:the |a )?(?:{NAME})|\b(?:{'|'.join(ATTRIBUTION_NOUNS)}))"
+    rf"(?P<x>(?:(?:the |a )?(?:{NAME})(?:{_BODY})?|\b(?i:{_NOUNS})"
+    rf"|\b[Tt]he(?:\s+[a-z]+){{1,3}}?\s+(?:{'|'.join(BODIES)})\b)"
     rf"(?:\s+(?:in|of|from|at|for)\s+(?:the\s+)?{NAME})?)"
-    rf"\s*,?\s+(?:\w+ly\s+)?(?:{_VERBS})\b",
+    rf"{_WHEN}\s*,?{_ADVERB}\s+(?:{_VERBS})\b",
 )
-_SAID_SUBJECT = re.compile(rf"\b(?:{_VERBS})\s+(?P<x>(?:the |a )?{NAME})")
+# "Chaudhry, director general of military public relations, said": a name and its
+# appositive before the verb
+_APPOSITIVE_SAID = re.compile(
+    rf"(?P<x>{NAME}),\s+(?:a |an |the )?[a-z][^,.;\"“”]{{2,80}}?,{_ADVERB}\s+(?:{_VERBS})\b"
+)
+_SAID_SUBJECT = re.compile(rf"\b(?:{'|'.join(SAID_AFTER)})\s+(?P<x>(?:the |a )?{NAME})")
+PRONOUNS = {"he", "she", "they", "we", "i", "you"}
+NOT_CLAIMANTS = {"it", "this", "that", "there", "who", "which"} | WEEKDAYS | MONTHS
+# "NAIROBI, Kenya (AP) — ": the agency of a dateline reported the story, it did not
+# assert its figures
+_DATELINE = re.compile(r"\A\s*[A-Z][A-Za-z .,'’-]{1,60}?\([A-Za-z .&]{1,30}\)\s*[—–-]{1,2}\s*")
+_TITLED = re.compile(
+    r"\b(?:President|Minister|Mayor|Governor|Ambassador|Secretary|Senator|Commander|Chief|"
+    r"Director|Adm\.|Gen\.|Col\.|Maj\.|Lt\.|Sgt\.|Sen\.|Rep\.|Dr\.|Mr\.|Mrs\.|Ms\.)"
+    r"\s+(?P<x>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,2})"
+)
+
+Claim = tuple[str, int, int]  # the claimant as the text words it, start, end
 
 
-def claimant(text: str, start: int, end: int) -> tuple[str, int, int] | None:
-    """Who the sentence around [start, end) says asserted it: (words, start, end)."""
-    left, right = _sentence_bounds(text, start, end)
-    sentence = text[left:right]
-    found: list[tuple[int, str, int, int]] = []
-    for pattern, weight in ((_ACCORDING, 0), (_SUBJECT_SAID, 1), (_SAID_SUBJECT, 2)):
-        for m in pattern.finditer(sentence):
-            who = m.group("x").strip()
-            s = left + m.start("x")
-            if who.lower() in ("it", "this", "that", "there"):
-                continue
-            if s <= start < s + len(who):
-                continue
-            found.append((weight, who, s, s + len(who)))
-    if not found:
-        return None
-    weight, who, s, e = min(found, key=lambda f: (f[0], abs(f[2] - start)))
+def _clean(who: str, s: int, e: int) -> Claim | None:
+    """Trim a sentence's period and a leading article; None for what cannot claim."""
     last = who.rsplit(" ", 1)[-1]
     if who.endswith(".") and last.count(".") == 1 and len(last) > 3:
         who, e = who[:-1], e - 1  # the sentence's period, not an abbreviation's
     article = re.match(r"(?:the|a|an)\s+", who, re.IGNORECASE)
     if article and len(who) > article.end():
         who, s = who[article.end() :], s + article.end()
+    if who.lower() in NOT_CLAIMANTS:
+        return None
     return who, s, e
+
+
+def _candidates(text: str, left: int, right: int, skip: tuple[int, int] = (0, 0)) -> list:
+    """(weight, start, claim) for every attribution in text[left:right]."""
+    found = []
+    patterns = ((_ACCORDING, 0), (_SUBJECT_SAID, 1), (_APPOSITIVE_SAID, 1), (_SAID_SUBJECT, 2))
+    for pattern, weight in patterns:
+        for m in pattern.finditer(text, left, right):
+            s = m.start("x")
+            claim = _clean(m.group("x").strip(), s, s + len(m.group("x").strip()))
+            if claim and not (claim[1] < skip[1] and skip[0] < claim[2]):
+                found.append((weight, s, claim))
+    return found
+
+
+def claimant(text: str, start: int, end: int) -> Claim | None:
+    """Who the sentence around [start, end) says asserted it: (words, start, end); it
+    may be a pronoun (`attribute` resolves those)."""
+    left, right = _sentence_bounds(text, start, end)
+    left = max(left, _dateline_end(text))
+    found = _candidates(text, left, right, (start, end))
+    if not found:
+        return None
+    return min(found, key=lambda f: (f[0], abs(f[1] - start)))[2]
+
+
+def _dateline_end(text: str) -> int:
+    m = _DATELINE.match(text[:120])
+    return m.end() if m else 0
+
+
+def _quotes(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every quotation: curly pairs, straight quotes paired in order."""
+    out, opened = [], None
+    for m in re.finditer(r"[\"“”]", text):
+        mark = m.group()
+        if opened is None and mark != "”":
+            opened = m.start()
+        elif opened is not None and mark != "“":
+            out.append((opened, m.end()))
+            opened = None
+    return out
+
+
+def _quote_speaker(text: str, quotes: list[tuple[int, int]], k: int) -> Claim | None:
+    """The speaker quotation k is attributed to: '..." said X.', 'X said: "...', or, for
+    a quotation with neither that follows another closely ('"...," he said. "..."'),
+    the speaker of that one."""
+    who = _attributed(text, quotes[k])
+    if who is None and k > 0 and quotes[k][0] - quotes[k - 1][1] < 40:
+        who = _attributed(text, quotes[k - 1])
+    return who
+
+
+def _attributed(text: str, quote: tuple[int, int]) -> Claim | None:
+    qs, qe = quote
+    _, right = _sentence_bounds(text, qe - 1, qe)
+    after = _candidates(text, qe, max(right, qe))
+    if after:
+        return min(after, key=lambda f: (f[1], f[0]))[2]
+    left, _ = _sentence_bounds(text, qs, qs + 1)
+    before = _candidates(text, left, qs)
+    return max(before, key=lambda f: f[1])[2] if before else None
+
+
+# a sentence that goes on with the claim of the one before: "Of those, 12 were ..."
+_CONTINUES = re.compile(
+    r"\s*[\"“]?(?:of (?:those|them|these|the (?:dead|injured|total))|among (?:them|those|the)|"
+    r"another|in addition|that (?:includes|number)|this (?:includes|number)|the (?:rest|"
+    r"remaining|figure|toll|number|total|tally))\b",
+    re.IGNORECASE,
+)
+
+
+def _speakers(text: str) -> list[tuple[int, Claim | None]]:
+    """(sentence start, its attribution) for every sentence, in reading order."""
+    out = []
+    start = _dateline_end(text)
+    for left, right in sentences(text):
+        found = _candidates(text, max(left, start), right)
+        best = min(found, key=lambda f: (f[0], f[1]))[2] if found else None
+        out.append((left, best))
+    return out
+
+
+def _last_named(text: str, until: int, speakers: list[tuple[int, Claim | None]]) -> Claim | None:
+    """Whom a pronoun at `until` points back to: the last named claimant, or the last
+    person named with a title, whichever comes later."""
+    named = [c for _, c in speakers if c and c[2] <= until and c[0].lower() not in PRONOUNS]
+    titled = [(m.group("x"), m.start("x"), m.end("x")) for m in _TITLED.finditer(text, 0, until)]
+    every = named + titled
+    return max(every, key=lambda c: c[1]) if every else None
+
+
+def attribute(text: str, proposals: list[Proposal]) -> None:
+    """Set each proposal's claimant hint: the attribution of its sentence, else of the
+    quotation it stands in, else of the sentence before (a claim that goes on); a pronoun
+    is resolved to the name it points back to, or left null. Never a dateline agency,
+    a weekday or a bare pronoun."""
+    if not proposals:
+        return
+    quotes = _quotes(text)
+    speakers = _speakers(text)
+    starts = [left for left, _ in speakers]
+    for p in proposals:
+        who = claimant(text, p.start, p.end)
+        if who is None:
+            k = next((k for k, q in enumerate(quotes) if q[0] < p.start and p.end <= q[1]), None)
+            who = _quote_speaker(text, quotes, k) if k is not None else None
+        if who is None:
+            n = bisect.bisect_right(starts, p.start) - 1
+            goes_on = _CONTINUES.match(text, starts[n]) if n > 0 else None
+            who = speakers[n - 1][1] if goes_on else None
+        if who is not None and who[0].lower() in PRONOUNS:
+            who = _last_named(text, who[1], speakers)
+        if who is not None:
+            p.claimed_by, p.claimed_by_start, p.claimed_by_end = who
 
 
 # --- the finder ----------------------------------------------------------------------------
@@ -696,9 +899,12 @@ def find_figures(text: str) -> list[Proposal]:
     """Every figure the rules find in `text`, in reading order."""
     tokens = tokenize(text)
     out: list[Proposal] = []
-    used: set[int] = set()
+    used: set[int] = _date_tokens(text, tokens)
     i = 0
     while i < len(tokens):
+        if i in used:
+            i += 1
+            continue
         found = _vague(text, tokens, i) or _fraction(text, tokens, i) or _figure(text, tokens, i)
         if found is None:
             i += 1
@@ -709,10 +915,7 @@ def find_figures(text: str) -> list[Proposal]:
             used.update(range(i, j))
         i = max(j, i + 1)
     _link_parts(text, out)
-    for p in out:
-        who = claimant(text, p.start, p.end)
-        if who:
-            p.claimed_by, p.claimed_by_start, p.claimed_by_end = who
+    attribute(text, out)
     return out
 
 
@@ -724,13 +927,16 @@ _BEFORE_ORDER = sorted(BEFORE.items(), key=lambda kv: -len(kv[0]))
 def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | None:
     if tokens[i].low not in _VAGUE_FIRST:
         return None
+    if _match_words(tokens, i, ("a", "dozen")) and _qualifier_before(tokens, i):
+        return None  # "more than a dozen" is more than 12, read by _figure
     for words, term in _VAGUE_ORDER:
         if not _match_words(tokens, i, words):
             continue
         j = i + len(words)
         if i > 0 and (tokens[i - 1].is_digits or tokens[i - 1].low in UNITS):
             return None  # "two hundreds"? not vague
-        noun, _k, head = _noun_after(tokens, j)
+        hedge = 2 if _match_words(tokens, j, ("or", "so")) else 0  # "a dozen or so"
+        noun, _k, head = _noun_after(tokens, j + hedge)
         if (
             head is None
             or (
@@ -843,6 +1049,14 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         and (_qualifier_before(tokens, i) is not None or (i > 0 and tokens[i - 1].low == "for"))
     ):
         number = (1.0, i + 1)  # "more than a year", "about an hour", "for a month"
+    if (
+        number is None
+        and tok.low == "a"
+        and i + 1 < len(tokens)
+        and tokens[i + 1].low == "dozen"
+        and _qualifier_before(tokens, i) is not None
+    ):
+        number = (12.0, i + 2)  # "more than a dozen", "nearly a dozen"
     if number is None:
         return None
     value, j = number
@@ -964,23 +1178,59 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
     ), j
 
 
+INCLUDING = ("including", "included", "includes", "include", "among them", "among whom")
+
+
 def _link_parts(text: str, proposals: list[Proposal]) -> None:
-    """'81 of the 120' and 'including 12 children': the part points at its whole."""
+    """The part points at its whole: "81 of the 120", "of the 120 inmates who escaped,
+    81 ...", "including 12 children", "the 300 passengers included 45 children",
+    "12 of them"."""
     for n, part in enumerate(proposals):
-        after = text[part.end : part.end + 12].lower()
-        if after.startswith((" of the ", " of ")) and n + 1 < len(proposals):
-            whole = proposals[n + 1]
-            gap = text[part.end : whole.start].lower().strip()
-            if gap in ("of the", "of") and whole.unit in (part.unit, "other"):
-                part.part_of = n + 1
-                if part.counted in ("other", "people_other") and whole.counted != "other":
-                    part.counted, part.unit = whole.counted, whole.unit
-                continue
-        before = text[max(0, part.start - 12) : part.start].lower()
-        if before.rstrip().endswith("including") and n > 0:
-            whole = proposals[n - 1]
-            if whole.unit == part.unit and (whole.high is None or (part.high or 0) <= whole.high):
-                part.part_of = n - 1
-        if after.startswith(" of them") and n > 0 and proposals[n - 1].unit == part.unit:
-            part.part_of = n - 1
-            part.counted = proposals[n - 1].counted
+        if _part_of_next(text, proposals, n):
+            continue
+        whole = _whole_before(text, proposals, n)
+        if whole is not None:
+            part.part_of = whole
+
+
+def _same_sentence(text: str, a: Proposal, b: Proposal) -> bool:
+    return _sentence_bounds(text, a.start, a.end) == _sentence_bounds(text, b.start, b.end)
+
+
+def _part_of_next(text: str, proposals: list[Proposal], n: int) -> bool:
+    """ "81 of the 120": the whole follows the part."""
+    part = proposals[n]
+    if n + 1 >= len(proposals):
+        return False
+    whole = proposals[n + 1]
+    gap = text[part.end : whole.start].lower().strip()
+    if gap not in ("of the", "of") or whole.unit not in (part.unit, "other"):
+        return False
+    part.part_of = n + 1
+    if part.counted in ("other", "people_other") and whole.counted != "other":
+        part.counted, part.unit = whole.counted, whole.unit
+    return True
+
+
+def _whole_before(text: str, proposals: list[Proposal], n: int) -> int | None:
+    """The index of the whole that comes before the part in its sentence, or None."""
+    part = proposals[n]
+    if n == 0 or not _same_sentence(text, proposals[n - 1], part):
+        return None
+    whole = proposals[n - 1]
+    left, _ = _sentence_bounds(text, whole.start, whole.end)
+    lead = text[left : whole.start].strip().lower()
+    between = text[whole.end : part.start].lower()
+    after = text[part.end : part.end + 12].lower()
+    if whole.unit != part.unit:
+        return None
+    if lead in ("of the", "of") and "," in between:
+        return n - 1  # "Of the 120 inmates who escaped, 81 have been recaptured"
+    if between.rstrip().endswith(INCLUDING) and (
+        whole.high is None or (part.high or 0) <= whole.high
+    ):
+        return n - 1
+    if after.startswith(" of them"):
+        part.counted = whole.counted
+        return n - 1
+    return None
