@@ -52,6 +52,8 @@ SCALES = {
 SHORT_SCALES = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000}
 VAGUE = {  # words -> vague term of the schema
     ("a", "few"): "a_few", ("several",): "several", ("a", "dozen"): "a_dozen",
+    ("several", "hundred"): "hundreds", ("several", "thousand"): "thousands",
+    ("a", "few", "hundred"): "hundreds", ("a", "few", "thousand"): "thousands",
     ("dozens",): "dozens", ("scores",): "scores", ("hundreds",): "hundreds",
     ("thousands",): "thousands", ("tens", "of", "thousands"): "tens_of_thousands",
     ("hundreds", "of", "thousands"): "hundreds_of_thousands", ("millions",): "millions",
@@ -363,6 +365,18 @@ def _words(tokens: list[Token], i: int) -> tuple[float, int] | None:
     return total + current, j
 
 
+def _a_scale(tokens: list[Token], i: int) -> tuple[float, int] | None:
+    """ "a million" (1,000,000) and "half-a-million" / "half a million" (500,000) at i."""
+    words = [t.low for t in tokens[i : i + 5] if t.text not in "-‑"]
+    size = sum(1 for t in tokens[i : i + 5] if t.text in "-‑")
+    if words[:1] == ["a"] and len(words) > 1 and words[1] in SCALES:
+        return float(SCALES[words[1]]), i + 2
+    if words[:2] == ["half", "a"] and len(words) > 2 and words[2] in SCALES:
+        hyphens = min(size, 2) if tokens[i + 1].text in "-‑" else 0
+        return SCALES[words[2]] / 2, i + 3 + hyphens
+    return None
+
+
 def _last_was_scale(tokens: list[Token], j: int) -> bool:
     return j > 0 and tokens[j - 1].low in SCALES
 
@@ -393,6 +407,13 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
             return "part of a name"
         if after is not None and after.start == tok.end and after.low in ("st", "nd", "rd", "th"):
             return "ordinal"
+        if (
+            after is not None
+            and after.start == tok.end
+            and after.text[:1].isupper()
+            and after.low not in SHORT_SCALES
+        ):
+            return "part of a name"  # "3R", "5G"
         if after is not None and after.text == ":" and after2 is not None and after2.is_digits:
             return "clock time"
         if before is not None and before.text == ":" and before.end == tok.start:
@@ -437,7 +458,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         if (
             after2.low in ("year", "years", "month", "week", "day")
             and j + 3 < len(tokens)
-            and (tokens[j + 2].text in "-‑" and tokens[j + 3].low == "old")
+            and (tokens[j + 2].text in "-‑" and tokens[j + 3].low in ("old", "olds"))
         ):
             return "age"
         if after2.low in STOREYS:
@@ -456,13 +477,15 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
     qualified = _qualifier_before(tokens, i) is not None
     # offsets that anchor a date: "one day after", "two weeks later", "three years ago"
     if (
-        not qualified
-        and after is not None
+        after is not None
         and after.low in TIME_UNITS
         and after2 is not None
         and after2.low in ANCHORS
+        and (not qualified or after2.low == "ago")  # "nearly 30 years ago" is a date
     ):
         return "date anchor"
+    if before is not None and before.low in ("top", "bottom"):
+        return "ranking"  # "in the bottom ten"
     # windows that place something in time: "in the past three months", "last 15 months"
     if (
         before is not None
@@ -506,7 +529,7 @@ def _counted_noun_follows(tokens: list[Token], j: int) -> bool:
     adjectives (words that are not function words) after the word "one"."""
     for k in range(j, min(j + 4, len(tokens))):
         word = tokens[k].low
-        if word in PEOPLE or word in OBJECTS:
+        if word in PEOPLE or word in OBJECTS or word in PERCENT or word == "%":
             return True
         if not tokens[k].text[:1].isalpha() or word in STOP_WORDS:
             return False
@@ -937,15 +960,9 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
             return None  # "two hundreds"? not vague
         hedge = 2 if _match_words(tokens, j, ("or", "so")) else 0  # "a dozen or so"
         noun, _k, head = _noun_after(tokens, j + hedge)
-        if (
-            head is None
-            or (
-                head not in PEOPLE
-                and head not in OBJECTS
-                and head not in TIME_UNITS
-                and head not in ("them", "those", "countries")
-            )
-        ) and term in ("several", "a_few", "a_dozen"):
+        if term in ("several", "a_few", "a_dozen") and not _counts_something(
+            tokens, j + hedge, head
+        ):
             return None  # "several" alone is too often not a count of anything
         start, end = tokens[i].start, tokens[j - 1].end
         clause = _clause(text, start, end)
@@ -978,8 +995,26 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
     return None
 
 
+def _counts_something(tokens: list[Token], j: int, head: str | None) -> bool:
+    """Whether "several" / "a few" before tokens[j] counts a thing: a known noun, or a
+    plural ("several times", "several others", "several rebel groups")."""
+    if head in PEOPLE or head in OBJECTS or head in TIME_UNITS:
+        return True
+    if head in ("them", "those", "countries"):
+        return True
+    first = tokens[j].low if j < len(tokens) and tokens[j].text[:1].isalpha() else ""
+    return any(
+        w and w.endswith("s") and len(w) > 3 and w not in STOP_WORDS and not w.endswith("ss")
+        for w in (first, head)
+    )
+
+
 def _fraction(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | None:
     k = i
+    if tokens[k].low in ("one", "1") and _match_words(tokens, k + 1, ("in",)):
+        whole = read_number(tokens, k + 2)  # "one in five": 20 percent
+        if whole and whole[0] > 1 and (whole[1] >= len(tokens) or tokens[whole[1]].text != "-"):
+            return _fraction_proposal(text, tokens, i, whole[1], 100 / whole[0])
     if (
         k < len(tokens)
         and tokens[k].low in ("a", "one")
@@ -1001,8 +1036,10 @@ def _fraction(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | 
         return _fraction_proposal(text, tokens, i, j, value)
     value = FRACTIONS[tokens[k].low.rstrip("s")]
     j = k + 1
-    if not (j < len(tokens) and tokens[j].low == "of"):
-        return None
+    if j < len(tokens) and tokens[j].text in "-‑" and _match_words(tokens, j + 1, ("a",)):
+        return None  # "half-a-million" is a number
+    if not (j < len(tokens) and tokens[j].low == "of") and not _qualifier_before(tokens, i):
+        return None  # "roughly a quarter from South Sudan" is qualified enough
     return _fraction_proposal(text, tokens, i, j, value)
 
 
@@ -1011,15 +1048,21 @@ def _fraction_proposal(
 ) -> tuple[Proposal, int]:
     start, end = tokens[i].start, tokens[j - 1].end
     noun, _, _head = _noun_after(tokens, j)
-    value = round(value, 4)
+    value = float(round(value, 2))  # two-thirds: 66.67 percent, as the gold writes it
+    qualifier, rule = "exact", "fraction"
+    found = _qualifier_before(tokens, i)
+    if found:  # "more than half", "roughly a quarter"
+        qualifier, first = found
+        start, rule = tokens[first].start, "qualified fraction"
+    low, best, high = _interval(qualifier, value, "percent")
     return Proposal(
         start,
         end,
         text[start:end],
-        value,
-        value,
-        value,
-        "exact",
+        low,
+        best,
+        high,
+        qualifier,
         None,
         "percent",
         "percentage",
@@ -1027,7 +1070,7 @@ def _fraction_proposal(
         None,
         _realis(_clause(text, start, end)),
         score=0.5,
-        rule="fraction",
+        rule=rule,
     ), j
 
 
@@ -1057,6 +1100,10 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         and _qualifier_before(tokens, i) is not None
     ):
         number = (12.0, i + 2)  # "more than a dozen", "nearly a dozen"
+    if number is None and _qualifier_before(tokens, i) is not None:
+        number = _a_scale(tokens, i)  # "close to a million", "nearly half-a-million"
+    if number is None and tok.low in LONG_WORDS:
+        return _long_word(text, tokens, i)
     if number is None:
         return None
     value, j = number
@@ -1179,6 +1226,20 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
 
 
 INCLUDING = ("including", "included", "includes", "include", "among them", "among whom")
+
+
+LONG_WORDS = {"weeklong": "week", "monthlong": "month", "yearlong": "year", "daylong": "day"}
+
+
+def _long_word(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int]:
+    """ "a weeklong hearing": one week."""
+    tok = tokens[i]
+    clause = _clause(text, tok.start, tok.end)
+    unit = LONG_WORDS[tok.low]
+    return Proposal(
+        tok.start, tok.end, tok.text, 1, 1, 1, "exact", None, unit, "duration", None, None,
+        _realis(clause), score=0.6, rule="duration word",
+    ), i + 1  # fmt: skip
 
 
 def _link_parts(text: str, proposals: list[Proposal]) -> None:
