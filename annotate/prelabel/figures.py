@@ -30,7 +30,7 @@ from typing import Any
 from sitrep.schema import spec
 
 MODEL = "sitrep-figures"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -202,7 +202,8 @@ REPORT_VERBS = (
     "stated", "states", "estimated", "estimates", "confirmed", "confirms", "added", "wrote",
     "claimed", "claims", "noted", "notes", "warned", "warns", "tweeted", "posted",
     "explained", "testified", "acknowledged", "insisted", "cited", "counted", "recorded",
-    "documented", "put", "puts", "showed", "shows", "indicated", "indicates",
+    "documented", "put", "puts", "showed", "shows", "indicated", "indicates", "estimate",
+    "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised",
 )  # fmt: skip
 ATTRIBUTION_NOUNS = (
     "officials", "police", "authorities", "witnesses", "residents", "sources", "activists",
@@ -703,7 +704,25 @@ def _realis(clause: str) -> str:
         return "planned"
     if any(f" {w}" in lowered for w in MODAL_POSSIBLE):
         return "possible"
+    if _GENERIC.search(lowered):
+        return "generic"
     return "actual"
+
+
+# habits and rules: "issues around 400 licenses annually", "must spend ten days"
+_GENERIC = re.compile(r"\b(?:annually|(?:every|each|per) (?:day|week|month|year)|must)\b")
+_CUT = re.compile(r"[,;:—–]|\band\b|\bbut\b|\bwhile\b")
+
+
+def _realis_window(text: str, start: int, end: int) -> str:
+    """The words that set a figure's realis: its clause up to the figure, and the few
+    words after it ("up to 7,000 detainees are potentially scheduled"), not a modal
+    verb at the far end of the clause that governs something else."""
+    left, right = _sentence_bounds(text, start, end)
+    before = [m.end() for m in _CUT.finditer(text, left, start)]
+    after = _CUT.search(text, end, right)
+    words = list(re.finditer(r"\S+", text[end : after.start() if after else right]))[:6]
+    return text[before[-1] if before else left : end + (words[-1].end() if words else 0)]
 
 
 MEASURES = {
@@ -746,7 +765,7 @@ _VERBS = "|".join(REPORT_VERBS)
 # object is the addressee ("told Parliament"), nor "showed" or "put"
 SAID_AFTER = (
     "said", "says", "reported", "announced", "added", "wrote", "noted", "stated",
-    "claimed", "warned", "explained", "estimated", "confirmed",
+    "claimed", "warned", "explained", "estimated", "confirmed", "fretted", "recalled",
 )  # fmt: skip
 WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _WHEN = r"(?:\s+(?:on\s+)?(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)?"
@@ -755,10 +774,11 @@ BODIES = (
     "agency", "ministry", "military", "army", "police", "government", "officials",
     "official", "spokesman", "spokeswoman", "spokesperson", "office", "council",
     "commission", "authorities", "forces", "minister", "chief", "commander", "envoy",
-    "leader", "department", "directorate", "service", "spokesman",
+    "leader", "department", "directorate", "service", "spokesman", "statement", "survey",
+    "report", "study", "poll", "assessment",
 )  # fmt: skip
 _BODY = rf"(?:\s+[a-z]+)?\s+(?:{'|'.join(BODIES)})\b"  # "Ontario provincial leader"
-_ADVERB = r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then))?"
+_ADVERB = r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then|first))?"
 _SUBJECT_SAID = re.compile(
     rf"(?P<x>(?:(?:the |a )?(?:{NAME})(?:{_BODY})?|\b(?i:{_NOUNS})"
     rf"|\b[Tt]he(?:\s+[a-z]+){{1,3}}?\s+(?:{'|'.join(BODIES)})\b)"
@@ -770,7 +790,12 @@ _SUBJECT_SAID = re.compile(
 _APPOSITIVE_SAID = re.compile(
     rf"(?P<x>{NAME}),\s+(?:a |an |the )?[a-z][^,.;\"“”]{{2,80}}?,{_ADVERB}\s+(?:{_VERBS})\b"
 )
-_SAID_SUBJECT = re.compile(rf"\b(?:{'|'.join(SAID_AFTER)})\s+(?P<x>(?:the |a )?{NAME})")
+# "said disaster management department spokesperson Chipiliro Khamula": the role words
+# before the name are skipped
+_SAID_SUBJECT = re.compile(
+    rf"\b(?:{'|'.join(SAID_AFTER)})\s+(?:(?:[a-z]+\s+){{0,4}}?(?:{'|'.join(BODIES)})\s+)?"
+    rf"(?P<x>(?:the |a )?{NAME})"
+)
 PRONOUNS = {"he", "she", "they", "we", "i", "you"}
 NOT_CLAIMANTS = {"it", "this", "that", "there", "who", "which"} | WEEKDAYS | MONTHS
 # "NAIROBI, Kenya (AP) — ": the agency of a dateline reported the story, it did not
@@ -881,13 +906,52 @@ def _speakers(text: str) -> list[tuple[int, Claim | None]]:
     return out
 
 
-def _last_named(text: str, until: int, speakers: list[tuple[int, Claim | None]]) -> Claim | None:
-    """Whom a pronoun at `until` points back to: the last named claimant, or the last
-    person named with a title, whichever comes later."""
+# a person's name: two or three capitalised words, none of them a word that heads the
+# name of a place or an organisation
+_PERSON = re.compile(
+    r"\b[A-Z][a-z]+(?:[-’'][A-Za-z]+)?"
+    r"(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][a-z]+(?:[-’'][A-Za-z]+)?){1,2}\b"
+)
+NOT_PERSON_WORDS = {
+    "The", "In", "On", "At", "A", "An", "As", "But", "And", "For", "If", "When", "While",
+    "Republic", "Union", "Nations", "Council", "Ministry", "Army", "Forces", "Department",
+    "Office", "Agency", "Committee", "Court", "Party", "Front", "Organization", "Bank",
+    "Fund", "Program", "Programme", "Security", "Express", "Times", "Journal", "Post",
+    "News", "Street", "States", "Kingdom", "Emirates", "Arabia", "Africa", "America",
+    "Asia", "Europe", "Sea", "River", "Islands", "Province", "State", "County",
+    "District", "Region", "City", "Camp", "Prison", "Hospital", "University", "Institute",
+    "Commission", "Parliament", "Assembly", "Congress", "Senate", "House", "Command",
+    "Guard", "Corps", "Brigade", "Service", "Center", "Centre", "Airport", "Base",
+    "Affairs", "Management", "Liberation", "Shabab", "Islamic", "General", "Minister",
+    "President", "Chief", "Secretary", "Governor", "Director", "Prime", "Group", "Services",
+    "Movement", "Network", "Alliance", "Coalition", "Federation", "Association",
+    "Foundation", "Society", "Initiative", "Unit", "Division", "Police", "Authority",
+    "Board", "Company", "Corporation", "Organisation", "Nation",
+} | {m.capitalize() for m in MONTHS} | {d.capitalize() for d in WEEKDAYS}  # fmt: skip
+
+
+def _persons(text: str, until: int) -> list[Claim]:
+    out = []
+    for m in _PERSON.finditer(text, 0, until):
+        words = re.findall(r"[A-Za-z’'-]+", m.group())
+        if not any(w in NOT_PERSON_WORDS for w in words):
+            out.append((m.group(), m.start(), m.end()))
+    return out
+
+
+def _last_named(
+    text: str, pronoun: str, until: int, speakers: list[tuple[int, Claim | None]]
+) -> Claim | None:
+    """Whom a pronoun at `until` points back to: for "he" and "she" the last person
+    named (a claimant, a titled name or a name alone), for "they" and "we" the last
+    named claimant; None when there is none."""
     named = [c for _, c in speakers if c and c[2] <= until and c[0].lower() not in PRONOUNS]
-    titled = [(m.group("x"), m.start("x"), m.end("x")) for m in _TITLED.finditer(text, 0, until)]
-    every = named + titled
-    return max(every, key=lambda c: c[1]) if every else None
+    if pronoun.lower() in ("he", "she", "i"):
+        titled = [
+            (m.group("x"), m.start("x"), m.end("x")) for m in _TITLED.finditer(text, 0, until)
+        ]
+        named = [c for c in named if _PERSON.fullmatch(c[0])] + titled + _persons(text, until)
+    return max(named, key=lambda c: c[1]) if named else None
 
 
 def attribute(text: str, proposals: list[Proposal]) -> None:
@@ -910,7 +974,7 @@ def attribute(text: str, proposals: list[Proposal]) -> None:
             goes_on = _CONTINUES.match(text, starts[n]) if n > 0 else None
             who = speakers[n - 1][1] if goes_on else None
         if who is not None and who[0].lower() in PRONOUNS:
-            who = _last_named(text, who[1], speakers)
+            who = _last_named(text, who[0], who[1], speakers)
         if who is not None:
             p.claimed_by, p.claimed_by_start, p.claimed_by_end = who
 
@@ -988,7 +1052,7 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
             counted,
             noun,
             currency,
-            _realis(clause),
+            _realis(_realis_window(text, start, end)),
             score=0.6,
             rule="vague",
         ), j
@@ -1068,7 +1132,7 @@ def _fraction_proposal(
         "percentage",
         noun,
         None,
-        _realis(_clause(text, start, end)),
+        _realis(_realis_window(text, start, end)),
         score=0.5,
         rule=rule,
     ), j
@@ -1219,7 +1283,7 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         counted,
         noun,
         currency,
-        _realis(clause),
+        _realis(_realis_window(text, start, end)),
         score=score,
         rule=rule,
     ), j
@@ -1234,11 +1298,10 @@ LONG_WORDS = {"weeklong": "week", "monthlong": "month", "yearlong": "year", "day
 def _long_word(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int]:
     """ "a weeklong hearing": one week."""
     tok = tokens[i]
-    clause = _clause(text, tok.start, tok.end)
     unit = LONG_WORDS[tok.low]
     return Proposal(
         tok.start, tok.end, tok.text, 1, 1, 1, "exact", None, unit, "duration", None, None,
-        _realis(clause), score=0.6, rule="duration word",
+        _realis(_realis_window(text, tok.start, tok.end)), score=0.6, rule="duration word",
     ), i + 1  # fmt: skip
 
 
