@@ -104,6 +104,19 @@ _PERSON = re.compile(
     rf"\b(?:{'|'.join(re.escape(t) for t in TITLES)})\s+(?P<name>{_CAP}(?:\s+{_CAP}){{1,2}})"
 )
 _ACRONYM = re.compile(r"\((?P<name>[A-Z][A-Z.&-]{1,9})\)")
+# a nationality and a state body: "Iraqi government", "U.S. forces", "Kenyan troops"
+STATE_BODIES = {
+    "government": "government_body", "authorities": "government_body",
+    "officials": "government_body", "military": "state_armed_forces",
+    "army": "state_armed_forces", "forces": "state_armed_forces",
+    "troops": "state_armed_forces", "police": "state_armed_forces",
+    "security forces": "state_armed_forces", "navy": "state_armed_forces",
+    "soldiers": "state_armed_forces",
+}  # fmt: skip
+_STATE_BODY = re.compile(
+    r"\b(?P<name>(?:U\.S\.|U\.K\.|[A-Z][a-z]+(?:ian|an|ese|ish|i|ic))"
+    rf"(?:\s+(?:interim|transitional|federal|national|new))?\s+(?P<body>{'|'.join(sorted(STATE_BODIES, key=len, reverse=True))}))\b"
+)
 
 
 @dataclass(frozen=True)
@@ -369,6 +382,19 @@ def _people(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
     return out
 
 
+def _state_bodies(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
+    """A nationality before a state body: "Iraqi government", "U.S. forces"."""
+    out: list[Mention] = []
+    for m in _STATE_BODY.finditer(text):
+        s, e = m.start("name"), m.end("name")
+        if _overlaps(s, e, taken):
+            continue
+        name, kind = m.group("name"), STATE_BODIES[m.group("body")]
+        out.append(Mention("actor", s, e, name, name, kind, None, 0.5, "nationality and body"))
+        taken.append((s, e))
+    return out
+
+
 def find_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
     """Actors, locations and event triggers in `text`. The dataset's registry and the
     country names win; then name patterns; the package place lists fill what is left
@@ -378,6 +404,7 @@ def find_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
     taken = [(x.start, x.end) for x in out]
     out += _organisations(text, taken)
     out += _people(text, taken)
+    out += _state_bodies(text, taken)
     out += [m for m in found if m.rule == "place list" and not _overlaps(m.start, m.end, taken)]
     for m in _pattern(tuple(TRIGGERS)).finditer(text):
         word = m.group().lower()
