@@ -446,6 +446,8 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         return "part of a name"
     if before is not None and before.low in ("no", "number") and before.text[:1].isupper():
         return "part of a name"
+    if before is not None and before.text == "#":
+        return "part of a name"  # "Highway #1"
     # a suspended compound: "5- and 8-year-old boys"
     if (
         after is not None
@@ -1148,6 +1150,7 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         if i >= len(tokens):
             return None
     number = read_number(tokens, i)
+    duration_word = None
     if (
         number is None
         and tok.low in ("a", "an")
@@ -1156,6 +1159,7 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         and (_qualifier_before(tokens, i) is not None or (i > 0 and tokens[i - 1].low == "for"))
     ):
         number = (1.0, i + 1)  # "more than a year", "about an hour", "for a month"
+        duration_word = tokens[i + 1]  # inside the span: "a" alone says nothing
     if (
         number is None
         and tok.low == "a"
@@ -1164,7 +1168,7 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         and _qualifier_before(tokens, i) is not None
     ):
         number = (12.0, i + 2)  # "more than a dozen", "nearly a dozen"
-    if number is None and _qualifier_before(tokens, i) is not None:
+    if number is None and tok.low in ("a", "half") and _qualifier_before(tokens, i) is not None:
         number = _a_scale(tokens, i)  # "close to a million", "nearly half-a-million"
     if number is None and tok.low in LONG_WORDS:
         return _long_word(text, tokens, i)
@@ -1249,6 +1253,8 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
             start = tokens[qstart].start
             rule = "qualified"
     end = tokens[j - 1].end
+    if duration_word is not None:
+        end = duration_word.end - duration_word.text.endswith(".")
     if tokens[j - 1].text[0].isalpha() and tokens[j - 1].text.endswith("."):
         end -= 1  # "1.5 million." ends the sentence; the period is not the number's
     noun, _, head = (None, j, None) if duration else _noun_after(tokens, j)
