@@ -511,6 +511,12 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and j == i + 1
         and not qualified
         and not _counted_noun_follows(tokens, j)
+        and not (
+            after is not None
+            and after.text in "-‑"
+            and after2 is not None
+            and after2.low in TIME_UNITS
+        )  # "a one-hour sit-in"
     ):
         return "the word one"
     if after is not None and after.text in "-‑" and after2 is not None and after.start == tok.end:
