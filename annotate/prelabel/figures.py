@@ -415,6 +415,8 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
             and after.low not in SHORT_SCALES
         ):
             return "part of a name"  # "3R", "5G"
+        if after is not None and after.start == tok.end and after.text == "s":
+            return "decade"  # "in his 30s", "the 1990s"
         if after is not None and after.text == ":" and after2 is not None and after2.is_digits:
             return "clock time"
         if before is not None and before.text == ":" and before.end == tok.start:
@@ -823,6 +825,9 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
     last = who.rsplit(" ", 1)[-1]
     if who.endswith(".") and last.count(".") == 1 and len(last) > 3:
         who, e = who[:-1], e - 1  # the sentence's period, not an abbreviation's
+    conjunction = re.match(r"(?:But|And|So|Yet|Or|Then)\s+(?=[A-Z])", who)
+    if conjunction:  # "But Lutnick said": the sentence's first word is no part of a name
+        who, s = who[conjunction.end() :], s + conjunction.end()
     article = re.match(r"(?:the|a|an)\s+", who, re.IGNORECASE)
     if article and len(who) > article.end():
         who, s = who[article.end() :], s + article.end()
@@ -922,6 +927,7 @@ _PERSON = re.compile(
 )
 NOT_PERSON_WORDS = {
     "The", "In", "On", "At", "A", "An", "As", "But", "And", "For", "If", "When", "While",
+    "This", "That", "These", "Those", "It", "There", "Week", "Show",
     "Republic", "Union", "Nations", "Council", "Ministry", "Army", "Forces", "Department",
     "Office", "Agency", "Committee", "Court", "Party", "Front", "Organization", "Bank",
     "Fund", "Program", "Programme", "Security", "Express", "Times", "Journal", "Post",
