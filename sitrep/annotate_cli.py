@@ -246,6 +246,10 @@ def push(
         str | None,
         typer.Option("--model-version", help="Model version of the predictions (model@version)."),
     ] = None,
+    with_proposals: Annotated[
+        bool,
+        typer.Option("--propose", help="Add the pre-annotator's proposals as predictions."),
+    ] = False,
     project: ProjectTitle = project_mod.DEFAULT_TITLE,
     chunk: Annotated[
         int, typer.Option(help="Tasks per import request.", min=1)
@@ -270,7 +274,7 @@ def push(
             ground_truth=ground_truth,
             predictions=predictions,
             model_version=model_version,
-            propose=propose,
+            propose=with_proposals,
             title=project,
             chunk=chunk,
             progress=bar,

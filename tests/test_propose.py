@@ -180,3 +180,12 @@ def test_proposals_for_every_source_document_fit_the_labeling_config() -> None:
         doc, text = convert.document_of(convert.task_data(document))
         _, problems = convert.from_results(doc, text, results, convert.Origin(), validate=False)
         assert problems == [], (source.id, [str(p) for p in problems][:3])
+
+
+def test_push_proposes_only_when_asked() -> None:
+    # the option was lost once and the command passed its own function (always true)
+    import typer
+
+    push = typer.main.get_command(annotate_app).commands["push"]  # type: ignore[attr-defined]
+    [option] = [p for p in push.params if "--propose" in p.opts]
+    assert option.default is False and option.is_flag
