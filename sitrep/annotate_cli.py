@@ -285,6 +285,10 @@ def push(
         str | None,
         typer.Option("--model-version", help="Model version of the predictions (model@version)."),
     ] = None,
+    with_proposals: Annotated[
+        bool,
+        typer.Option("--propose", help="Add the pre-annotator's proposals as predictions."),
+    ] = False,
     project: ProjectTitle = defaults.DEFAULT_TITLE,
     chunk: Annotated[int, typer.Option(help="Tasks per import request.", min=1)] = defaults.CHUNK,
 ) -> None:
@@ -309,7 +313,7 @@ def push(
             ground_truth=ground_truth,
             predictions=predictions,
             model_version=model_version,
-            propose=propose,
+            propose=with_proposals,
             title=project,
             chunk=chunk,
             progress=bar,
@@ -529,13 +533,21 @@ def evaluate(
             show_default=False,
         ),
     ] = None,
+    splits: Annotated[
+        Path | None,
+        typer.Option(
+            "--splits",
+            help="Which documents are held out (default: datasets/splits.json).",
+            show_default=False,
+        ),
+    ] = None,
     fmt: FormatOption = StatusFormat.text,
     check: Annotated[bool, typer.Option("--check", help="Exit 1 when a target is missed.")] = False,
 ) -> None:
-    """Score the pre-annotator against gold annotations: span precision / recall / F1
-    (exact and overlapping) per label, and for matched figures the interval, qualifier
-    and claimant agreement. Targets: figure recall >= 0.95, precision >= 0.9, interval
-    and qualifier exact match >= 0.9, every seed-article figure with the right interval.
+    """Score the pre-annotator against gold annotations, the development set and the
+    held-out set (datasets/splits.json) apart: span precision / recall / F1 (exact and
+    overlapping) per label, and for matched figures the interval, number, qualifier,
+    realis and claimant agreement. Targets: see `sitrep.annotate.prelabel.evaluate`.
 
     Example: sitrep annotate eval --check
     """
@@ -547,58 +559,46 @@ def evaluate(
     if problems:
         _print_problems(problems)
         raise typer.Exit(1)
-    report = eval_mod.evaluate(docs, sources, timing_repeats=3)
+    split_of = eval_mod.read_splits(splits or paths.project_root() / "datasets" / "splits.json")
+    reports = eval_mod.evaluate_splits(docs, sources, split_of, timing_repeats=3)
+    failed = [f"{name}: {f}" for name, r in reports.items() for f in r.failed_targets(name)]
     if fmt is StatusFormat.json:
-        typer.echo(json.dumps(report.to_dict(), indent=2, ensure_ascii=False))
+        data = {"splits": {k: r.to_dict(k) for k, r in reports.items()}, "failed_targets": failed}
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
     else:
-        from rich.table import Table
-
-        table = Table(title=f"proposals vs {report.documents} gold documents", title_justify="left")
-        for column in (
-            "label",
-            "gold",
-            "proposed",
-            "P exact",
-            "R exact",
-            "F1 exact",
-            "P overlap",
-            "R overlap",
-            "F1 overlap",
-        ):
-            table.add_column(column, justify="left" if column == "label" else "right")
-        for label, score in report.labels.items():
-            d = score.to_dict()
-            e, o = d["exact_scores"], d["overlap_scores"]
-            table.add_row(
-                label,
-                str(score.gold),
-                str(score.proposed),
-                *(
-                    f"{x:.3f}"
-                    for x in (
-                        e["precision"],
-                        e["recall"],
-                        e["f1"],
-                        o["precision"],
-                        o["recall"],
-                        o["f1"],
-                    )
-                ),
-            )
-        out.print(table)
-        s = report.summary()
-        typer.echo(
-            f"matched figures: {report.matched_figures}; interval exact match "
-            f"{s['interval_exact_match']:.3f}; qualifier {s['qualifier_exact_match']:.3f}; "
-            f"claimant {s['claimant_match']:.3f}; seed article {s['seed_figures_right']} right"
-        )
-        typer.echo(f"time: {report.seconds_per_1000:.2f} s per 1,000 documents")
-        for miss in report.misses[:60]:
-            typer.echo(f"  {miss.document} @{miss.start} {miss.kind}: {miss.text!r} {miss.detail}")
-        for failed in report.failed_targets():
-            typer.echo(f"target missed: {failed}")
-    if check and report.failed_targets():
+        for name, report in reports.items():
+            _print_eval(name, report)
+        for line in failed:
+            typer.echo(f"target missed: {line}")
+    if check and failed:
         raise typer.Exit(1)
+
+
+def _print_eval(name: str, report: Any) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"{name}: proposals vs {report.documents} gold documents", title_justify="left"
+    )
+    columns = ("label", "gold", "proposed", "P exact", "R exact", "F1 exact")
+    for column in (*columns, "P overlap", "R overlap", "F1 overlap"):
+        table.add_column(column, justify="left" if column == "label" else "right")
+    for label, score in report.labels.items():
+        d = score.to_dict()
+        e, o = d["exact_scores"], d["overlap_scores"]
+        scores = (e["precision"], e["recall"], e["f1"], o["precision"], o["recall"], o["f1"])
+        table.add_row(label, str(score.gold), str(score.proposed), *(f"{x:.3f}" for x in scores))
+    out.print(table)
+    s = report.summary()
+    typer.echo(
+        f"matched figures: {report.matched_figures}; interval {s['interval_exact_match']:.3f}; "
+        f"number {s['number_match']:.3f}; qualifier {s['qualifier_exact_match']:.3f}; "
+        f"realis {s['realis_match']:.3f}; claimant {s['claimant_match']:.3f}; "
+        f"seed article {s['seed_figures_right']} right"
+    )
+    typer.echo(f"time: {report.seconds_per_1000:.2f} s per 1,000 documents")
+    for miss in report.misses[:60]:
+        typer.echo(f"  {miss.document} @{miss.start} {miss.kind}: {miss.text!r} {miss.detail}")
 
 
 @annotate_app.command("agreement")

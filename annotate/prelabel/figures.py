@@ -21,6 +21,7 @@ reporting structure ("X said", "according to X", "X told ...").
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import asdict, dataclass, field
 from functools import cache
@@ -29,7 +30,7 @@ from typing import Any
 from sitrep.schema import spec
 
 MODEL = "sitrep-figures"
-VERSION = "0.1.0"
+VERSION = "0.2.0"
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -51,6 +52,8 @@ SCALES = {
 SHORT_SCALES = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000}
 VAGUE = {  # words -> vague term of the schema
     ("a", "few"): "a_few", ("several",): "several", ("a", "dozen"): "a_dozen",
+    ("several", "hundred"): "hundreds", ("several", "thousand"): "thousands",
+    ("a", "few", "hundred"): "hundreds", ("a", "few", "thousand"): "thousands",
     ("dozens",): "dozens", ("scores",): "scores", ("hundreds",): "hundreds",
     ("thousands",): "thousands", ("tens", "of", "thousands"): "tens_of_thousands",
     ("hundreds", "of", "thousands"): "hundreds_of_thousands", ("millions",): "millions",
@@ -117,6 +120,11 @@ PEOPLE = {
     "peacekeepers", "ministers", "leaders", "commanders", "candidates", "defendants",
     "activists", "dissidents", "miners", "sailors", "crew", "cadets", "conscripts",
     "veterans", "elderly", "youths", "youth", "minors", "orphans",
+    # singulars, for "one Kenyan officer"
+    "official", "officer", "journalist", "reporter", "resident", "worker", "student",
+    "protester", "victim", "hostage", "passenger", "patient", "citizen", "villager",
+    "farmer", "suspect", "girl", "boy", "baby", "doctor", "nurse", "teacher", "guard",
+    "survivor", "activist", "policeman", "peacekeeper", "commander", "defendant",
 }  # fmt: skip
 COUNTED_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("people_recaptured", ("recaptured", "recapture")),
@@ -130,7 +138,7 @@ COUNTED_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("people_released", ("released", "freed", "release", "pardoned", "exchanged",
                          "let go", "swap")),
     ("people_transferred", ("transferred", "transported", "transfer", "moved", "relocated",
-                            "repatriated", "deported", "deportation", "expelled", "flown",
+                            "repatriated", "deported", "deport", "deportation", "expelled", "flown",
                             "sent back", "returned")),
     ("people_detained", ("detained", "detainees", "arrested", "held", "prisoners", "inmates",
                          "jailed", "imprisoned", "custody", "captured", "detention",
@@ -170,9 +178,23 @@ MODAL_PLANNED = (
     "proposed",
     "pledged",
     "promised",
-    "could be",
     "are to",
     "is to",
+    # a noun or verb of intent before an infinitive: "an agreement to transfer 2,000"
+    "agreement to",
+    "agreed to",
+    "deal to",
+    "decided to",
+    "decision to",
+    "vowed to",
+    "pledge to",
+    "promise to",
+    "offer to",
+    "offered to",
+    "proposal to",
+    "due to be",
+    "seeks to",
+    "wants to",
 )
 MODAL_POSSIBLE = ("could", "may ", "might", "possibly", "potential", "feared", "risk")
 REPORT_VERBS = (
@@ -180,7 +202,8 @@ REPORT_VERBS = (
     "stated", "states", "estimated", "estimates", "confirmed", "confirms", "added", "wrote",
     "claimed", "claims", "noted", "notes", "warned", "warns", "tweeted", "posted",
     "explained", "testified", "acknowledged", "insisted", "cited", "counted", "recorded",
-    "documented", "put", "puts", "showed", "shows", "indicated", "indicates",
+    "documented", "put", "puts", "showed", "shows", "indicated", "indicates", "estimate",
+    "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised",
 )  # fmt: skip
 ATTRIBUTION_NOUNS = (
     "officials", "police", "authorities", "witnesses", "residents", "sources", "activists",
@@ -189,6 +212,8 @@ ATTRIBUTION_NOUNS = (
     "the group", "the agency", "the report", "the statement", "the organization",
     "the company", "the court", "the u.n.", "the un", "the office", "the department",
     "the council", "the commission", "the survey", "the study", "data", "figures",
+    "the minister", "the governor", "the mayor", "the president", "the spokesman",
+    "the spokeswoman", "the spokesperson", "the official", "the commander", "the police",
 )  # fmt: skip
 
 TOKEN = re.compile(
@@ -254,6 +279,21 @@ def _vague_intervals() -> dict[str, tuple[float, float]]:
 
 def tokenize(text: str) -> list[Token]:
     return [Token(m.group(), m.start(), m.end()) for m in TOKEN.finditer(text)]
+
+
+# dates written in digits: "2025-03-14", "14-03-2025", "14/03/2025", "2025/3/14", "14.03.2025"
+_NUMERIC_DATE = re.compile(
+    r"(?<![\d.,-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))"
+    r"(?![\d-]|[.,]\d)"
+)
+
+
+def _date_tokens(text: str, tokens: list[Token]) -> set[int]:
+    """Indices of the tokens inside a date written in digits (never a figure)."""
+    spans = [(m.start(), m.end()) for m in _NUMERIC_DATE.finditer(text)]
+    if not spans:
+        return set()
+    return {n for n, t in enumerate(tokens) if any(a <= t.start < b for a, b in spans)}
 
 
 # --- numbers -----------------------------------------------------------------------------
@@ -326,6 +366,18 @@ def _words(tokens: list[Token], i: int) -> tuple[float, int] | None:
     return total + current, j
 
 
+def _a_scale(tokens: list[Token], i: int) -> tuple[float, int] | None:
+    """ "a million" (1,000,000) and "half-a-million" / "half a million" (500,000) at i."""
+    words = [t.low for t in tokens[i : i + 5] if t.text not in "-‑"]
+    size = sum(1 for t in tokens[i : i + 5] if t.text in "-‑")
+    if words[:1] == ["a"] and len(words) > 1 and words[1] in SCALES:
+        return float(SCALES[words[1]]), i + 2
+    if words[:2] == ["half", "a"] and len(words) > 2 and words[2] in SCALES:
+        hyphens = min(size, 2) if tokens[i + 1].text in "-‑" else 0
+        return SCALES[words[2]] / 2, i + 3 + hyphens
+    return None
+
+
 def _last_was_scale(tokens: list[Token], j: int) -> bool:
     return j > 0 and tokens[j - 1].low in SCALES
 
@@ -356,6 +408,15 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
             return "part of a name"
         if after is not None and after.start == tok.end and after.low in ("st", "nd", "rd", "th"):
             return "ordinal"
+        if (
+            after is not None
+            and after.start == tok.end
+            and after.text[:1].isupper()
+            and after.low not in SHORT_SCALES
+        ):
+            return "part of a name"  # "3R", "5G"
+        if after is not None and after.start == tok.end and after.text == "s":
+            return "decade"  # "in his 30s", "the 1990s"
         if after is not None and after.text == ":" and after2 is not None and after2.is_digits:
             return "clock time"
         if before is not None and before.text == ":" and before.end == tok.start:
@@ -387,6 +448,8 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         return "part of a name"
     if before is not None and before.low in ("no", "number") and before.text[:1].isupper():
         return "part of a name"
+    if before is not None and before.text == "#":
+        return "part of a name"  # "Highway #1"
     # a suspended compound: "5- and 8-year-old boys"
     if (
         after is not None
@@ -400,7 +463,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         if (
             after2.low in ("year", "years", "month", "week", "day")
             and j + 3 < len(tokens)
-            and (tokens[j + 2].text in "-‑" and tokens[j + 3].low == "old")
+            and (tokens[j + 2].text in "-‑" and tokens[j + 3].low in ("old", "olds"))
         ):
             return "age"
         if after2.low in STOREYS:
@@ -419,13 +482,15 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
     qualified = _qualifier_before(tokens, i) is not None
     # offsets that anchor a date: "one day after", "two weeks later", "three years ago"
     if (
-        not qualified
-        and after is not None
+        after is not None
         and after.low in TIME_UNITS
         and after2 is not None
         and after2.low in ANCHORS
+        and (not qualified or after2.low == "ago")  # "nearly 30 years ago" is a date
     ):
         return "date anchor"
+    if before is not None and before.low in ("top", "bottom"):
+        return "ranking"  # "in the bottom ten"
     # windows that place something in time: "in the past three months", "last 15 months"
     if (
         before is not None
@@ -442,11 +507,44 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and (j + 2 < len(tokens) and tokens[j + 2].low in ("age",))
     ):
         return "age"
-    if not tok.is_digits and tok.low == "one" and j == i + 1 and not qualified:
-        nxt = after.low if after is not None else ""
-        if nxt not in PEOPLE and nxt not in OBJECTS:
-            return "the word one"
+    if (
+        not tok.is_digits
+        and tok.low == "one"
+        and j == i + 1
+        and not qualified
+        and not _counted_noun_follows(tokens, j)
+        and not (
+            after is not None
+            and after.text in "-‑"
+            and after2 is not None
+            and after2.low in TIME_UNITS
+        )  # "a one-hour sit-in"
+    ):
+        return "the word one"
+    if after is not None and after.text in "-‑" and after2 is not None and after.start == tok.end:
+        nxt = tokens[j + 2].low if j + 2 < len(tokens) else ""
+        if after2.low in ("year", "month", "day", "week", "decade") and nxt in ENTITY_AGES:
+            return "age or record"  # "the party's 40-year history", "a 30-year high"
     return None
+
+
+# nouns after "N-year" that make it an age or a record, not a length of time
+ENTITY_AGES = {
+    "history", "existence", "legacy", "tradition", "anniversary", "high", "low", "record",
+    "lows", "highs", "old",
+}  # fmt: skip
+
+
+def _counted_noun_follows(tokens: list[Token], j: int) -> bool:
+    """ "one Kenyan officer", "one senior U.N. official": a counted noun within a few
+    adjectives (words that are not function words) after the word "one"."""
+    for k in range(j, min(j + 4, len(tokens))):
+        word = tokens[k].low
+        if word in PEOPLE or word in OBJECTS or word in PERCENT or word == "%":
+            return True
+        if not tokens[k].text[:1].isalpha() or word in STOP_WORDS:
+            return False
+    return False
 
 
 # --- the grammar ---------------------------------------------------------------------------
@@ -582,6 +680,7 @@ STOP_WORDS = {
     "they", "he", "she", "we", "you", "i", "them", "there", "here", "so", "if", "then",
     "also", "only", "just", "already", "still", "yet", "now", "ago", "later", "earlier",
     "killed", "injured", "wounded", "died", "dead", "arrested", "detained", "held",
+    "nearly", "almost", "roughly", "approximately", "estimated", "least",
 }  # fmt: skip
 
 
@@ -615,7 +714,25 @@ def _realis(clause: str) -> str:
         return "planned"
     if any(f" {w}" in lowered for w in MODAL_POSSIBLE):
         return "possible"
+    if _GENERIC.search(lowered):
+        return "generic"
     return "actual"
+
+
+# habits and rules: "issues around 400 licenses annually", "must spend ten days"
+_GENERIC = re.compile(r"\b(?:annually|(?:every|each|per) (?:day|week|month|year)|must)\b")
+_CUT = re.compile(r"[,;:—–]|\band\b|\bbut\b|\bwhile\b")
+
+
+def _realis_window(text: str, start: int, end: int) -> str:
+    """The words that set a figure's realis: its clause up to the figure, and the few
+    words after it ("up to 7,000 detainees are potentially scheduled"), not a modal
+    verb at the far end of the clause that governs something else."""
+    left, right = _sentence_bounds(text, start, end)
+    before = [m.end() for m in _CUT.finditer(text, left, start)]
+    after = _CUT.search(text, end, right)
+    words = list(re.finditer(r"\S+", text[end : after.start() if after else right]))[:6]
+    return text[before[-1] if before else left : end + (words[-1].end() if words else 0)]
 
 
 MEASURES = {
@@ -651,42 +768,229 @@ def _interval(
 # --- attribution ---------------------------------------------------------------------------
 
 NAME = r"(?:[A-Z][\w.'’&-]*|U\.S\.|U\.N\.)(?:\s+(?:of|the|for|and|de|al-|[A-Z][\w.'’&-]*))*"
-_ACCORDING = re.compile(
-    rf"according to (?:the |a |an )?(?P<x>{NAME}|{'|'.join(ATTRIBUTION_NOUNS)})", re.I
-)
+_NOUNS = "|".join(ATTRIBUTION_NOUNS)
+_ACCORDING = re.compile(rf"according to (?:the |a |an )?(?P<x>{NAME}|{_NOUNS})", re.I)
 _VERBS = "|".join(REPORT_VERBS)
+# verbs whose subject may follow them ("said Adm. Brad Cooper"); not "told", whose
+# object is the addressee ("told Parliament"), nor "showed" or "put"
+SAID_AFTER = (
+    "said", "says", "reported", "announced", "added", "wrote", "noted", "stated",
+    "claimed", "warned", "explained", "estimated", "confirmed", "fretted", "recalled",
+)  # fmt: skip
+WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
+_WHEN = r"(?:\s+(?:on\s+)?(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)?"
+# a name and the body it heads: "U.N. agency", "Kenyan police", "Iraqi officials"
+BODIES = (
+    "agency", "ministry", "military", "army", "police", "government", "officials",
+    "official", "spokesman", "spokeswoman", "spokesperson", "office", "council",
+    "commission", "authorities", "forces", "minister", "chief", "commander", "envoy",
+    "leader", "department", "directorate", "service", "spokesman", "statement", "survey",
+    "report", "study", "poll", "assessment",
+)  # fmt: skip
+_BODY = rf"(?:\s+[a-z]+)?\s+(?:{'|'.join(BODIES)})\b"  # "Ontario provincial leader"
+_ADVERB = r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then|first))?"
 _SUBJECT_SAID = re.compile(
-    rf"(?P<x>(?:(?:the |a )?(?:{NAME})|\b(?:{'|'.join(ATTRIBUTION_NOUNS)}))"
+    rf"(?P<x>(?:(?:the |a )?(?:{NAME})(?:{_BODY})?|\b(?i:{_NOUNS})"
+    rf"|\b[Tt]he(?:\s+[a-z]+){{1,3}}?\s+(?:{'|'.join(BODIES)})\b)"
     rf"(?:\s+(?:in|of|from|at|for)\s+(?:the\s+)?{NAME})?)"
-    rf"\s*,?\s+(?:\w+ly\s+)?(?:{_VERBS})\b",
+    rf"{_WHEN}\s*,?{_ADVERB}\s+(?:{_VERBS})\b",
 )
-_SAID_SUBJECT = re.compile(rf"\b(?:{_VERBS})\s+(?P<x>(?:the |a )?{NAME})")
+# "Chaudhry, director general of military public relations, said": a name and its
+# appositive before the verb
+_APPOSITIVE_SAID = re.compile(
+    rf"(?P<x>{NAME}),\s+(?:a |an |the )?[a-z][^,.;\"“”]{{2,80}}?,{_ADVERB}\s+(?:{_VERBS})\b"
+)
+# "said disaster management department spokesperson Chipiliro Khamula": the role words
+# before the name are skipped
+_SAID_SUBJECT = re.compile(
+    rf"\b(?:{'|'.join(SAID_AFTER)})\s+(?:(?:[a-z]+\s+){{0,4}}?(?:{'|'.join(BODIES)})\s+)?"
+    rf"(?P<x>(?:the |a )?{NAME})"
+)
+PRONOUNS = {"he", "she", "they", "we", "i", "you"}
+NOT_CLAIMANTS = {"it", "this", "that", "there", "who", "which"} | WEEKDAYS | MONTHS
+# "NAIROBI, Kenya (AP) — ": the agency of a dateline reported the story, it did not
+# assert its figures
+_DATELINE = re.compile(r"\A\s*[A-Z][A-Za-z .,'’-]{1,60}?\([A-Za-z .&]{1,30}\)\s*[—–-]{1,2}\s*")
+_TITLED = re.compile(
+    r"\b(?:President|Minister|Mayor|Governor|Ambassador|Secretary|Senator|Commander|Chief|"
+    r"Director|Adm\.|Gen\.|Col\.|Maj\.|Lt\.|Sgt\.|Sen\.|Rep\.|Dr\.|Mr\.|Mrs\.|Ms\.)"
+    r"\s+(?P<x>[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+){1,2})"
+)
+
+Claim = tuple[str, int, int]  # the claimant as the text words it, start, end
 
 
-def claimant(text: str, start: int, end: int) -> tuple[str, int, int] | None:
-    """Who the sentence around [start, end) says asserted it: (words, start, end)."""
-    left, right = _sentence_bounds(text, start, end)
-    sentence = text[left:right]
-    found: list[tuple[int, str, int, int]] = []
-    for pattern, weight in ((_ACCORDING, 0), (_SUBJECT_SAID, 1), (_SAID_SUBJECT, 2)):
-        for m in pattern.finditer(sentence):
-            who = m.group("x").strip()
-            s = left + m.start("x")
-            if who.lower() in ("it", "this", "that", "there"):
-                continue
-            if s <= start < s + len(who):
-                continue
-            found.append((weight, who, s, s + len(who)))
-    if not found:
-        return None
-    weight, who, s, e = min(found, key=lambda f: (f[0], abs(f[2] - start)))
+def _clean(who: str, s: int, e: int) -> Claim | None:
+    """Trim a sentence's period and a leading article; None for what cannot claim."""
     last = who.rsplit(" ", 1)[-1]
     if who.endswith(".") and last.count(".") == 1 and len(last) > 3:
         who, e = who[:-1], e - 1  # the sentence's period, not an abbreviation's
+    conjunction = re.match(r"(?:But|And|So|Yet|Or|Then)\s+(?=[A-Z])", who)
+    if conjunction:  # "But Lutnick said": the sentence's first word is no part of a name
+        who, s = who[conjunction.end() :], s + conjunction.end()
     article = re.match(r"(?:the|a|an)\s+", who, re.IGNORECASE)
     if article and len(who) > article.end():
         who, s = who[article.end() :], s + article.end()
+    if who.lower() in NOT_CLAIMANTS:
+        return None
     return who, s, e
+
+
+def _candidates(text: str, left: int, right: int, skip: tuple[int, int] = (0, 0)) -> list:
+    """(weight, start, claim) for every attribution in text[left:right]."""
+    found = []
+    patterns = ((_ACCORDING, 0), (_SUBJECT_SAID, 1), (_APPOSITIVE_SAID, 1), (_SAID_SUBJECT, 2))
+    for pattern, weight in patterns:
+        for m in pattern.finditer(text, left, right):
+            s = m.start("x")
+            claim = _clean(m.group("x").strip(), s, s + len(m.group("x").strip()))
+            if claim and not (claim[1] < skip[1] and skip[0] < claim[2]):
+                found.append((weight, s, claim))
+    return found
+
+
+def claimant(text: str, start: int, end: int) -> Claim | None:
+    """Who the sentence around [start, end) says asserted it: (words, start, end); it
+    may be a pronoun (`attribute` resolves those)."""
+    left, right = _sentence_bounds(text, start, end)
+    left = max(left, _dateline_end(text))
+    found = _candidates(text, left, right, (start, end))
+    if not found:
+        return None
+    return min(found, key=lambda f: (f[0], abs(f[1] - start)))[2]
+
+
+def _dateline_end(text: str) -> int:
+    m = _DATELINE.match(text[:120])
+    return m.end() if m else 0
+
+
+def _quotes(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every quotation: curly pairs, straight quotes paired in order."""
+    out, opened = [], None
+    for m in re.finditer(r"[\"“”]", text):
+        mark = m.group()
+        if opened is None and mark != "”":
+            opened = m.start()
+        elif opened is not None and mark != "“":
+            out.append((opened, m.end()))
+            opened = None
+    return out
+
+
+def _quote_speaker(text: str, quotes: list[tuple[int, int]], k: int) -> Claim | None:
+    """The speaker quotation k is attributed to: '..." said X.', 'X said: "...', or, for
+    a quotation with neither that follows another closely ('"...," he said. "..."'),
+    the speaker of that one."""
+    who = _attributed(text, quotes[k])
+    if who is None and k > 0 and quotes[k][0] - quotes[k - 1][1] < 40:
+        who = _attributed(text, quotes[k - 1])
+    return who
+
+
+def _attributed(text: str, quote: tuple[int, int]) -> Claim | None:
+    qs, qe = quote
+    _, right = _sentence_bounds(text, qe - 1, qe)
+    after = _candidates(text, qe, max(right, qe))
+    if after:
+        return min(after, key=lambda f: (f[1], f[0]))[2]
+    left, _ = _sentence_bounds(text, qs, qs + 1)
+    before = _candidates(text, left, qs)
+    return max(before, key=lambda f: f[1])[2] if before else None
+
+
+# a sentence that goes on with the claim of the one before: "Of those, 12 were ..."
+_CONTINUES = re.compile(
+    r"\s*[\"“]?(?:of (?:those|them|these|the (?:dead|injured|total))|among (?:them|those|the)|"
+    r"another|in addition|that (?:includes|number)|this (?:includes|number)|the (?:rest|"
+    r"remaining|figure|toll|number|total|tally))\b",
+    re.IGNORECASE,
+)
+
+
+def _speakers(text: str) -> list[tuple[int, Claim | None]]:
+    """(sentence start, its attribution) for every sentence, in reading order."""
+    out = []
+    start = _dateline_end(text)
+    for left, right in sentences(text):
+        found = _candidates(text, max(left, start), right)
+        best = min(found, key=lambda f: (f[0], f[1]))[2] if found else None
+        out.append((left, best))
+    return out
+
+
+# a person's name: two or three capitalised words, none of them a word that heads the
+# name of a place or an organisation
+_PERSON = re.compile(
+    r"\b[A-Z][a-z]+(?:[-’'][A-Za-z]+)?"
+    r"(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][a-z]+(?:[-’'][A-Za-z]+)?){1,2}\b"
+)
+NOT_PERSON_WORDS = {
+    "The", "In", "On", "At", "A", "An", "As", "But", "And", "For", "If", "When", "While",
+    "This", "That", "These", "Those", "It", "There", "Week", "Show",
+    "Republic", "Union", "Nations", "Council", "Ministry", "Army", "Forces", "Department",
+    "Office", "Agency", "Committee", "Court", "Party", "Front", "Organization", "Bank",
+    "Fund", "Program", "Programme", "Security", "Express", "Times", "Journal", "Post",
+    "News", "Street", "States", "Kingdom", "Emirates", "Arabia", "Africa", "America",
+    "Asia", "Europe", "Sea", "River", "Islands", "Province", "State", "County",
+    "District", "Region", "City", "Camp", "Prison", "Hospital", "University", "Institute",
+    "Commission", "Parliament", "Assembly", "Congress", "Senate", "House", "Command",
+    "Guard", "Corps", "Brigade", "Service", "Center", "Centre", "Airport", "Base",
+    "Affairs", "Management", "Liberation", "Shabab", "Islamic", "General", "Minister",
+    "President", "Chief", "Secretary", "Governor", "Director", "Prime", "Group", "Services",
+    "Movement", "Network", "Alliance", "Coalition", "Federation", "Association",
+    "Foundation", "Society", "Initiative", "Unit", "Division", "Police", "Authority",
+    "Board", "Company", "Corporation", "Organisation", "Nation",
+} | {m.capitalize() for m in MONTHS} | {d.capitalize() for d in WEEKDAYS}  # fmt: skip
+
+
+def _persons(text: str, until: int) -> list[Claim]:
+    out = []
+    for m in _PERSON.finditer(text, 0, until):
+        words = re.findall(r"[A-Za-z’'-]+", m.group())
+        if not any(w in NOT_PERSON_WORDS for w in words):
+            out.append((m.group(), m.start(), m.end()))
+    return out
+
+
+def _last_named(
+    text: str, pronoun: str, until: int, speakers: list[tuple[int, Claim | None]]
+) -> Claim | None:
+    """Whom a pronoun at `until` points back to: for "he" and "she" the last person
+    named (a claimant, a titled name or a name alone), for "they" and "we" the last
+    named claimant; None when there is none."""
+    named = [c for _, c in speakers if c and c[2] <= until and c[0].lower() not in PRONOUNS]
+    if pronoun.lower() in ("he", "she", "i"):
+        titled = [
+            (m.group("x"), m.start("x"), m.end("x")) for m in _TITLED.finditer(text, 0, until)
+        ]
+        named = [c for c in named if _PERSON.fullmatch(c[0])] + titled + _persons(text, until)
+    return max(named, key=lambda c: c[1]) if named else None
+
+
+def attribute(text: str, proposals: list[Proposal]) -> None:
+    """Set each proposal's claimant hint: the attribution of its sentence, else of the
+    quotation it stands in, else of the sentence before (a claim that goes on); a pronoun
+    is resolved to the name it points back to, or left null. Never a dateline agency,
+    a weekday or a bare pronoun."""
+    if not proposals:
+        return
+    quotes = _quotes(text)
+    speakers = _speakers(text)
+    starts = [left for left, _ in speakers]
+    for p in proposals:
+        who = claimant(text, p.start, p.end)
+        if who is None:
+            k = next((k for k, q in enumerate(quotes) if q[0] < p.start and p.end <= q[1]), None)
+            who = _quote_speaker(text, quotes, k) if k is not None else None
+        if who is None:
+            n = bisect.bisect_right(starts, p.start) - 1
+            goes_on = _CONTINUES.match(text, starts[n]) if n > 0 else None
+            who = speakers[n - 1][1] if goes_on else None
+        if who is not None and who[0].lower() in PRONOUNS:
+            who = _last_named(text, who[0], who[1], speakers)
+        if who is not None:
+            p.claimed_by, p.claimed_by_start, p.claimed_by_end = who
 
 
 # --- the finder ----------------------------------------------------------------------------
@@ -696,9 +1000,12 @@ def find_figures(text: str) -> list[Proposal]:
     """Every figure the rules find in `text`, in reading order."""
     tokens = tokenize(text)
     out: list[Proposal] = []
-    used: set[int] = set()
+    used: set[int] = _date_tokens(text, tokens)
     i = 0
     while i < len(tokens):
+        if i in used:
+            i += 1
+            continue
         found = _vague(text, tokens, i) or _fraction(text, tokens, i) or _figure(text, tokens, i)
         if found is None:
             i += 1
@@ -709,10 +1016,7 @@ def find_figures(text: str) -> list[Proposal]:
             used.update(range(i, j))
         i = max(j, i + 1)
     _link_parts(text, out)
-    for p in out:
-        who = claimant(text, p.start, p.end)
-        if who:
-            p.claimed_by, p.claimed_by_start, p.claimed_by_end = who
+    attribute(text, out)
     return out
 
 
@@ -724,22 +1028,19 @@ _BEFORE_ORDER = sorted(BEFORE.items(), key=lambda kv: -len(kv[0]))
 def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | None:
     if tokens[i].low not in _VAGUE_FIRST:
         return None
+    if _match_words(tokens, i, ("a", "dozen")) and _qualifier_before(tokens, i):
+        return None  # "more than a dozen" is more than 12, read by _figure
     for words, term in _VAGUE_ORDER:
         if not _match_words(tokens, i, words):
             continue
         j = i + len(words)
         if i > 0 and (tokens[i - 1].is_digits or tokens[i - 1].low in UNITS):
             return None  # "two hundreds"? not vague
-        noun, _k, head = _noun_after(tokens, j)
-        if (
-            head is None
-            or (
-                head not in PEOPLE
-                and head not in OBJECTS
-                and head not in TIME_UNITS
-                and head not in ("them", "those", "countries")
-            )
-        ) and term in ("several", "a_few", "a_dozen"):
+        hedge = 2 if _match_words(tokens, j, ("or", "so")) else 0  # "a dozen or so"
+        noun, _k, head = _noun_after(tokens, j + hedge)
+        if term in ("several", "a_few", "a_dozen") and not _counts_something(
+            tokens, j + hedge, head
+        ):
             return None  # "several" alone is too often not a count of anything
         start, end = tokens[i].start, tokens[j - 1].end
         clause = _clause(text, start, end)
@@ -765,15 +1066,33 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
             counted,
             noun,
             currency,
-            _realis(clause),
+            _realis(_realis_window(text, start, end)),
             score=0.6,
             rule="vague",
         ), j
     return None
 
 
+def _counts_something(tokens: list[Token], j: int, head: str | None) -> bool:
+    """Whether "several" / "a few" before tokens[j] counts a thing: a known noun, or a
+    plural ("several times", "several others", "several rebel groups")."""
+    if head in PEOPLE or head in OBJECTS or head in TIME_UNITS:
+        return True
+    if head in ("them", "those", "countries"):
+        return True
+    first = tokens[j].low if j < len(tokens) and tokens[j].text[:1].isalpha() else ""
+    return any(
+        w and w.endswith("s") and len(w) > 3 and w not in STOP_WORDS and not w.endswith("ss")
+        for w in (first, head)
+    )
+
+
 def _fraction(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | None:
     k = i
+    if tokens[k].low in ("one", "1") and _match_words(tokens, k + 1, ("in",)):
+        whole = read_number(tokens, k + 2)  # "one in five": 20 percent
+        if whole and whole[0] > 1 and (whole[1] >= len(tokens) or tokens[whole[1]].text != "-"):
+            return _fraction_proposal(text, tokens, i, whole[1], 100 / whole[0])
     if (
         k < len(tokens)
         and tokens[k].low in ("a", "one")
@@ -795,8 +1114,10 @@ def _fraction(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | 
         return _fraction_proposal(text, tokens, i, j, value)
     value = FRACTIONS[tokens[k].low.rstrip("s")]
     j = k + 1
-    if not (j < len(tokens) and tokens[j].low == "of"):
-        return None
+    if j < len(tokens) and tokens[j].text in "-‑" and _match_words(tokens, j + 1, ("a",)):
+        return None  # "half-a-million" is a number
+    if not (j < len(tokens) and tokens[j].low == "of") and not _qualifier_before(tokens, i):
+        return None  # "roughly a quarter from South Sudan" is qualified enough
     return _fraction_proposal(text, tokens, i, j, value)
 
 
@@ -805,23 +1126,29 @@ def _fraction_proposal(
 ) -> tuple[Proposal, int]:
     start, end = tokens[i].start, tokens[j - 1].end
     noun, _, _head = _noun_after(tokens, j)
-    value = round(value, 4)
+    value = float(round(value, 2))  # two-thirds: 66.67 percent, as the gold writes it
+    qualifier, rule = "exact", "fraction"
+    found = _qualifier_before(tokens, i)
+    if found:  # "more than half", "roughly a quarter"
+        qualifier, first = found
+        start, rule = tokens[first].start, "qualified fraction"
+    low, best, high = _interval(qualifier, value, "percent")
     return Proposal(
         start,
         end,
         text[start:end],
-        value,
-        value,
-        value,
-        "exact",
+        low,
+        best,
+        high,
+        qualifier,
         None,
         "percent",
         "percentage",
         noun,
         None,
-        _realis(_clause(text, start, end)),
+        _realis(_realis_window(text, start, end)),
         score=0.5,
-        rule="fraction",
+        rule=rule,
     ), j
 
 
@@ -835,6 +1162,7 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         if i >= len(tokens):
             return None
     number = read_number(tokens, i)
+    duration_word = None
     if (
         number is None
         and tok.low in ("a", "an")
@@ -843,6 +1171,19 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         and (_qualifier_before(tokens, i) is not None or (i > 0 and tokens[i - 1].low == "for"))
     ):
         number = (1.0, i + 1)  # "more than a year", "about an hour", "for a month"
+        duration_word = tokens[i + 1]  # inside the span: "a" alone says nothing
+    if (
+        number is None
+        and tok.low == "a"
+        and i + 1 < len(tokens)
+        and tokens[i + 1].low == "dozen"
+        and _qualifier_before(tokens, i) is not None
+    ):
+        number = (12.0, i + 2)  # "more than a dozen", "nearly a dozen"
+    if number is None and tok.low in ("a", "half") and _qualifier_before(tokens, i) is not None:
+        number = _a_scale(tokens, i)  # "close to a million", "nearly half-a-million"
+    if number is None and tok.low in LONG_WORDS:
+        return _long_word(text, tokens, i)
     if number is None:
         return None
     value, j = number
@@ -924,6 +1265,8 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
             start = tokens[qstart].start
             rule = "qualified"
     end = tokens[j - 1].end
+    if duration_word is not None:
+        end = duration_word.end - duration_word.text.endswith(".")
     if tokens[j - 1].text[0].isalpha() and tokens[j - 1].text.endswith("."):
         end -= 1  # "1.5 million." ends the sentence; the period is not the number's
     noun, _, head = (None, j, None) if duration else _noun_after(tokens, j)
@@ -958,29 +1301,78 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         counted,
         noun,
         currency,
-        _realis(clause),
+        _realis(_realis_window(text, start, end)),
         score=score,
         rule=rule,
     ), j
 
 
+INCLUDING = ("including", "included", "includes", "include", "among them", "among whom")
+
+
+LONG_WORDS = {"weeklong": "week", "monthlong": "month", "yearlong": "year", "daylong": "day"}
+
+
+def _long_word(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int]:
+    """ "a weeklong hearing": one week."""
+    tok = tokens[i]
+    unit = LONG_WORDS[tok.low]
+    return Proposal(
+        tok.start, tok.end, tok.text, 1, 1, 1, "exact", None, unit, "duration", None, None,
+        _realis(_realis_window(text, tok.start, tok.end)), score=0.6, rule="duration word",
+    ), i + 1  # fmt: skip
+
+
 def _link_parts(text: str, proposals: list[Proposal]) -> None:
-    """'81 of the 120' and 'including 12 children': the part points at its whole."""
+    """The part points at its whole: "81 of the 120", "of the 120 inmates who escaped,
+    81 ...", "including 12 children", "the 300 passengers included 45 children",
+    "12 of them"."""
     for n, part in enumerate(proposals):
-        after = text[part.end : part.end + 12].lower()
-        if after.startswith((" of the ", " of ")) and n + 1 < len(proposals):
-            whole = proposals[n + 1]
-            gap = text[part.end : whole.start].lower().strip()
-            if gap in ("of the", "of") and whole.unit in (part.unit, "other"):
-                part.part_of = n + 1
-                if part.counted in ("other", "people_other") and whole.counted != "other":
-                    part.counted, part.unit = whole.counted, whole.unit
-                continue
-        before = text[max(0, part.start - 12) : part.start].lower()
-        if before.rstrip().endswith("including") and n > 0:
-            whole = proposals[n - 1]
-            if whole.unit == part.unit and (whole.high is None or (part.high or 0) <= whole.high):
-                part.part_of = n - 1
-        if after.startswith(" of them") and n > 0 and proposals[n - 1].unit == part.unit:
-            part.part_of = n - 1
-            part.counted = proposals[n - 1].counted
+        if _part_of_next(text, proposals, n):
+            continue
+        whole = _whole_before(text, proposals, n)
+        if whole is not None:
+            part.part_of = whole
+
+
+def _same_sentence(text: str, a: Proposal, b: Proposal) -> bool:
+    return _sentence_bounds(text, a.start, a.end) == _sentence_bounds(text, b.start, b.end)
+
+
+def _part_of_next(text: str, proposals: list[Proposal], n: int) -> bool:
+    """ "81 of the 120": the whole follows the part."""
+    part = proposals[n]
+    if n + 1 >= len(proposals):
+        return False
+    whole = proposals[n + 1]
+    gap = text[part.end : whole.start].lower().strip()
+    if gap not in ("of the", "of") or whole.unit not in (part.unit, "other"):
+        return False
+    part.part_of = n + 1
+    if part.counted in ("other", "people_other") and whole.counted != "other":
+        part.counted, part.unit = whole.counted, whole.unit
+    return True
+
+
+def _whole_before(text: str, proposals: list[Proposal], n: int) -> int | None:
+    """The index of the whole that comes before the part in its sentence, or None."""
+    part = proposals[n]
+    if n == 0 or not _same_sentence(text, proposals[n - 1], part):
+        return None
+    whole = proposals[n - 1]
+    left, _ = _sentence_bounds(text, whole.start, whole.end)
+    lead = text[left : whole.start].strip().lower()
+    between = text[whole.end : part.start].lower()
+    after = text[part.end : part.end + 12].lower()
+    if whole.unit != part.unit:
+        return None
+    if lead in ("of the", "of") and "," in between:
+        return n - 1  # "Of the 120 inmates who escaped, 81 have been recaptured"
+    if between.rstrip().endswith(INCLUDING) and (
+        whole.high is None or (part.high or 0) <= whole.high
+    ):
+        return n - 1
+    if after.startswith(" of them"):
+        part.counted = whole.counted
+        return n - 1
+    return None

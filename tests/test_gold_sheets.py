@@ -1,0 +1,79 @@
+"""Hand-written annotation sheets (datasets/sheets/) and the tool that turns them into
+dataset files (tools/gold_from_phrases.py): offsets computed from exact phrases, in
+code points, never typed; every sheet in step with its committed annotation file."""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib.util
+import json
+from pathlib import Path
+
+import pytest
+from tests_support import REPO
+
+from sitrep.schema.documents import SourceDocument, scan_sources
+
+SHEETS = sorted((REPO / "datasets" / "sheets").glob("*.json"))
+spec = importlib.util.spec_from_file_location(
+    "gold_sheets", REPO / "tools" / "gold_from_phrases.py"
+)
+assert spec and spec.loader
+tool = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(tool)
+
+
+def _source(text: str) -> SourceDocument:
+    sources, _ = scan_sources(REPO / "seeds")
+    return dataclasses.replace(sources[0], id="voa-1", text=text)
+
+
+def _sheet(**figure: object) -> dict:
+    return {
+        "document": "voa-1",
+        "annotators": ["a"],
+        "created": "2026-12-02T00:00:00Z",
+        "notes": "n",
+        "actors": [{"id": "act-x", "name": "Ana Reyes", "type": "person", "mentions": ["Reyes"]}],
+        "locations": [],
+        "figures": [{"id": "fig-1", "counted": "other", "unit": "other", **figure}],
+    }
+
+
+def test_offsets_come_from_the_phrase_in_code_points() -> None:
+    text = "😀 Reyes said 16.5 million and 16 more; 16 again. 368-7 vote."
+    doc = tool.build(_sheet(phrase="16", n=2), _source(text))
+    [span] = doc["figures"][0]["spans"]
+    assert text[span["start"] : span["end"]] == "16" and span["start"] == text.index("16 again")
+    assert doc["actors"][0]["spans"] == [{"start": 2, "end": 7, "text": "Reyes"}]
+    inside = tool.build(_sheet(phrase="7", within="368-7"), _source(text))
+    assert inside["figures"][0]["spans"][0]["start"] == text.index("368-7") + 4
+
+
+@pytest.mark.parametrize(
+    ("figure", "message"),
+    [
+        ({"phrase": "17"}, "not in the text"),
+        ({"phrase": "16"}, "occurs 2 times; give n"),
+        ({"phrase": "16", "n": 3}, "occurs 2 times, not 3"),
+    ],
+)
+def test_a_missing_or_ambiguous_phrase_is_refused(figure: dict, message: str) -> None:
+    with pytest.raises(tool.SheetError, match=message):
+        tool.build(_sheet(**figure), _source("Reyes said 16.5 million, 16 more, 16 again."))
+
+
+@pytest.mark.parametrize("sheet", SHEETS, ids=[s.stem for s in SHEETS])
+def test_every_sheet_gives_its_committed_file(sheet: Path) -> None:
+    data = json.loads(sheet.read_text(encoding="utf-8"))
+    sources, _ = scan_sources(REPO / "seeds")
+    [source] = [s for s in sources if s.id == data["document"]]
+    committed = REPO / "datasets" / "annotations" / f"{data['document']}.json"
+    assert tool.build(data, source) == json.loads(committed.read_text(encoding="utf-8"))
+
+
+def test_the_held_out_split_is_made_of_sheets() -> None:
+    splits = json.loads((REPO / "datasets" / "splits.json").read_text(encoding="utf-8"))
+    held = splits["held_out"]["documents"]
+    assert len(held) >= 8 and sorted(held) == sorted(s.stem for s in SHEETS)
+    assert not set(held) & set(splits["reserved"]["documents"])
