@@ -246,6 +246,13 @@ def push(
         str | None,
         typer.Option("--model-version", help="Model version of the predictions (model@version)."),
     ] = None,
+    propose: Annotated[
+        bool,
+        typer.Option(
+            "--propose",
+            help="Also send the pre-annotator's proposals for every document as predictions.",
+        ),
+    ] = False,
     project: ProjectTitle = project_mod.DEFAULT_TITLE,
     chunk: Annotated[
         int, typer.Option(help="Tasks per import request.", min=1)
