@@ -615,7 +615,7 @@ def _single_text(value: Json, col: _Collector, rid: str | None, name: str) -> st
     if len(texts) != 1:
         col.add("bad-value", f"{name} takes one value", rid, "1 entry", len(texts))
         return None
-    return texts[0]
+    return str(texts[0])
 
 
 def _parse(
@@ -853,18 +853,18 @@ def _relations(
         direction = rel.get("direction", "right")
         if not isinstance(labels, list) or not labels:
             a, b = owner[source].kind.kind, owner[target].kind.kind
-            fits = list(dict.fromkeys([*lay.roles_between(a, b), *lay.roles_between(b, a)]))
-            if len(fits) != 1:
+            fitting = list(dict.fromkeys([*lay.roles_between(a, b), *lay.roles_between(b, a)]))
+            if len(fitting) != 1:
                 col.add(
                     "relation-without-label",
                     f"a relation between a {owner[source].kind.label} and a "
                     f"{owner[target].kind.label} needs its role as a label",
                     where,
-                    ", ".join(fits) or "no role joins these kinds",
+                    ", ".join(fitting) or "no role joins these kinds",
                     "no label",
                 )
                 continue
-            labels = fits
+            labels = fitting
             direction = "bi"  # the kinds decide which end holds the reference
         for label in labels:
             meaning = lay.relations.get(label)
