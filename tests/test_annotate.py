@@ -105,7 +105,11 @@ def test_push_creates_the_project_from_the_schema_and_never_duplicates(
         labelconfig.layout().version,
         labelconfig.config_sha256(labelconfig.render().strip()),
     )
-    assert "Qualifier" in body["expert_instruction"] and body["show_instruction"]
+    guide = body["expert_instruction"]
+    assert guide.startswith("<h1>Annotating for sitrep") and "up to 7,000" in guide
+    assert guide.index('<details id="sitrep-codebook">') > guide.index("Worked examples")
+    assert "<h3>Qualifier</h3>" in guide[guide.index("<details") :]  # the codebook, folded
+    assert body["show_instruction"] is False  # on request, not on every task
 
     again = _push_gold(ls, root, title)
     assert again.ok and not again.created and not again.config_updated
@@ -592,9 +596,6 @@ def test_a_config_the_server_rejects_is_never_used(ls: LS) -> None:
 
 def _refusals(results: list[dict[str, Any]]) -> dict[str, str]:
     """Break the gold results in every way item 6 names; rule -> the region it concerns."""
-    first = {r["from_name"]: r for r in reversed(results) if "from_name" in r}
-    realis = first["figure_realis"]
-    results.remove(realis)  # a required field left empty
     actors = [r["id"] for r in results if r.get("from_name") == "actor_id"]
     figures = [r["id"] for r in results if r.get("from_name") == "figure_id"]
     events = [r["id"] for r in results if r.get("from_name") == "event_id"]
@@ -605,7 +606,6 @@ def _refusals(results: list[dict[str, Any]]) -> dict[str, str]:
         {"type": "relation", "from_id": figures[0], "to_id": actors[0], "labels": ["same_as"]},
     ]
     return {
-        "schema.enum": realis["id"],
         "contradictory-tie": actors[1],
         "dangling-relation": f"{actors[0]}->gone_9",
         "relation-without-label": f"{events[0]}->{actors[2]}",
@@ -625,6 +625,13 @@ def test_check_names_every_problem_of_the_latest_annotation_and_writes_nothing(
     results = convert.to_results(gold)
     expected = _refusals(results)
     annotation_id = _annotate(client, task_id, results)
+    other = copy.deepcopy(gold)  # the same article once more, a required field left empty
+    other["document"]["id"] = "seed-again"
+    other_task = _new_task(client, project.id, other)
+    other_results = convert.to_results(other)
+    realis = next(r for r in other_results if r.get("from_name") == "figure_realis")
+    other_results.remove(realis)
+    _annotate(client, other_task, other_results)
     exports_before = client.get(f"/api/projects/{project.id}/exports/")
 
     runner = CliRunner()
@@ -638,8 +645,16 @@ def test_check_names_every_problem_of_the_latest_annotation_and_writes_nothing(
         annotate_app, ["check", "--project", title, "--annotator", ls.creds.email, "-f", "json"]
     )
     report = json.loads(as_json.stdout)
-    assert report["checked"] == 1 and report["clean"] == 0  # only the latest annotation
-    found = {p["rule"]: p for p in report["problems"]}
+    assert report["checked"] == 2 and report["clean"] == 0  # only the latest annotations
+    [missing] = [p for p in report["problems"] if p["task"] == other_task]
+    assert missing["rule"] == "schema.enum" and missing["region"] == realis["id"]
+    quote = next(
+        r["value"]["text"]
+        for r in other_results
+        if r["id"] == realis["id"] and r["from_name"] == "label"
+    )
+    assert "realis" in missing["message"] and missing["quote"] == f'"{quote}"'
+    found = {p["rule"]: p for p in report["problems"] if p["task"] == task_id}
     assert set(expected) <= set(found), sorted(found)
     quotes = {r["id"]: r["value"]["text"] for r in results if r.get("from_name") == "label"}
     for rule, region in expected.items():
@@ -649,7 +664,6 @@ def test_check_names_every_problem_of_the_latest_annotation_and_writes_nothing(
         assert problem["region"] == region, rule
         first = region.split("->")[0]
         assert problem["quote"].startswith(f'"{quotes[first]}'), rule
-    assert "realis" in found["schema.enum"]["message"]
     assert "agent" in found["relation-without-label"]["expected"]
     assert not (root / "datasets" / "label-studio").exists()  # nothing written
     assert client.get(f"/api/projects/{project.id}/exports/") == exports_before

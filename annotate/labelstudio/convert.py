@@ -1,8 +1,9 @@
 """Schema documents <-> Label Studio tasks and annotation results, losslessly.
 
 Both directions read the same `Layout` (labelconfig.py). Going out, every span becomes a
-`labels` region, every attribute a per-region result on the record's first region, every
-reference a relation. Coming back, results are joined on (annotation, region id),
+`labels` region, every attribute a per-region result on the record's first region (the
+required ones on every mention, as the interface asks them of each), every further
+mention a `same_as` relation to the first, every reference a relation. Coming back, results are joined on (annotation, region id),
 relations on from_id/to_id, offsets converted from the browser's UTF-16 code units to
 code points, and every problem is reported with the task, annotation and region it is in.
 
@@ -271,20 +272,22 @@ def to_results(doc: Json, lay: Layout | None = None, text: TaskText | None = Non
                 )
                 if index:  # a further mention: tied to the first by a same_as relation
                     ties.append(_relation(rid, first[kind.kind, record["id"]], SAME_AS))
-                    continue
-                out.append(
-                    {
-                        **base,
-                        "from_name": kind.id_control,
-                        "type": "textarea",
-                        "value": {**where, "text": [record["id"]]},
-                    }
-                )
-                first[kind.kind, record["id"]] = rid
+                else:
+                    out.append(
+                        {
+                            **base,
+                            "from_name": kind.id_control,
+                            "type": "textarea",
+                            "value": {**where, "text": [record["id"]]},
+                        }
+                    )
+                    first[kind.kind, record["id"]] = rid
                 for attr in kind.attributes:
                     value = _lookup(record, attr.path)
                     if value is None or (attr.many and not value):
                         continue
+                    if index and not attr.required:
+                        continue  # the interface asks every mention for required fields
                     kind_name, payload = _attribute_value(attr, value)
                     out.append(
                         {
@@ -409,6 +412,10 @@ class _Collector:
                 self.origin.link,
             )
         )
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
 
 
 def _short(text: str, limit: int = 60) -> str:
@@ -718,8 +725,8 @@ def _ties(
         elif not same_kind:
             col.add(
                 "tie-kinds",
-                f"{SAME_AS} ties mentions of one record, but these are a "
-                f"{ends[0].kind.label} and a {ends[1].kind.label}",
+                f"{SAME_AS} ties mentions of one record, but these are "
+                f"{_a(ends[0].kind.label)} and {_a(ends[1].kind.label)}",
                 where,
                 "two regions with the same label",
                 f"{ends[0].kind.label} -> {ends[1].kind.label}",
@@ -857,8 +864,8 @@ def _relations(
             if len(fitting) != 1:
                 col.add(
                     "relation-without-label",
-                    f"a relation between a {owner[source].kind.label} and a "
-                    f"{owner[target].kind.label} needs its role as a label",
+                    f"a relation between {_a(owner[source].kind.label)} and "
+                    f"{_a(owner[target].kind.label)} needs its role as a label",
                     where,
                     ", ".join(fitting) or "no role joins these kinds",
                     "no label",

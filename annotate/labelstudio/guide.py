@@ -54,10 +54,10 @@ def _examples(gold: Json | None) -> list[str]:
     return [*out, ""]
 
 
-def _shapes() -> list[str]:
+def _shapes(schema: Json | None) -> list[str]:
     return [
         f"- `{e.value}` ({e.title.lower()}): {e.extra['x-shape']}"
-        for e in spec.enum_entries("Qualifier")
+        for e in spec.enum_entries("Qualifier", schema)
         if "x-shape" in e.extra
     ]
 
@@ -82,8 +82,9 @@ def _hotkeys(lay: Layout) -> str:
     return "; ".join(parts)
 
 
-def render_guide(lay: Layout, gold: Json | None = None) -> str:
-    """The guide as Markdown, from the layout (schema) and the seed gold, if any."""
+def render_guide(lay: Layout, gold: Json | None = None, schema: Json | None = None) -> str:
+    """The guide as Markdown, from the layout and `schema` (default: the packaged one)
+    and the seed gold, if any."""
     labels = ", ".join(f"{n + 1} {k.label}" for n, k in enumerate(lay.kinds))
     lines = [
         f"# Annotating for sitrep (labeling config {lay.version})",
@@ -113,7 +114,7 @@ def render_guide(lay: Layout, gold: Json | None = None) -> str:
         "Figures are claims: `realis` says whether the number happened, `claimed_by` who",
         "said it, and the qualifier which of `low` / `best` / `high` hold the number n:",
         "",
-        *_shapes(),
+        *_shapes(schema),
         "",
         *_examples(gold),
         f'The full codebook (every field, value and rule): <a href="#{CODEBOOK_ANCHOR}">below</a>.',
