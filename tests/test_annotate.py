@@ -107,7 +107,7 @@ def test_push_creates_the_project_from_the_schema_and_never_duplicates(
     )
     guide = body["expert_instruction"]
     assert guide.startswith("<h1>Annotating for sitrep") and "up to 7,000" in guide
-    assert guide.index('<details id="sitrep-codebook">') > guide.index("Worked examples")
+    assert guide.index("<details><summary>The full codebook") > guide.index("Worked examples")
     assert "<h3>Qualifier</h3>" in guide[guide.index("<details") :]  # the codebook, folded
     assert body["show_instruction"] is False  # on request, not on every task
 

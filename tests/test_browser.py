@@ -31,6 +31,7 @@ from typing import Any
 import pytest
 from tests_support import LS, REPO, outside_connections
 
+from sitrep.annotate.labelstudio import labelconfig
 from sitrep.annotate.labelstudio import project as proj
 from sitrep.annotate.labelstudio import pull as pull_mod
 
@@ -291,7 +292,17 @@ def refused_without_realis(page: Any, rid: str, realis: str) -> None:
     choice = page.locator(f'input[name="{realis}"]:visible')
     if not choice.count():  # the refusal selects the region; select it if it did not
         region(page, rid).click()
-    choice.first.click()  # set again
+    page.keyboard.press(realis_hotkey(realis))  # set again, with its hotkey
+    page.wait_for_timeout(300)
+    assert choice.first.is_checked()
+
+
+def realis_hotkey(value: str) -> str:
+    lay = labelconfig.layout()
+    figures = next(k for k in lay.kinds if k.kind == "figures")
+    attr = next(a for a in figures.attributes if a.path == ("realis",))
+    key = labelconfig.hotkeys(figures, attr, set())[value]
+    return "+".join(part.capitalize() if len(part) > 1 else part for part in key.split("+"))
 
 
 def _push(ls: LS, root: Path, propose: bool) -> tuple[int, int, list[dict[str, Any]]]:

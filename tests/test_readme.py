@@ -57,6 +57,7 @@ SERVER: dict[str, tuple[str | None, int]] = {
     "sitrep annotate push --propose": (None, 0),
     "sitrep annotate pull": (None, 0),
     "sitrep annotate check --annotator EMAIL": ("sitrep annotate check --annotator {email}", 0),
+    "sitrep annotate check --annotator ann1@example.org": (None, 0),  # nothing of theirs
     "sitrep annotate agreement --chart agreement.html --json agreement.json": (None, 0),
     "sitrep annotate agreement": (None, 0),
     "sitrep annotate adjudicate --order ann1@example.org,ann2@example.org": (None, 0),

@@ -20,7 +20,7 @@ from sitrep.annotate.labelstudio.labelconfig import (
 from sitrep.schema import spec
 
 Json = dict[str, Any]
-CODEBOOK_ANCHOR = "sitrep-codebook"
+CODEBOOK_TITLE = "The full codebook"  # the folded section below the guide
 
 
 def _interval(figure: Json) -> str:
@@ -117,7 +117,7 @@ def render_guide(lay: Layout, gold: Json | None = None, schema: Json | None = No
         *_shapes(schema),
         "",
         *_examples(gold),
-        f'The full codebook (every field, value and rule): <a href="#{CODEBOOK_ANCHOR}">below</a>.',
+        f"The full codebook (every field, value and rule) is folded below: open **{CODEBOOK_TITLE}**.",
         "",
     ]
     return "\n".join(lines)

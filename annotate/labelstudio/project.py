@@ -27,7 +27,7 @@ from sitrep import paths
 from sitrep.annotate.labelstudio import convert, labelconfig
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Problem
-from sitrep.annotate.labelstudio.guide import CODEBOOK_ANCHOR, render_guide
+from sitrep.annotate.labelstudio.guide import CODEBOOK_TITLE, render_guide
 from sitrep.annotate.labelstudio.server import ConnectionFailed, Reason
 from sitrep.errors import ConfigError, SitrepError
 from sitrep.schema import documents
@@ -89,14 +89,12 @@ def seed_gold(root: Path | None = None) -> Json | None:
 
 def instructions() -> str:
     """The project's instructions: the annotator guide, then the full codebook folded
-    behind a link (Label Studio shows them on request, not on every task)."""
+    below it (Label Studio shows them on request, not on every task; it strips `id`
+    attributes, so the guide names the folded section instead of linking to an anchor)."""
     md = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table")
     guide = md.render(render_guide(labelconfig.layout(), seed_gold()))
     codebook = md.render(paths.codebook_file().read_text(encoding="utf-8"))
-    return (
-        f'{guide}<details id="{CODEBOOK_ANCHOR}"><summary>The full codebook</summary>'
-        f"{codebook}</details>"
-    )
+    return f"{guide}<details><summary>{CODEBOOK_TITLE}</summary>{codebook}</details>"
 
 
 def wanted_config() -> str:
