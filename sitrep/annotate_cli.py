@@ -91,19 +91,32 @@ def serve(
         bool,
         typer.Option("--foreground", help="Stay attached; Ctrl-C stops the server."),
     ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="Keep Label Studio's data in PostgreSQL (postgresql://USER@HOST:PORT/NAME; the "
+            "password comes from PGPASSWORD or ~/.pgpass, never the command line). The data "
+            "folder remembers it. Default: SQLite in the data folder.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Start the local Label Studio (SQLite, bound to 127.0.0.1) and wait until it is
+    """Start the local Label Studio (SQLite or PostgreSQL, bound to 127.0.0.1) and wait until it is
     healthy. The first run creates an admin account and API token, stored with mode 0600
     in the data folder and never printed unless --show-credentials is given. Does nothing
     but report when it is already running. Needs `make setup-ls` once.
 
     Example: sitrep annotate serve --port 8080
+    Example: sitrep annotate serve --database postgresql://sitrep@127.0.0.1:5432/labelstudio
     """
     ticker = _Ticker()
     if ticker.status is not None:
         ticker.status.start()
     try:
-        started = server.serve(data_dir, port=port, timeout=timeout, progress=ticker)
+        started = server.serve(
+            data_dir, port=port, timeout=timeout, progress=ticker, database_url=database
+        )
     finally:
         if ticker.status is not None:
             ticker.status.stop()
@@ -250,6 +263,16 @@ def push(
     chunk: Annotated[
         int, typer.Option(help="Tasks per import request.", min=1)
     ] = project_mod.CHUNK,
+    overlap: Annotated[
+        int | None,
+        typer.Option(
+            help="Annotators per task (Label Studio's maximum_annotations; above 1, tasks "
+            "still short of annotators are served first). Kept in "
+            "datasets/label-studio/<project>/project.json; default: the kept value, else 1.",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Create or update the Label Studio project and import documents as tasks.
 
@@ -261,6 +284,7 @@ def push(
     annotations). Exit status 1 when anything was refused (the rest is still pushed).
 
     Example: sitrep annotate push seeds --annotations datasets/annotations --ground-truth
+    Example: sitrep annotate push --overlap 2
     """
     with _Bar("importing tasks") as bar:
         result = project_mod.push(
@@ -274,12 +298,14 @@ def push(
             title=project,
             chunk=chunk,
             progress=bar,
+            overlap=overlap,
         )
     assert result.project is not None
     state = "created" if result.created else ("updated" if result.config_updated else "up to date")
     typer.echo(
         f"project {result.project.id} ({result.project.title!r}, config {state}): {result.project_url}"
     )
+    typer.echo(f"  each task goes to {result.overlap} annotator(s)")
     typer.echo(
         f"  tasks: {result.tasks_created} created, {result.tasks_existing} already there; "
         f"annotations: {result.annotations_added} added, {result.annotations_existing} already there; "

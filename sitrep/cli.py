@@ -22,6 +22,7 @@ from sitrep.pipeline import AnnotationResult, JobResult, run_main_job
 from sitrep.schema import spec
 from sitrep.schema.documents import scan_sources
 from sitrep.schema.report import RENDERERS, Report, render_text
+from sitrep.team_cli import team_app  # noqa: F401 (adds team, backup and restore to annotate)
 from sitrep.validate.dataset import load_dataset
 from sitrep.validate.fetch import default_cache_dir, fetch_release, make_server
 from sitrep.validate.release import (

@@ -22,7 +22,6 @@ import gc
 import hashlib
 import multiprocessing as mp
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -36,13 +35,15 @@ from sitrep import paths
 from sitrep.annotate.labelstudio import convert
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Origin, Problem
-from sitrep.annotate.labelstudio.project import (
+from sitrep.annotate.labelstudio.project import (  # noqa: F401 (project_dir, slug: re-exported)
     DEFAULT_TITLE,
     Project,
     ProjectError,
     check_config,
     find_project,
+    project_dir,
     same_content,
+    slug,
 )
 from sitrep.errors import OutputError
 from sitrep.fileio import BatchWriter, write_atomic
@@ -90,15 +91,6 @@ class PullReport:
             "problems": [p.to_dict() for p in self.problems],
             "timings": self.timings,
         }
-
-
-def slug(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "project"
-
-
-def project_dir(title: str, root: Path | None = None) -> Path:
-    """Where pulls from project `title` keep exports and per-annotator annotations."""
-    return (root or paths.project_root()) / "datasets" / "label-studio" / slug(title)
 
 
 # --- export --------------------------------------------------------------------------------
