@@ -107,12 +107,13 @@ def read_settings(file: Path) -> Json:
 
 
 def set_overlap(client: Client, project: Project, overlap: int | None, file: Path) -> int:
-    """The number of annotators each task goes to. `overlap` when given (and then kept in
+    """The number of annotators each task goes to: `overlap` when given (and then kept in
     the dataset's project settings `file`), else the kept one, else 1. Label Studio counts
     a task as labeled after `maximum_annotations` annotations and, with
     `show_overlap_first`, serves tasks that still need one before fresh ones, so every
     annotator asking for the next task gets the same task until N have done it."""
     settings = read_settings(file)
+    asked = overlap is not None
     if overlap is None:
         overlap = int(settings.get("overlap", 1))
     if overlap < 1:
@@ -126,7 +127,7 @@ def set_overlap(client: Client, project: Project, overlap: int | None, file: Pat
     changes = {k: v for k, v in wanted.items() if current.get(k) != v}
     if changes:
         client.patch(f"/api/projects/{project.id}/", changes)
-    if settings.get("overlap") != overlap:
+    if asked and settings.get("overlap") != overlap:
         file.parent.mkdir(parents=True, exist_ok=True)
         body = {**settings, "overlap": overlap}
         write_atomic(file, json.dumps(body, indent=2, sort_keys=True) + "\n")
