@@ -195,6 +195,21 @@ def status(
 
 ProjectTitle = Annotated[str, typer.Option("--project", help="Title of the Label Studio project.")]
 
+IncludeReviewers = Annotated[
+    bool,
+    typer.Option(
+        "--include-reviewers",
+        help="Count the annotations of the team's reviewers too (by default an adjudicator's "
+        "drafts and merges are not an annotator's).",
+    ),
+]
+
+
+def _left_out(include_reviewers: bool) -> set[str]:
+    from sitrep.annotate.labelstudio import team
+
+    return set() if include_reviewers else team.reviewers()
+
 
 def _client() -> Client:
     conn = server.connection()
@@ -531,6 +546,7 @@ def agreement_cmd(
             "--chart", help="Also write a one-page HTML chart here (no script, no network)."
         ),
     ] = None,
+    include_reviewers: IncludeReviewers = False,
 ) -> None:
     """Inter-annotator agreement of the pulled annotations: span F1 (exact and overlap)
     per label, Krippendorff's alpha on event type, actor and location type, figure
@@ -547,7 +563,9 @@ def agreement_cmd(
     if not source.is_dir():
         err.print(f"error: {source}: no pulled annotations (run `sitrep annotate pull`)")
         raise typer.Exit(1)
-    report = agreement_mod.agreement(agreement_mod.load_annotations(source))
+    report = agreement_mod.agreement(
+        agreement_mod.load_annotations(source, _left_out(include_reviewers))
+    )
     summary = report.summary()
     typer.echo(
         f"{report.documents} documents with 2+ annotators; annotators: "
@@ -595,12 +613,14 @@ def adjudicate_cmd(
         bool, typer.Option("--dry-run", help="List agreements and conflicts; write nothing.")
     ] = False,
     fmt: FormatOption = StatusFormat.text,
+    include_reviewers: IncludeReviewers = False,
 ) -> None:
     """Merge the annotations of every task with two or more annotators and no ground
     truth: records all agree on are accepted, conflicts are listed per task and decided by
     majority with the tie-break order; the result goes back to Label Studio as a new
-    ground-truth annotation (or, with --draft, as a draft for the adjudicator). No
-    annotator's work is changed or deleted; the next pull releases the ground truth.
+    ground-truth annotation (or, with --draft, as a draft for the adjudicator). The team's
+    reviewers are not annotators here unless --include-reviewers. No annotator's work is
+    changed or deleted; the next pull releases the ground truth.
 
     Example: sitrep annotate adjudicate --order ann1@example.org,ann2@example.org
     """
@@ -612,6 +632,7 @@ def adjudicate_cmd(
         order=[o.strip() for o in (order or "").split(",") if o.strip()],
         draft=draft,
         dry_run=dry_run,
+        leave_out=_left_out(include_reviewers),
     )
     if fmt is StatusFormat.json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

@@ -354,6 +354,14 @@ def write_doc(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
 def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
     """A real Label Studio for the whole session, from `.venv-ls` (`make setup-ls`)."""
@@ -371,7 +379,9 @@ def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
         mp.setenv("PYTHONPATH", str(hook))
         mp.setenv("SITREP_TEST_NET_LOG", str(hook / "connections.jsonl"))
         mp.setenv("LABEL_STUDIO_API_KEY", STRAY)
-        started = server.serve(data_dir, timeout=300, executable=found)
+        # a free port of its own, never 8080: a developer's server (or another suite) may
+        # take that one between the check and the start
+        started = server.serve(data_dir, port=_free_port(), timeout=300, executable=found)
     try:
         yield LS(root, data_dir, started, hook / "connections.jsonl")
     finally:

@@ -164,7 +164,9 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _start(data_dir: Path, url: str | None = None) -> server.Started:
     found = executable()
     assert found is not None, "label-studio is not installed: run `make setup-ls`"
-    return server.serve(data_dir, timeout=400, executable=found, database_url=url)
+    return server.serve(
+        data_dir, port=_free_port(), timeout=400, executable=found, database_url=url
+    )
 
 
 def _client(started: server.Started) -> Client:

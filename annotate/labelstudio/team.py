@@ -125,6 +125,12 @@ def load_roster(path: Path) -> Roster:
     return Roster(path, members)
 
 
+def reviewers(path: Path | None = None) -> set[str]:
+    """The e-mails of the team's reviewers (none without a roster): their annotations are
+    adjudications, not votes, so agreement and adjudication leave them out."""
+    return load_roster(path or roster_file()).emails(Role.reviewer)
+
+
 def _now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
