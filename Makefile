@@ -7,7 +7,7 @@ STAMP   = $(VENV)/.installed
 LS_VENV  ?= .venv-ls
 LS_STAMP  = $(LS_VENV)/.installed
 
-.PHONY: setup setup-ls setup-browser setup-postgres run test screenshot lint codebook bench lock lock-ls clean
+.PHONY: setup setup-ls setup-browser setup-postgres run test typecheck screenshot lint codebook bench lock lock-ls clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: sitrep needs Python 3.11 or newer; found '$(PYTHON)'. Run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
@@ -54,9 +54,18 @@ run: setup setup-ls
 	$(BIN)/sitrep run
 
 ## The whole test suite (it starts real Label Studio servers, PostgreSQL and a browser, so it
-## installs them).
-test: setup setup-ls setup-browser setup-postgres
+## installs them), after the type check.
+test: setup setup-ls setup-browser setup-postgres typecheck
 	$(BIN)/python -m pytest
+
+## mypy --strict over the package as it is installed: the layer folders are mapped into
+## `sitrep` by package-dir, which an editable install hides from mypy, so a copy is
+## installed into build/typecheck (offline: no build isolation) and checked there.
+TYPECHECK = build/typecheck
+typecheck: setup
+	rm -rf $(TYPECHECK)
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation --target $(TYPECHECK) .
+	cd $(TYPECHECK) && $(CURDIR)/$(BIN)/mypy --config-file $(CURDIR)/pyproject.toml -p sitrep
 
 ## Re-take the README's screenshot of the labeling interface (the browser test takes it).
 screenshot: setup setup-ls setup-browser

@@ -53,7 +53,7 @@ def _type_of(node: Json, defs: Json) -> str:
         if spec.is_enumeration(target):
             return f"[{name}](#{name.lower()})"
         if "enum" in target:
-            return name
+            return str(name)
         if name == "Spans":
             return "list of [Span](#span-spans)"
         if target.get("type") != "object":

@@ -274,6 +274,13 @@ def push(
         str | None,
         typer.Option("--model-version", help="Model version of the predictions (model@version)."),
     ] = None,
+    propose: Annotated[
+        bool,
+        typer.Option(
+            "--propose",
+            help="Also send the pre-annotator's proposals for every document as predictions.",
+        ),
+    ] = False,
     project: ProjectTitle = project_mod.DEFAULT_TITLE,
     chunk: Annotated[
         int, typer.Option(help="Tasks per import request.", min=1)
@@ -385,6 +392,48 @@ def pull(
         err.print(f"{len(result.problems)} problem(s); those annotations were not written:")
         _print_problems(result.problems)
         raise typer.Exit(1)
+
+
+@annotate_app.command("check")
+def check(
+    annotator: Annotated[
+        str | None,
+        typer.Option(
+            "--annotator",
+            help="Only this annotator's annotations (their e-mail in Label Studio).",
+            show_default=False,
+        ),
+    ] = None,
+    project: ProjectTitle = project_mod.DEFAULT_TITLE,
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for Label Studio's export snapshot.")
+    ] = pull_mod.EXPORT_TIMEOUT,
+    fmt: FormatOption = StatusFormat.text,
+) -> None:
+    """List the problems a pull would find in the latest annotations, without writing
+    anything: for each task, each annotator's annotation updated last (or only yours with
+    --annotator) is converted and validated as `pull` does. Every problem names the task,
+    annotation, annotator, region, its text and the link that opens the task. Run it
+    before calling it a day; exit status 1 when there is anything to fix.
+
+    Example: sitrep annotate check --annotator ann1@example.org
+    """
+    result = pull_mod.check(_client(), title=project, annotator=annotator, timeout=timeout)
+    if fmt is StatusFormat.json:
+        typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        assert result.project is not None
+        who = annotator or "every annotator"
+        typer.echo(
+            f"project {result.project.id} ({result.project.title!r}), {who}: "
+            f"{result.checked} latest annotation(s) in {result.tasks} task(s), "
+            f"{result.clean} clean"
+        )
+        if result.problems:
+            typer.echo(f"{len(result.problems)} problem(s) to fix in Label Studio:")
+            for problem in result.problems:
+                typer.echo(f"  {problem}")
+    raise typer.Exit(0 if result.ok else 1)
 
 
 @annotate_app.command("propose")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -355,9 +356,7 @@ def write_doc(tmp_path: Path) -> Callable[..., Path]:
 
 
 def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
 
@@ -379,8 +378,7 @@ def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
         mp.setenv("PYTHONPATH", str(hook))
         mp.setenv("SITREP_TEST_NET_LOG", str(hook / "connections.jsonl"))
         mp.setenv("LABEL_STUDIO_API_KEY", STRAY)
-        # a free port of its own, never 8080: a developer's server (or another suite) may
-        # take that one between the check and the start
+        # a port of its own: several test sessions on one machine would race for 8080
         started = server.serve(data_dir, port=_free_port(), timeout=300, executable=found)
     try:
         yield LS(root, data_dir, started, hook / "connections.jsonl")

@@ -105,7 +105,11 @@ def test_push_creates_the_project_from_the_schema_and_never_duplicates(
         labelconfig.layout().version,
         labelconfig.config_sha256(labelconfig.render().strip()),
     )
-    assert "Qualifier" in body["expert_instruction"] and body["show_instruction"]
+    guide = body["expert_instruction"]
+    assert guide.startswith("<h1>Annotating for sitrep") and "up to 7,000" in guide
+    assert guide.index('<details id="sitrep-codebook">') > guide.index("Worked examples")
+    assert "<h3>Qualifier</h3>" in guide[guide.index("<details") :]  # the codebook, folded
+    assert body["show_instruction"] is False  # on request, not on every task
 
     again = _push_gold(ls, root, title)
     assert again.ok and not again.created and not again.config_updated
@@ -585,3 +589,83 @@ def test_a_hand_made_release_is_replaced_only_when_asked(ls: LS, root: Path, tit
 def test_a_config_the_server_rejects_is_never_used(ls: LS) -> None:
     with pytest.raises(proj.ProjectError, match="refuses the generated labeling config"):
         proj.validate_config(ls.client(), "<View><Labels name='x' toName='nothing'></View>")
+
+
+# --- check: problems named where an annotator can find them -------------------------------
+
+
+def _refusals(results: list[dict[str, Any]]) -> dict[str, str]:
+    """Break the gold results in every way item 6 names; rule -> the region it concerns."""
+    actors = [r["id"] for r in results if r.get("from_name") == "actor_id"]
+    figures = [r["id"] for r in results if r.get("from_name") == "figure_id"]
+    events = [r["id"] for r in results if r.get("from_name") == "event_id"]
+    results += [
+        {"type": "relation", "from_id": actors[0], "to_id": actors[1]},  # contradictory tie
+        {"type": "relation", "from_id": actors[0], "to_id": "gone_9", "labels": ["same_as"]},
+        {"type": "relation", "from_id": events[0], "to_id": actors[2]},  # which role?
+        {"type": "relation", "from_id": figures[0], "to_id": actors[0], "labels": ["same_as"]},
+    ]
+    return {
+        "contradictory-tie": actors[1],
+        "dangling-relation": f"{actors[0]}->gone_9",
+        "relation-without-label": f"{events[0]}->{actors[2]}",
+        "tie-kinds": f"{figures[0]}->{actors[0]}",
+    }
+
+
+def test_check_names_every_problem_of_the_latest_annotation_and_writes_nothing(
+    ls: LS, root: Path, title: str
+) -> None:
+    client = ls.client()
+    project, _, _ = proj.ensure_project(client, title)
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    task_id = _new_task(client, project.id, gold)
+    _annotate(client, task_id, convert.to_results(gold))  # an earlier, clean annotation
+    time.sleep(1.1)  # updated_at has one-second steps on SQLite
+    results = convert.to_results(gold)
+    expected = _refusals(results)
+    annotation_id = _annotate(client, task_id, results)
+    other = copy.deepcopy(gold)  # the same article once more, a required field left empty
+    other["document"]["id"] = "seed-again"
+    other_task = _new_task(client, project.id, other)
+    other_results = convert.to_results(other)
+    realis = next(r for r in other_results if r.get("from_name") == "figure_realis")
+    other_results.remove(realis)
+    _annotate(client, other_task, other_results)
+    exports_before = client.get(f"/api/projects/{project.id}/exports/")
+
+    runner = CliRunner()
+    result = runner.invoke(
+        annotate_app, ["check", "--project", title, "--annotator", ls.creds.email]
+    )
+    assert result.exit_code == 1, result.output
+    link = f"{ls.url}/projects/{project.id}/data?task={task_id}"
+    assert f"{link}" in result.output and ls.creds.email in result.output
+    as_json = runner.invoke(
+        annotate_app, ["check", "--project", title, "--annotator", ls.creds.email, "-f", "json"]
+    )
+    report = json.loads(as_json.stdout)
+    assert report["checked"] == 2 and report["clean"] == 0  # only the latest annotations
+    [missing] = [p for p in report["problems"] if p["task"] == other_task]
+    assert missing["rule"] == "schema.enum" and missing["region"] == realis["id"]
+    quote = next(
+        r["value"]["text"]
+        for r in other_results
+        if r["id"] == realis["id"] and r["from_name"] == "label"
+    )
+    assert "realis" in missing["message"] and missing["quote"] == f'"{quote}"'
+    found = {p["rule"]: p for p in report["problems"] if p["task"] == task_id}
+    assert set(expected) <= set(found), sorted(found)
+    quotes = {r["id"]: r["value"]["text"] for r in results if r.get("from_name") == "label"}
+    for rule, region in expected.items():
+        problem = found[rule]
+        assert problem["task"] == task_id and problem["annotation"] == annotation_id, rule
+        assert problem["annotator"] == ls.creds.email and problem["link"] == link, rule
+        assert problem["region"] == region, rule
+        first = region.split("->")[0]
+        assert problem["quote"].startswith(f'"{quotes[first]}'), rule
+    assert "agent" in found["relation-without-label"]["expected"]
+    assert not (root / "datasets" / "label-studio").exists()  # nothing written
+    assert client.get(f"/api/projects/{project.id}/exports/") == exports_before
+    nobody = runner.invoke(annotate_app, ["check", "--project", title, "--annotator", "x@y.z"])
+    assert nobody.exit_code == 0 and "0 latest annotation(s)" in nobody.output

@@ -24,7 +24,9 @@ ORIGIN = cv.Origin(
     annotator="ann@example.org",
     created="2026-11-27T08:00:00Z",
     config_sha256="a" * 64,
+    server_url="http://127.0.0.1:8080",
 )
+LINK = "http://127.0.0.1:8080/projects/3/data?task=41"
 WIDE = ["😀", "𝔄", "🇸🇾", "\r\n", "\r\n\r\n", "é", "—"]
 
 
@@ -135,6 +137,11 @@ def _first(results: list[dict[str, Any]], **match: Any) -> dict[str, Any]:
     return next(r for r in results if all(r.get(k) == v for k, v in match.items()))
 
 
+def _ids(results: list[dict[str, Any]], control: str) -> list[str]:
+    """The region ids that carry a record id control (one per record)."""
+    return [r["id"] for r in results if r.get("from_name") == control]
+
+
 CASES = {
     "unknown-label": lambda rs: _first(rs, from_name="label")["value"].update(labels=["Weapon"]),
     "unknown-control": lambda rs: rs.append(
@@ -146,7 +153,20 @@ CASES = {
     ),
     "relation-kinds": lambda rs: _first(rs, type="relation").update(labels=["part_of"]),
     "unknown-relation": lambda rs: _first(rs, type="relation").update(labels=["loves"]),
-    "relation-without-label": lambda rs: _first(rs, type="relation").pop("labels"),
+    "relation-without-label": lambda rs: _first(rs, type="relation", labels=["agent"]).pop(
+        "labels"
+    ),
+    "contradictory-tie": lambda rs: rs.append(
+        {"type": "relation", "from_id": "act-centcom_0", "to_id": _ids(rs, "actor_id")[1]}
+    ),
+    "tie-kinds": lambda rs: rs.append(
+        {
+            "type": "relation",
+            "from_id": "act-centcom_0",
+            "to_id": _ids(rs, "figure_id")[0],
+            "labels": ["same_as"],
+        }
+    ),
     "bad-number": lambda rs: _first(rs, from_name="figure_best")["value"].update(number="7,000"),
     "unknown-choice": lambda rs: _first(rs, from_name="figure_qualifier")["value"].update(
         choices=["lots"]
@@ -164,13 +184,9 @@ CASES = {
     "bad-record-id": lambda rs: _first(rs, from_name="figure_id")["value"].update(
         text=["Figure One"]
     ),
-    "conflicting-attribute": lambda rs: rs.append(
-        {
-            **_first(rs, from_name="actor_type", id="act-centcom_0"),
-            "id": "act-centcom_1",
-            "value": {"choices": ["media"]},
-        }
-    ),
+    "conflicting-attribute": lambda rs: _first(rs, from_name="actor_type", id="act-centcom_1")[
+        "value"
+    ].update(choices=["media"]),
     "attribute-of-wrong-kind": lambda rs: rs.append(
         {**_first(rs, from_name="figure_best"), "id": "act-centcom_0"}
     ),
@@ -185,8 +201,14 @@ def test_each_bad_result_is_named_with_task_annotation_and_region(
     assert rule in {p.rule for p in problems}, [str(p) for p in problems]
     problem = next(p for p in problems if p.rule == rule)
     assert problem.task == 41 and problem.annotation == 59
+    assert problem.annotator == "ann@example.org" and problem.link == LINK
     assert problem.region
-    assert str(problem).startswith("task 41 (document seed-8128c0eee969d3a6) annotation 59 region ")
+    if rule not in ("attribute-without-span", "unknown-label", "quote-mismatch", "bad-offsets"):
+        assert problem.quote and problem.quote.startswith('"'), problem  # the region's text
+    assert str(problem).startswith(
+        "task 41 (document seed-8128c0eee969d3a6) annotation 59 by ann@example.org region "
+    )
+    assert str(problem).endswith(f"<{LINK}>")
 
 
 def test_a_missing_required_attribute_is_reported_by_the_schema(gold_results: Any) -> None:
@@ -208,10 +230,10 @@ def test_a_new_region_without_an_id_becomes_its_own_record(gold_results: Any) ->
     back, problems = cv.from_results(document, text, results, ORIGIN)
     assert problems == []
     assert back is not None
-    ids = [f["id"] for f in back["figures"]]
-    assert "fig-fig-150-transferred-0" in ids
-    event = next(e for e in back["figures"] if e["id"] == "fig-fig-150-transferred-0")
-    assert event["best"] == 150
+    quote = next(f for f in back["figures"] if f["best"] == 150)["spans"][0]["text"]
+    made = "fig-" + "-".join(quote.lower().replace(",", "").split())
+    figure = next(f for f in back["figures"] if f["id"] == made)  # named after its text
+    assert figure["best"] == 150
 
 
 def test_relations_drawn_backwards_are_read_the_right_way(gold_results: Any) -> None:
@@ -253,3 +275,114 @@ def test_proposed_records_say_so(gold_results: Any) -> None:
 def test_the_report_shape_is_json(gold_results: Any) -> None:
     problems = _problems(gold_results, CASES["unknown-label"])
     assert json.loads(json.dumps([p.to_dict() for p in problems]))[0]["rule"] == "unknown-label"
+
+
+def _old_style(results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Results as sitrep wrote them before ties: the record id on every mention."""
+    first_id = {r["from_id"]: r["to_id"] for r in results if r.get("labels") == ["same_as"]}
+    ids = {r["id"]: r["value"]["text"] for r in results if str(r.get("from_name")).endswith("_id")}
+    out = [r for r in results if r.get("labels") != ["same_as"]]
+    for r in results:
+        if r.get("from_name") == "label" and r["id"] in first_id:
+            kind = r["value"]["labels"][0].lower()
+            out.append(
+                {**r, "from_name": f"{kind}_id", "type": "textarea", "value": {
+                    "start": r["value"]["start"], "end": r["value"]["end"],
+                    "text": ids[first_id[r["id"]]]}}
+            )  # fmt: skip
+    return out
+
+
+def test_older_annotations_with_the_id_on_every_mention_are_still_read(gold_results: Any) -> None:
+    document, text, results = gold_results
+    old = _old_style(results)
+    assert not any(r.get("labels") == ["same_as"] for r in old)
+    back, problems = cv.from_results(document, text, old, ORIGIN)
+    assert problems == []
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    assert back is not None and back["actors"] == gold["actors"]
+
+
+def test_an_unlabelled_relation_ties_two_mentions_into_one_record(gold_results: Any) -> None:
+    document, text, results = gold_results
+    centcom = [r for r in results if r.get("from_id") == "act-centcom_1"]
+    assert centcom and centcom[0]["labels"] == ["same_as"]
+    for r in centcom:
+        r.pop("labels")  # drawn without choosing a label
+    back, problems = cv.from_results(document, text, results, ORIGIN)
+    assert problems == []
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    assert back is not None and back["actors"] == gold["actors"]
+    spans = next(a for a in back["actors"] if a["id"] == "act-centcom")["spans"]
+    assert len(spans) == len(next(a for a in gold["actors"] if a["id"] == "act-centcom")["spans"])
+
+
+def test_without_a_tie_a_further_mention_is_a_record_of_its_own(gold_results: Any) -> None:
+    document, text, results = gold_results
+    assert _first(results, id="act-centcom_1", from_name="actor_type")  # asked of every mention
+    untied = [r for r in results if r.get("from_id") != "act-centcom_1"]
+    back, problems = cv.from_results(document, text, untied, ORIGIN)
+    assert problems == [] and back is not None
+    # a record of its own, its id made from its text (act-centcom is taken)
+    [made] = [a for a in back["actors"] if a["id"] == "act-centcom-2"]
+    assert made["name"] == "CENTCOM"  # a name left empty is the mention's text
+    assert made["type"] == "state_armed_forces" and len(made["spans"]) == 1
+
+
+def test_unlabelled_relations_take_the_only_role_the_kinds_admit(gold_results: Any) -> None:
+    document, text, results = gold_results
+    for r in results:
+        if r.get("labels") in (["claimed_by"], ["counts"], ["part_of"], ["located_in"]):
+            r.pop("labels")
+    back, problems = cv.from_results(document, text, results, ORIGIN)
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    # part_of and located_in join two records of one kind: unlabelled, that is a tie
+    assert {p.rule for p in problems} <= {"conflicting-attribute", "contradictory-tie"}
+    for r in results:
+        if r.get("type") == "relation" and "labels" not in r:
+            a, b = r["from_id"].split("-")[0], r["to_id"].split("-")[0]
+            if a != b:
+                continue
+            r["labels"] = ["part_of" if a == "fig" else "located_in"]
+    back, problems = cv.from_results(document, text, results, ORIGIN)
+    assert problems == []
+    assert back is not None and back["figures"] == gold["figures"]
+
+
+def test_an_ambiguous_unlabelled_relation_names_the_roles_that_fit(gold_results: Any) -> None:
+    problems = _problems(gold_results, CASES["relation-without-label"])
+    [problem] = [p for p in problems if p.rule == "relation-without-label"]
+    assert "agent" in problem.expected and "reported_by" in problem.expected
+    assert "claimed_by" not in problem.expected
+    assert "->" in str(problem.region) and problem.quote and " -> " in problem.quote
+
+
+def test_a_schema_problem_names_the_region_and_its_text(gold_results: Any) -> None:
+    document, text, results = gold_results
+    realis = _first(results, from_name="figure_realis")
+    results.remove(realis)
+    back, problems = cv.from_results(document, text, results, ORIGIN)
+    assert back is None
+    [problem] = [p for p in problems if "realis" in p.message]
+    assert problem.region == realis["id"]
+    assert problem.quote == f'"{realis["value"]["start"] and _quote(results, realis["id"])}"'
+
+
+def _quote(results: list[dict[str, Any]], rid: str) -> str:
+    return str(_first(results, id=rid, from_name="label")["value"]["text"])
+
+
+def test_an_event_without_a_date_gets_the_codebook_default(gold_results: Any) -> None:
+    document, text, results = gold_results
+    event = _first(results, from_name="event_type")["id"]
+    kept = [r for r in results if not (r.get("id") == event and "date" in str(r.get("from_name")))]
+    back, problems = cv.from_results(document, text, kept, ORIGIN)
+    assert problems == []
+    assert back is not None
+    [record] = [e for e in back["events"] if e["id"] == event.rsplit("_", 1)[0]]
+    assert record["date"] == {
+        "start": None,
+        "end": None,
+        "precision": "unknown",
+        "expression": None,
+    }

@@ -87,7 +87,7 @@ def test_a_change_to_the_schema_reaches_the_config() -> None:
     schema["$defs"]["Figure"]["properties"]["source_note"] = {"type": ["string", "null"]}
     lay = lc.build_layout(schema)
     config = lc.render(lay)
-    assert '<Choice value="give_or_take"/>' in config
+    assert '<Choice value="give_or_take" hotkey="g" hint="Give or take - test"/>' in config
     assert 'name="figure_source_note"' in config
     assert lc.config_sha256(config) != lc.config_sha256(lc.render())
 
@@ -112,3 +112,71 @@ def test_the_layout_is_plain_data() -> None:
     lay = lc.layout()
     dumped = json.dumps([[a.control for a in k.attributes] for k in lay.kinds])
     assert "figure_qualifier" in dumped
+
+
+def _required(schema_def: str) -> set[str]:
+    """Fields of a record the schema requires and does not let be null."""
+    node = spec.definition(schema_def)
+    out = set()
+    for prop in node["required"]:
+        sub = node["properties"][prop]
+        types = sub.get("type")
+        nullable = "null" in (types if isinstance(types, list) else [types]) or any(
+            b.get("type") == "null" for b in sub.get("anyOf", [])
+        )
+        if not nullable and "$ref" in sub and spec.is_enumeration(spec.definition(sub["$ref"][8:])):
+            out.add(prop)
+    return out
+
+
+def test_every_required_choice_is_required_in_the_interface_and_scoped_to_its_label() -> None:
+    root = _tree(lc.render())
+    required = {e.get("name"): e for e in root.iter() if e.get("required") == "true"}
+    for kind in lc.layout().kinds:
+        wanted = {f"{kind.label.lower()}_{p}" for p in _required(kind.label)}
+        mine = {n for n in required if n.startswith(kind.label.lower() + "_")}
+        assert mine == wanted, kind.label
+        for name in mine:
+            assert required[name].get("whenLabelValue") == kind.label  # not asked of other kinds
+            assert name.split("_", 1)[1] in required[name].get("requiredMessage", "")
+    assert {"figure_realis", "figure_qualifier", "event_realis", "event_type"} <= set(required)
+    # the codebook names a value for these, so they are not asked for
+    assert "event_date_precision" not in required and "actor_name" not in required
+
+
+def test_every_control_shows_its_field_name_and_a_hint() -> None:
+    lines = lc.render().splitlines()
+    for kind in lc.layout().kinds:
+        for attr in kind.attributes:
+            at = next(i for i, line in enumerate(lines) if f'name="{attr.control}"' in line)
+            header = lines[at - 1]
+            assert f'<Header value="{".".join(attr.path)}' in header or (
+                f"<Header value='{'.'.join(attr.path)}" in header
+            ), header
+            assert ": " in header, header  # the one-line hint
+
+
+def test_hotkeys_cover_qualifier_and_realis_and_never_clash() -> None:
+    root = _tree(lc.render())
+    keys = [(c.get("hotkey"), c.get("value")) for c in root.iter("Choice") if c.get("hotkey")]
+    label_keys = [e.get("hotkey") for e in root.iter("Label")]
+    every = [k for k, _ in keys] + label_keys
+    assert len(every) == len(set(every))
+    assert not set(every) & lc.RESERVED_KEYS
+    by_control = {
+        c.get("name"): {x.get("value"): x.get("hotkey") for x in c.iter("Choice")}
+        for c in root.iter("Choices")
+    }
+    for control in ("figure_qualifier", "figure_realis", "event_realis"):
+        assert all(by_control[control].values()), control
+    assert by_control["figure_qualifier"]["exact"] == "e"
+
+
+def test_same_as_is_the_first_relation_label() -> None:
+    root = _tree(lc.render())
+    relations = [e.get("value") for e in root.iter("Relation")]
+    assert relations[0] == lc.SAME_AS and relations.count(lc.SAME_AS) == 1
+    lay = lc.layout()
+    assert lay.roles_between("figures", "actors") == ["claimed_by"]
+    assert lay.roles_between("figures", "events") == ["counts"]
+    assert set(lay.roles_between("events", "actors")) >= {"agent", "target", "reported_by"}

@@ -154,5 +154,76 @@ def test_proposals_for_every_source_document_fit_the_labeling_config() -> None:
         results, score = proj.proposal_results(document, entries)
         assert results and 0 < (score or 0) <= 1
         doc, text = convert.document_of(convert.task_data(document))
-        _, problems = convert.from_results(doc, text, results, convert.Origin(), validate=False)
-        assert problems == [], (source.id, [str(p) for p in problems][:3])
+        accepted = [{**r, "origin": "prediction"} for r in results]
+        back, problems = convert.from_results(doc, text, accepted, convert.Origin())
+        assert problems == [], (source.id, [str(p) for p in problems][:3])  # schema-valid too
+        assert back is not None
+        records = [r for kind in ("actors", "locations", "events", "figures") for r in back[kind]]
+        assert records and all(r["provenance"]["method"] == "proposed_accepted" for r in records)
+        scored = [r for r in results if "score" in r]
+        assert scored and all(0 < r["score"] <= 1 for r in scored)
+
+
+def test_proposed_records_are_complete_with_the_codebook_defaults() -> None:
+    from sitrep.schema.documents import scan_sources
+    from sitrep.schema.validation import validate_document
+
+    entries = propose_mod.gazetteer([REPO / "datasets" / "annotations"])
+    [seed] = [s for s in scan_sources(REPO / "seeds")[0] if s.id.startswith("seed-")]
+    doc = propose_mod.proposed_document(seed.as_document(), entries)
+    assert validate_document(doc, seed.id) == []
+    event = doc["events"][0]
+    assert event["date"] == {"start": None, "end": None, "precision": "unknown", "expression": None}
+    assert event["realis"] in ("actual", "planned", "possible") and event["participants"] == []
+    # every mention of one gazetteer entry is one record
+    names = [a["name"] for a in doc["actors"]]
+    assert len(names) == len(set(names))
+    assert max(len(a["spans"]) for a in doc["actors"]) > 1
+    figure = next(f for f in doc["figures"] if f["spans"][0]["text"] == "up to 7,000")
+    assert (figure["high"], figure["qualifier"], figure["realis"]) == (7000, "up_to", "planned")
+    assert all(0 < r["provenance"]["score"] <= 1 for r in [*doc["actors"], *doc["figures"]])
+
+
+@pytest.mark.label_studio
+def test_accepting_every_prediction_of_the_main_job_project_pulls_clean(
+    ls: LS, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sitrep.schema.validation import validate_document
+
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    shutil.copytree(REPO / "datasets" / "annotations", tmp_path / "datasets" / "annotations")
+    monkeypatch.setenv("SITREP_HOME", str(tmp_path))
+    client = ls.client()
+    title = f"accept-{uuid.uuid4().hex[:8]}"
+    pushed = proj.push(  # what the main job pushes (sitrep.pipeline.annotation_step)
+        client,
+        sources=[tmp_path / "seeds"],
+        annotations=[tmp_path / "datasets" / "annotations"],
+        ground_truth=True,
+        propose=True,
+        title=title,
+    )
+    assert pushed.ok, [str(p) for p in pushed.problems][:5]
+    assert pushed.tasks_created == 90 and pushed.predictions_added == 90
+    accepted = 0
+    for task in proj.existing_tasks(client, pushed.project.id).values():
+        for prediction in client.get("/api/predictions/", task=task["id"]):
+            # what the interface's "accept" sends: the prediction's result, each item
+            # marked as coming from it, and the prediction it started from
+            result = [{**r, "origin": "prediction"} for r in prediction["result"]]
+            client.post(
+                f"/api/tasks/{task['id']}/annotations/",
+                {"result": result, "parent_prediction": prediction["id"]},
+            )
+            accepted += 1
+    assert accepted == 90
+    report = pull_mod.pull(client, title=title, root=tmp_path)
+    assert report.ok, [str(p) for p in report.problems][:10]
+    gold = len(list((tmp_path / "datasets" / "annotations").glob("*.json")))
+    assert report.converted == accepted + gold
+    assert len(report.written) == accepted + gold
+    for path in report.written:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+        assert validate_document(doc, str(path)) == []
+    for path in (tmp_path / "datasets" / "annotations").glob("*.json"):
+        assert validate_document(json.loads(path.read_text(encoding="utf-8")), str(path)) == []

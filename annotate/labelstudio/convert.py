@@ -1,8 +1,9 @@
 """Schema documents <-> Label Studio tasks and annotation results, losslessly.
 
 Both directions read the same `Layout` (labelconfig.py). Going out, every span becomes a
-`labels` region, every attribute a per-region result on the record's first region, every
-reference a relation. Coming back, results are joined on (annotation, region id),
+`labels` region, every attribute a per-region result on the record's first region (the
+required ones on every mention, as the interface asks them of each), every further
+mention a `same_as` relation to the first, every reference a relation. Coming back, results are joined on (annotation, region id),
 relations on from_id/to_id, offsets converted from the browser's UTF-16 code units to
 code points, and every problem is reported with the task, annotation and region it is in.
 
@@ -17,13 +18,14 @@ import copy
 import math
 import re
 from bisect import bisect_left
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from sitrep.annotate.labelstudio.labelconfig import (
     LABELS,
     NOTES,
+    SAME_AS,
     TEXT,
     Attribute,
     Kind,
@@ -53,6 +55,9 @@ class Problem:
     document: str | None = None
     expected: str = ""
     found: str = ""
+    annotator: str | None = None
+    quote: str | None = None  # the text of the region(s), as the annotator sees it
+    link: str | None = None  # where to open the task in Label Studio
 
     def where(self) -> str:
         parts = []
@@ -62,15 +67,20 @@ class Problem:
             parts.append(f"(document {self.document})")
         if self.annotation is not None:
             parts.append(f"annotation {self.annotation}")
+        if self.annotator:
+            parts.append(f"by {self.annotator}")
         if self.region:
             parts.append(f"region {self.region}")
+        if self.quote:
+            parts.append(self.quote)
         return " ".join(parts) or "push"
 
     def __str__(self) -> str:
         tail = ""
         if self.expected or self.found:
             tail = f" (expected {self.expected or '-'}; found {self.found or '-'})"
-        return f"{self.where()}: [{self.rule}] {self.message}{tail}"
+        link = f" <{self.link}>" if self.link else ""
+        return f"{self.where()}: [{self.rule}] {self.message}{tail}{link}"
 
     def to_dict(self) -> Json:
         return asdict(self)
@@ -243,6 +253,7 @@ def to_results(doc: Json, lay: Layout | None = None, text: TaskText | None = Non
     lay = lay or layout()
     text = text or TaskText.of(doc["document"]["text"])
     out: list[Json] = []
+    ties: list[Json] = []
     first: dict[tuple[str, str], str] = {}
     for kind in lay.kinds:
         for record in doc.get(kind.kind, []):
@@ -259,21 +270,24 @@ def to_results(doc: Json, lay: Layout | None = None, text: TaskText | None = Non
                         "value": {**where, "text": shown, "labels": [kind.label]},
                     }
                 )
-                out.append(
-                    {
-                        **base,
-                        "from_name": kind.id_control,
-                        "type": "textarea",
-                        "value": {**where, "text": [record["id"]]},
-                    }
-                )
-                if index:
-                    continue
-                first[kind.kind, record["id"]] = rid
+                if index:  # a further mention: tied to the first by a same_as relation
+                    ties.append(_relation(rid, first[kind.kind, record["id"]], SAME_AS))
+                else:
+                    out.append(
+                        {
+                            **base,
+                            "from_name": kind.id_control,
+                            "type": "textarea",
+                            "value": {**where, "text": [record["id"]]},
+                        }
+                    )
+                    first[kind.kind, record["id"]] = rid
                 for attr in kind.attributes:
                     value = _lookup(record, attr.path)
                     if value is None or (attr.many and not value):
                         continue
+                    if index and not attr.required:
+                        continue  # the interface asks every mention for required fields
                     kind_name, payload = _attribute_value(attr, value)
                     out.append(
                         {
@@ -294,6 +308,7 @@ def to_results(doc: Json, lay: Layout | None = None, text: TaskText | None = Non
                 for item in record.get(roles.field, []):
                     target = first[roles.target, item[roles.ref_key]]
                     out.append(_relation(source, target, item[roles.role_key]))
+    out.extend(ties)
     notes = (doc.get("provenance") or {}).get("notes")
     if notes is not None:
         out.append(
@@ -348,6 +363,13 @@ class Origin:
     model: str | None = None
     model_version: str | None = None
     score: float | None = None
+    server_url: str | None = None  # Label Studio's address, for links to the task
+
+    @property
+    def link(self) -> str | None:
+        if self.server_url is None or self.project_id is None or self.task_id is None:
+            return None
+        return f"{self.server_url.rstrip('/')}/projects/{self.project_id}/data?task={self.task_id}"
 
 
 class _Collector:
@@ -355,6 +377,17 @@ class _Collector:
         self.origin = origin
         self.document_id = document_id
         self.problems: list[Problem] = []
+        self.quotes: dict[str, str] = {}  # region id -> its text
+
+    def quote(self, region: str | None) -> str | None:
+        """The text of a region ("CENTCOM"), or of both ends of a relation."""
+        if region is None:
+            return None
+        ends = region.split("->") if "->" in region else [region]
+        texts = [self.quotes.get(end) for end in ends]
+        if not any(texts):
+            return None
+        return " -> ".join(f'"{_short(t)}"' if t else "?" for t in texts)
 
     def add(
         self,
@@ -374,8 +407,20 @@ class _Collector:
                 self.document_id,
                 _show(expected),
                 _show(found),
+                self.origin.annotator,
+                self.quote(region),
+                self.origin.link,
             )
         )
+
+
+def _a(noun: str) -> str:
+    return f"{'an' if noun[:1].lower() in 'aeiou' else 'a'} {noun}"
+
+
+def _short(text: str, limit: int = 60) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _show(value: Any) -> str:
@@ -401,6 +446,10 @@ def from_results(
         col.add("bad-result", "the annotation result is not a list", found=type(results).__name__)
         return None, col.problems
     regions, attributes, relations, notes = _index(results, lay, text, col)
+    col.quotes = {rid: region.quote for rid, region in regions.items()}
+    col.problems = [  # found while indexing, before every region's text was known
+        p if p.quote else replace(p, quote=col.quote(p.region)) for p in col.problems
+    ]
     for (rid, control), (value, result_origin) in attributes.items():
         region = regions.get(rid)
         kind, _ = lay.controls[control]
@@ -416,7 +465,8 @@ def from_results(
             )
         else:
             region.attributes[control] = (value, result_origin)
-    records = _records(regions, lay, col)
+    ties, relations = _ties(relations, regions, col)
+    records = _records(regions, ties, lay, col)
     _relations(relations, regions, records, lay, col)
     if col.problems:
         return None, col.problems
@@ -426,11 +476,22 @@ def from_results(
             col.add(
                 str(issue.code),
                 f"{issue.message} at {issue.pointer}",
-                None,
+                _region_at(doc, records, lay, issue.pointer),
                 issue.expected,
                 issue.found,
             )
     return (None if col.problems else doc), col.problems
+
+
+def _region_at(doc: Json, records: dict[str, _Record], lay: Layout, pointer: str) -> str | None:
+    """The first region of the record a JSON pointer (/figures/3/realis) points into."""
+    parts = pointer.split("/")
+    if len(parts) < 3 or not parts[2].isdigit() or parts[1] not in {k.kind for k in lay.kinds}:
+        return None
+    listed = doc.get(parts[1]) or []
+    index = int(parts[2])
+    record = records.get(listed[index]["id"]) if index < len(listed) else None
+    return record.regions[0].id if record and record.regions else None
 
 
 def _index(
@@ -561,7 +622,7 @@ def _single_text(value: Json, col: _Collector, rid: str | None, name: str) -> st
     if len(texts) != 1:
         col.add("bad-value", f"{name} takes one value", rid, "1 entry", len(texts))
         return None
-    return texts[0]
+    return str(texts[0])
 
 
 def _parse(
@@ -635,44 +696,140 @@ class _Record:
     links: dict[str, Any] = field(default_factory=dict)
 
 
-def _records(regions: dict[str, _Region], lay: Layout, col: _Collector) -> dict[str, _Record]:
-    records: dict[str, _Record] = {}
-    for region in regions.values():
-        kind = region.kind
-        rec_id = region.attributes.get(kind.id_control, (None, ""))[0] or _made_id(
-            kind, region.id, records
-        )
-        record = records.get(rec_id)
-        if record is None:
-            records[rec_id] = record = _Record(rec_id, kind, [])
-        elif record.kind is not kind:
+def _ties(
+    relations: list[Json], regions: dict[str, _Region], col: _Collector
+) -> tuple[list[tuple[str, str]], list[Json]]:
+    """Split the relations into ties (same_as, or unlabelled between two regions of one
+    kind: two mentions of one record) and the rest (references and roles)."""
+    ties: list[tuple[str, str]] = []
+    rest: list[Json] = []
+    for rel in relations:
+        source, target = rel.get("from_id"), rel.get("to_id")
+        labels = rel.get("labels") or []
+        ends = (regions.get(str(source)), regions.get(str(target)))
+        same_kind = ends[0] is not None and ends[1] is not None and ends[0].kind is ends[1].kind
+        if SAME_AS not in labels and (labels or not same_kind):
+            rest.append(rel)
+            continue
+        where = f"{source}->{target}"
+        if ends[0] is None or ends[1] is None:
+            rest.append(rel)  # reported as dangling
+        elif len(labels) > 1:
             col.add(
-                "id-kind-clash",
-                f"id {rec_id} is used by a {record.kind.label} and a {kind.label}",
-                region.id,
+                "contradictory-tie",
+                f"{SAME_AS} makes both one record, so it cannot also be {', '.join(labels)}",
+                where,
+                SAME_AS,
+                labels,
+            )
+        elif not same_kind:
+            col.add(
+                "tie-kinds",
+                f"{SAME_AS} ties mentions of one record, but these are "
+                f"{_a(ends[0].kind.label)} and {_a(ends[1].kind.label)}",
+                where,
+                "two regions with the same label",
+                f"{ends[0].kind.label} -> {ends[1].kind.label}",
+            )
+        else:
+            ties.append((str(source), str(target)))
+    return ties, rest
+
+
+def _groups(regions: dict[str, _Region], ties: list[tuple[str, str]]) -> list[list[_Region]]:
+    """Regions that are one record: tied by a relation or carrying the same id."""
+    parent = {rid: rid for rid in regions}
+
+    def find(rid: str) -> str:
+        while parent[rid] != rid:
+            parent[rid] = parent[parent[rid]]
+            rid = parent[rid]
+        return rid
+
+    by_id: dict[str, str] = {}
+    for region in regions.values():
+        value = region.attributes.get(region.kind.id_control, (None, ""))[0]
+        if value:
+            other = by_id.setdefault(value, region.id)
+            parent[find(region.id)] = find(other)
+    for a, b in ties:
+        parent[find(b)] = find(a)
+    groups: dict[str, list[_Region]] = {}
+    for region in regions.values():
+        groups.setdefault(find(region.id), []).append(region)
+    return list(groups.values())
+
+
+def _records(
+    regions: dict[str, _Region], ties: list[tuple[str, str]], lay: Layout, col: _Collector
+) -> dict[str, _Record]:
+    records: dict[str, _Record] = {}
+    groups = _groups(regions, ties)
+    given = {
+        str(r.attributes[r.kind.id_control][0])
+        for r in regions.values()
+        if r.kind.id_control in r.attributes
+    }
+    for group in groups:
+        kind = group[0].kind
+        ids = list(
+            dict.fromkeys(
+                r.attributes[r.kind.id_control][0]
+                for r in group
+                if r.kind.id_control in r.attributes
+            )
+        )
+        if len(ids) > 1:
+            second = next(
+                r for r in group if r.attributes.get(r.kind.id_control, ("",))[0] == ids[1]
+            )
+            col.add(
+                "contradictory-tie",
+                f"these mentions are tied into one record but carry the ids {ids[0]} and {ids[1]}: "
+                "remove the relation or one of the ids",
+                second.id,
+                ids[0],
+                ids[1],
             )
             continue
-        record.regions.append(region)
-        for control, (value, _) in region.attributes.items():
-            if control == kind.id_control:
-                continue
-            if control in record.values and record.values[control] != value:
-                col.add(
-                    "conflicting-attribute",
-                    f"{control} differs between mentions of {rec_id}",
-                    region.id,
-                    record.values[control],
-                    value,
-                )
-                continue
-            record.values[control] = value
+        clash = next((r for r in group if r.kind is not kind), None)
+        if clash is not None:
+            col.add(
+                "id-kind-clash",
+                f"id {ids[0] if ids else '?'} is used by a {kind.label} and a {clash.kind.label}",
+                clash.id,
+            )
+            continue
+        rec_id = str(ids[0]) if ids else _made_id(kind, group[0], records, given)
+        record = records[rec_id] = _Record(rec_id, kind, [])
+        for region in group:
+            record.regions.append(region)
+            _merge_values(record, region, col)
     return records
 
 
-def _made_id(kind: Kind, region: str, records: dict[str, _Record]) -> str:
-    stem = re.sub(r"[^a-z0-9]+", "-", region.lower()).strip("-")[:56] or "region"
+def _merge_values(record: _Record, region: _Region, col: _Collector) -> None:
+    for control, (value, _) in region.attributes.items():
+        if control == record.kind.id_control:
+            continue
+        if control in record.values and record.values[control] != value:
+            col.add(
+                "conflicting-attribute",
+                f"{control} differs between mentions of {record.id}",
+                region.id,
+                record.values[control],
+                value,
+            )
+            continue
+        record.values[control] = value
+
+
+def _made_id(kind: Kind, region: _Region, records: dict[str, _Record], given: set[str]) -> str:
+    """An id for a record nobody named: its prefix and the words of its first mention."""
+    stem = re.sub(r"[^a-z0-9]+", "-", region.quote.lower()).strip("-")[:48].strip("-")
+    stem = stem or re.sub(r"[^a-z0-9]+", "-", region.id.lower()).strip("-")[:48] or "region"
     candidate, n = f"{kind.prefix}-{stem}", 1
-    while candidate in records:
+    while candidate in records or candidate in given:
         n += 1
         candidate = f"{kind.prefix}-{stem}-{n}"
     return candidate
@@ -700,16 +857,22 @@ def _relations(
         if source not in owner or target not in owner:
             continue  # the region itself was refused; that is reported already
         labels = rel.get("labels")
-        if not isinstance(labels, list) or not labels:
-            col.add(
-                "relation-without-label",
-                "a relation needs a label (its role)",
-                where,
-                sorted(lay.relations),
-                labels,
-            )
-            continue
         direction = rel.get("direction", "right")
+        if not isinstance(labels, list) or not labels:
+            a, b = owner[source].kind.kind, owner[target].kind.kind
+            fitting = list(dict.fromkeys([*lay.roles_between(a, b), *lay.roles_between(b, a)]))
+            if len(fitting) != 1:
+                col.add(
+                    "relation-without-label",
+                    f"a relation between {_a(owner[source].kind.label)} and "
+                    f"{_a(owner[target].kind.label)} needs its role as a label",
+                    where,
+                    ", ".join(fitting) or "no role joins these kinds",
+                    "no label",
+                )
+                continue
+            labels = fitting
+            direction = "bi"  # the kinds decide which end holds the reference
         for label in labels:
             meaning = lay.relations.get(label)
             if meaning is None:
@@ -802,6 +965,7 @@ def _record(rec: _Record, kind: Kind, origin: Origin) -> Json:
     values: dict[tuple[str, ...], Any] = {
         by_control[c].path: v for c, v in rec.values.items() if c in by_control
     }
+    _fill_defaults(rec, kind, values)
     for prop, how, attrs in kind.plan:
         if how == "value":
             attr = attrs[0]
@@ -821,6 +985,25 @@ def _record(rec: _Record, kind: Kind, origin: Origin) -> Json:
         else:
             out[prop] = _build(prop, attrs, values)
     return out
+
+
+def _fill_defaults(rec: _Record, kind: Kind, values: dict[tuple[str, ...], Any]) -> None:
+    """What the annotator may leave empty because the codebook names it: a required name
+    is the text of the first mention; a required choice with an `unknown` value (a date's
+    precision) is `unknown` while nothing else of its object (start, end) is set."""
+    for attr in kind.attributes:
+        if attr.path in values:
+            continue
+        if attr.from_quote and rec.regions:
+            values[attr.path] = rec.regions[0].quote
+        elif attr.default is not None:
+            siblings = [
+                a
+                for a in kind.attributes
+                if a.path[:-1] == attr.path[:-1] and a is not attr and a.tag != "TextArea"
+            ]
+            if not any(a.path in values for a in siblings):
+                values[attr.path] = attr.default
 
 
 def _build(prop: str, attrs: tuple[Attribute, ...], values: dict[tuple[str, ...], Any]) -> Any:

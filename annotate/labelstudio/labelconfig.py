@@ -9,9 +9,19 @@ list of (reference, role) pairs becomes one relation label per role. The same `L
 object drives the conversion both ways (`convert.py`), so the config and the converter
 cannot disagree.
 
-A record's spans are regions with the same label. The record id control ties them
-together: the first region carries the record's attributes, further mentions carry only
-the id. A region with no id is a record of its own, with an id made from the region id.
+A record's spans are regions with the same label. A relation between two regions of
+the same kind ties them into one record (`same_as`, drawn with or without the label): the
+first region carries the record's attributes, further mentions nothing. The record id
+control is optional (sitrep fills it when it pushes a document, so ids survive a round
+trip); older annotations that repeat the id on every mention are still read. A region with
+no id is a record of its own, with an id made from its text.
+
+What the interface can enforce, it does: every per-region control whose field the schema
+requires (and does not let be null) is `required`, scoped to its label, so Label Studio
+refuses to submit a region without it and names the field. Two kinds of required field
+are not asked for, because the codebook names their value when the text does not say it:
+a required name is the text of the record's first mention, and a required choice with an
+`unknown` value (a date's precision) is `unknown`.
 """
 
 from __future__ import annotations
@@ -29,7 +39,7 @@ from sitrep.schema import spec
 Json = dict[str, Any]
 
 # Bump when the generated config changes while the schema does not.
-LAYOUT_REVISION = 1
+LAYOUT_REVISION = 2
 TEXT = "text"  # the Text object tag, and the task data key holding the text
 LABELS = "label"  # the Labels control
 NOTES = "notes"  # the document-level TextArea: provenance.notes
@@ -37,6 +47,17 @@ COLOURS = ("#1f77b4", "#2ca02c", "#d62728", "#ff7f0e", "#9467bd", "#8c564b")
 # Relation labels for single references, where the field name alone would be unclear.
 RELATION_NAMES = {"event": "counts", "parent": "located_in"}
 SELECT_ABOVE = 30  # Choices with more values than this (countries) become a drop-down
+SAME_AS = "same_as"  # the relation label that ties two mentions into one record
+UNKNOWN = "unknown"  # a choice that stands for "the text does not say"
+HINT_CHARS = 90  # a control's one-line hint is the first sentence of its description
+# Per-region choices that get hotkeys (the commonest decisions), with their modifier:
+# each value gets its first free letter, so the keys are unique in the whole config.
+HOTKEYS = {
+    ("figures", "qualifier"): "",
+    ("figures", "realis"): "shift+",
+    ("events", "realis"): "alt+",
+}
+RESERVED_KEYS = frozenset({"u", "alt+r", "alt+h", "alt+l", "alt+m"})  # Label Studio's own
 
 
 @dataclass(frozen=True)
@@ -51,6 +72,11 @@ class Attribute:
     many: bool = False  # a list of strings (one TextArea entry each)
     group: tuple[str, ...] = ()  # the nullable object it belongs to, if any
     integer: bool = False
+    required: bool = False  # the schema requires a value: the interface asks for one
+    default: Any = None  # the codebook's value when the annotator leaves it empty
+    from_quote: bool = False  # left empty, it is the text of the record's first mention
+    hint: str = ""  # one line from the schema's description
+    value_hints: tuple[str, ...] = ()  # per choice: its title and definition
 
     @cached_property
     def allowed(self) -> dict[str, Any]:
@@ -147,6 +173,20 @@ class Layout:
         return {k.label: k for k in self.kinds}
 
     @cached_property
+    def relation_labels(self) -> tuple[str, ...]:
+        """Every relation label of the config: `same_as` first, then the schema's roles."""
+        return (SAME_AS, *self.relations)
+
+    def roles_between(self, source: str, target: str) -> list[str]:
+        """The relation labels that fit a relation from a `source` record to a `target`
+        record (kinds), in config order."""
+        return [
+            label
+            for label, rel in self.relations.items()
+            if rel.source == source and rel.target == target
+        ]
+
+    @cached_property
     def controls(self) -> dict[str, tuple[Kind, Attribute | None]]:
         """Every per-region control name -> (kind, attribute; None for the id control)."""
         out: dict[str, tuple[Kind, Attribute | None]] = {}
@@ -235,7 +275,8 @@ def build_layout(schema: Json) -> Layout:
                         relations, Relation(role, kind, role_list.target, prop, role_list)
                     )
                 continue
-            attrs.extend(_attributes(label, (prop,), sub, defs, ()))
+            required = prop in node.get("required", ())
+            attrs.extend(_attributes(label, (prop,), sub, defs, (), required))
         kinds.append(
             Kind(
                 kind=kind,
@@ -286,13 +327,44 @@ def _role_list(prop: str, node: Json, defs: Json, ref_kinds: dict[str, str]) -> 
     return RoleList(prop, ref_key, role_key, str(target), tuple(values))
 
 
+def _one_line(text: str) -> str:
+    """The first sentence of a description, cut to one line."""
+    first = re.split(r"(?<=[.;:])\s", " ".join(text.split()), maxsplit=1)[0].rstrip(".;:")
+    return first if len(first) <= HINT_CHARS else first[: HINT_CHARS - 3].rstrip() + "..."
+
+
+def _description(node: Json, inner: Json) -> str:
+    for candidate in (node, *node.get("anyOf", ()), inner):
+        text = candidate.get("description") if isinstance(candidate, dict) else None
+        if isinstance(text, str) and text:
+            return text
+    return ""
+
+
+def _value_hints(inner: Json) -> tuple[str, ...]:
+    if "oneOf" not in inner:
+        return ()
+    return tuple(
+        _one_line(f"{b.get('title', b['const'])} - {b.get('description', '')}".rstrip(" -"))
+        for b in inner["oneOf"]
+    )
+
+
 def _attributes(
-    label: str, path: tuple[str, ...], node: Json, defs: Json, group: tuple[str, ...]
+    label: str,
+    path: tuple[str, ...],
+    node: Json,
+    defs: Json,
+    group: tuple[str, ...],
+    required: bool = False,
 ) -> list[Attribute]:
     inner, _, nullable = _unwrap(node, defs)
     control = "_".join((label, *path))
+    needed = required and not nullable and not group
+    hint = _one_line(_description(node, inner))
     if spec.is_enumeration(inner) or "enum" in inner:
         values = tuple(spec.enumeration_values(inner))
+        default = UNKNOWN if needed and UNKNOWN in values else None
         return [
             Attribute(
                 path,
@@ -302,54 +374,117 @@ def _attributes(
                 nullable,
                 group=group,
                 integer=all(isinstance(v, int) for v in values),
+                required=needed and default is None,
+                default=default,
+                hint=hint,
+                value_hints=_value_hints(inner),
             )
         ]
     kind = _scalar_type(inner)
     if kind == "object":
         sub_group = path if nullable else group
         out: list[Attribute] = []
+        inner_required = set(inner.get("required", ()))
         for prop, sub in inner.get("properties", {}).items():
-            out.extend(_attributes(label, (*path, prop), sub, defs, sub_group))
+            out.extend(
+                _attributes(
+                    label, (*path, prop), sub, defs, sub_group, needed and prop in inner_required
+                )
+            )
         return out
     if kind == "array":
         item, _, _ = _unwrap(inner.get("items", {}), defs)
         if _scalar_type(item) != "string":
             raise SchemaError(f"cannot map {'.'.join(path)} (a list of non-strings) to a control")
-        return [Attribute(path, control, "TextArea", (), nullable, many=True, group=group)]
+        return [
+            Attribute(path, control, "TextArea", (), nullable, many=True, group=group, hint=hint)
+        ]
     if kind in ("number", "integer"):
         return [
-            Attribute(path, control, "Number", (), nullable, group=group, integer=kind == "integer")
+            Attribute(
+                path,
+                control,
+                "Number",
+                (),
+                nullable,
+                group=group,
+                integer=kind == "integer",
+                hint=hint,
+            )
         ]
     if kind == "string":
         tag = "DateTime" if inner.get("format") == "date" else "TextArea"
-        return [Attribute(path, control, tag, (), nullable, group=group)]
+        quote = needed and tag == "TextArea" and len(path) == 1
+        return [
+            Attribute(path, control, tag, (), nullable, group=group, from_quote=quote, hint=hint)
+        ]
     raise SchemaError(f"cannot map {'.'.join(path)} ({kind}) to a Label Studio control")
 
 
 # --- the XML ------------------------------------------------------------------------------
 
 
-def _hint(attr: Attribute) -> str:
-    words = " ".join(attr.path).replace("_", " ")
-    return words[0].upper() + words[1:]
+def field_name(attr: Attribute) -> str:
+    """The field a control sets, as the schema names it (`date.precision`)."""
+    return ".".join(attr.path)
 
 
-def _control_xml(attr: Attribute) -> list[str]:
-    common = f'name={quoteattr(attr.control)} toName="{TEXT}" perRegion="true"'
-    header = f'      <Header value={quoteattr(_hint(attr))} size="6"/>'
+def header(kind: Kind, attr: Attribute) -> str:
+    """The line above a control: the field's name, whether it is required, its hint."""
+    mark = " (required)" if attr.required else ""
+    return f"{field_name(attr)}{mark}: {attr.hint}" if attr.hint else f"{field_name(attr)}{mark}"
+
+
+def required_message(kind: Kind, attr: Attribute) -> str:
+    return (
+        f"{kind.label} {field_name(attr)} is required: select the highlighted "
+        f"{kind.label.lower()} region and set its {field_name(attr)}."
+    )
+
+
+def hotkeys(kind: Kind, attr: Attribute, taken: set[str]) -> dict[Any, str]:
+    """Hotkeys for the choices of the controls in HOTKEYS: the modifier and the first
+    free letter of each value (Label Studio's own keys left alone)."""
+    prefix = HOTKEYS.get((kind.kind, field_name(attr)))
+    if attr.tag != "Choices" or prefix is None:
+        return {}
+    out: dict[Any, str] = {}
+    for value in attr.values:
+        for letter in re.sub(r"[^a-z]", "", str(value)) + "bcdfijkqwyz":
+            key = prefix + letter
+            if key not in RESERVED_KEYS and key not in taken:
+                taken.add(key)
+                out[value] = key
+                break
+    return out
+
+
+def _control_xml(kind: Kind, attr: Attribute, taken: set[str]) -> list[str]:
+    common = (
+        f'name={quoteattr(attr.control)} toName="{TEXT}" perRegion="true" '
+        f"whenLabelValue={quoteattr(kind.label)}"
+    )
+    if attr.required:
+        common += f' required="true" requiredMessage={quoteattr(required_message(kind, attr))}'
+    head = f'      <Header value={quoteattr(header(kind, attr))} size="6"/>'
     if attr.tag == "Choices":
         layout_attr = ' layout="select"' if len(attr.values) > SELECT_ABOVE else ""
-        lines = [header, f'      <Choices {common} choice="single"{layout_attr}>']
-        lines += [f"        <Choice value={quoteattr(str(v))}/>" for v in attr.values]
+        keys = hotkeys(kind, attr, taken)
+        lines = [head, f'      <Choices {common} choice="single"{layout_attr}>']
+        for i, value in enumerate(attr.values):
+            extra = f" hotkey={quoteattr(keys[value])}" if value in keys else ""
+            if i < len(attr.value_hints) and not layout_attr:
+                extra += f" hint={quoteattr(attr.value_hints[i])}"
+            lines.append(f"        <Choice value={quoteattr(str(value))}{extra}/>")
         return [*lines, "      </Choices>"]
     if attr.tag == "Number":
         step = "1" if attr.integer else "any"
-        return [header, f'      <Number {common} step="{step}"/>']
+        return [head, f'      <Number {common} step="{step}"/>']
     if attr.tag == "DateTime":
-        return [header, f'      <DateTime {common} only="date"/>']
+        return [head, f'      <DateTime {common} only="date"/>']
     rows = "2" if attr.many else "1"
     limit = "" if attr.many else ' maxSubmissions="1"'
-    return [header, f'      <TextArea {common} rows="{rows}" editable="true"{limit}/>']
+    return [head, f'      <TextArea {common} rows="{rows}" editable="true"{limit}/>']
 
 
 def render(lay: Layout | None = None) -> str:
@@ -363,29 +498,34 @@ def render(lay: Layout | None = None) -> str:
     ]
     for i, kind in enumerate(lay.kinds):
         colour = COLOURS[i % len(COLOURS)]
-        lines.append(f'    <Label value={quoteattr(kind.label)} background="{colour}"/>')
+        lines.append(
+            f'    <Label value={quoteattr(kind.label)} background="{colour}" hotkey="{i + 1}"/>'
+        )
     lines += [
         "  </Labels>",
         f'  <Text name="{TEXT}" value="${TEXT}" granularity="symbol"/>',
         "  <Relations>",
     ]
-    lines += [f"    <Relation value={quoteattr(label)}/>" for label in lay.relations]
+    lines += [f"    <Relation value={quoteattr(label)}/>" for label in lay.relation_labels]
     lines.append("  </Relations>")
+    taken: set[str] = set()
     for kind in lay.kinds:
         lines.append(
             f'  <View visibleWhen="region-selected" whenTagName="{LABELS}" '
             f"whenLabelValue={quoteattr(kind.label)}>"
         )
         lines.append(f'    <Header value={quoteattr(kind.label + " record")} size="5"/>')
+        for attr in kind.attributes:
+            lines.extend(_control_xml(kind, attr, taken))
         lines.append(
-            '      <Header value="Record id (same id on every mention; blank: new record)" size="6"/>'
+            '      <Header value="id (optional): leave it empty; a relation to another '
+            f'{kind.label.lower()} region makes both one record" size="6"/>'
         )
         lines.append(
             f'      <TextArea name={quoteattr(kind.id_control)} toName="{TEXT}" perRegion="true" '
+            f"whenLabelValue={quoteattr(kind.label)} "
             f'rows="1" editable="true" maxSubmissions="1" placeholder={quoteattr(kind.prefix + "-...")}/>'
         )
-        for attr in kind.attributes:
-            lines.extend(_control_xml(attr))
         lines.append("  </View>")
     lines += [
         '  <Header value="Notes on this annotation" size="6"/>',
@@ -429,20 +569,40 @@ def codebook_section(schema: Json) -> list[str]:
         "## Annotating in Label Studio",
         "",
         f"`sitrep annotate push` generates the labeling interface from this schema (config {lay.version}).",
-        f"Mark every mention with one of the span labels {labels}. Select a region to see",
-        "the attributes of its kind below the text. One record can have several mentions:",
-        "give every mention of a record the same **record id** (the `..._id` box) and set the",
-        "attributes on one of them. A region with no id is a record of its own (its id is made",
-        "from the region id). Draw a relation from the record that holds a reference to the",
-        "record it points at, and give it the role as its label; a relation drawn the other way",
-        f"is read the right way when the kinds make it clear. The `{NOTES}` box is for doubts",
+        f"Mark every mention with one of the span labels {labels} (hotkeys 1 to {len(lay.kinds)}).",
+        "Select a region to see the fields of its kind below the text, each with its name and a",
+        "one-line hint; Label Studio refuses to submit a region whose **required** field is",
+        "empty and names it. Two required fields may stay empty because the codebook names",
+        "their value: a name is then the text of the record's first mention, and a date's",
+        "precision is `unknown` (start and end null). Hotkeys: "
+        + "; ".join(
+            f"{k.label.lower()} {field_name(a)} "
+            + ", ".join(f"`{key}` {v}" for v, key in hotkeys(k, a, set()).items())
+            for k in lay.kinds
+            for a in k.attributes
+            if hotkeys(k, a, set())
+        )
+        + ".",
+        "",
+        "One record can have several mentions: draw a relation from a further mention to the",
+        f"first one (no label needed, or `{SAME_AS}`) and set the fields on one of them. A region",
+        "with no relation to another of its kind is a record of its own, its id made from its",
+        "text; the optional id box (`..._id`) keeps ids sitrep pushed, and older annotations",
+        "that repeat an id on every mention are still read. Draw a relation from the record",
+        "that holds a reference to the record it points at. Where the two kinds admit one role",
+        "only (figure -> actor is `claimed_by`, figure -> event `counts`), leave the relation",
+        "unlabelled; between an event and an actor or a location pick the role (`agent`,",
+        "`site`, ...); between two records of one kind an unlabelled relation is a tie, so",
+        f"label `part_of`, `located_in` and `affiliated_with`. The `{NOTES}` box is for doubts",
         "and conventions; it becomes the annotation's `provenance.notes`.",
         "",
         "| kind | control | field | input | values |",
         "|---|---|---|---|---|",
     ]
     for kind in lay.kinds:
-        out.append(f"| {kind.label} | `{kind.id_control}` | `id` | text | `{kind.prefix}-...` |")
+        out.append(
+            f"| {kind.label} | `{kind.id_control}` | `id` (optional) | text | `{kind.prefix}-...` |"
+        )
         for attr in kind.attributes:
             values = (
                 ", ".join(f"`{v}`" for v in attr.values)
@@ -455,10 +615,12 @@ def codebook_section(schema: Json) -> list[str]:
                 "DateTime": "date",
                 "TextArea": "text, one entry per Enter" if attr.many else "text",
             }[attr.tag]
+            need = " (required)" if attr.required else ""
             out.append(
-                f"| {kind.label} | `{attr.control}` | `{'.'.join(attr.path)}` | {what} | {values} |"
+                f"| {kind.label} | `{attr.control}` | `{field_name(attr)}`{need} | {what} | {values} |"
             )
     out += ["", "| relation | from | to | sets |", "|---|---|---|---|"]
+    out.append(f"| `{SAME_AS}` | any | the same kind | one record, two mentions |")
     for rel in lay.relations.values():
         sets = (
             f"`{rel.field}[].{rel.role_list.role_key}` = `{rel.label}`"
@@ -470,9 +632,11 @@ def codebook_section(schema: Json) -> list[str]:
         "",
         "Offsets: the browser counts UTF-16 code units and shows `\\r\\n` as one line break;",
         "sitrep converts both ways, so spans in the dataset always count code points of the",
-        "original text. `sitrep annotate pull` refuses (per task, naming the annotation and",
-        "region) unknown labels or controls, attributes without a span, dangling or",
-        "wrong-kind relations, numbers that do not parse and anything the schema rejects.",
+        "original text. `sitrep annotate pull` refuses (per task, naming the annotation, the",
+        "annotator, the region, its text and the link to the task) unknown labels or controls,",
+        "attributes without a span, dangling, wrong-kind or contradictory relations, numbers",
+        "that do not parse and anything the schema rejects. `sitrep annotate check",
+        "--annotator EMAIL` lists the problems of your latest annotations without writing.",
         "",
     ]
     return out

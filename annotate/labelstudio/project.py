@@ -28,6 +28,7 @@ from sitrep import paths
 from sitrep.annotate.labelstudio import convert, labelconfig
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Problem
+from sitrep.annotate.labelstudio.guide import CODEBOOK_ANCHOR, render_guide
 from sitrep.annotate.labelstudio.server import ConnectionFailed, Reason
 from sitrep.errors import ConfigError, SitrepError
 from sitrep.fileio import write_atomic
@@ -51,6 +52,7 @@ class Project:
     title: str
     label_config: str
     description: str
+    url: str = ""  # the Label Studio it lives on, for links to its tasks
 
     @cached_property
     def config_sha256(self) -> str:
@@ -134,10 +136,28 @@ def set_overlap(client: Client, project: Project, overlap: int | None, file: Pat
     return overlap
 
 
+def seed_gold(root: Path | None = None) -> Json | None:
+    """The seed article's gold annotation (the guide's worked examples), if there is one."""
+    for path in sorted(paths.annotations_dir(root).glob("seed-*.json")):
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        if isinstance(doc, dict):
+            return doc
+    return None
+
+
 def instructions() -> str:
-    """The codebook as HTML, for the project's instructions."""
-    md = markdown_it.MarkdownIt("commonmark").enable("table")
-    return md.render(paths.codebook_file().read_text(encoding="utf-8"))
+    """The project's instructions: the annotator guide, then the full codebook folded
+    behind a link (Label Studio shows them on request, not on every task)."""
+    md = markdown_it.MarkdownIt("commonmark", {"html": True}).enable("table")
+    guide = md.render(render_guide(labelconfig.layout(), seed_gold()))
+    codebook = md.render(paths.codebook_file().read_text(encoding="utf-8"))
+    return (
+        f'{guide}<details id="{CODEBOOK_ANCHOR}"><summary>The full codebook</summary>'
+        f"{codebook}</details>"
+    )
 
 
 def wanted_config() -> str:
@@ -152,15 +172,16 @@ def find_project(client: Client, title: str) -> Project | None:
             f"{len(found)} Label Studio projects are titled {title!r} (ids {ids}): rename all "
             "but one, or choose another with --project"
         )
-    return _project(found[0]) if found else None
+    return _project(found[0], client.url) if found else None
 
 
-def _project(body: Json) -> Project:
+def _project(body: Json, url: str = "") -> Project:
     return Project(
         int(body["id"]),
         str(body["title"]),
         str(body.get("label_config") or ""),
         str(body.get("description") or ""),
+        url,
     )
 
 
@@ -185,11 +206,11 @@ def ensure_project(client: Client, title: str) -> tuple[Project, bool, bool]:
         "label_config": config,
         "description": labelconfig.description(lay, config),
         "expert_instruction": instructions(),
-        "show_instruction": True,
+        "show_instruction": False,
     }
     project = find_project(client, title)
     if project is None:
-        return _project(client.post("/api/projects/", wanted)), True, False
+        return _project(client.post("/api/projects/", wanted), client.url), True, False
     current = client.get(f"/api/projects/{project.id}/")
     changes = {k: v for k, v in wanted.items() if current.get(k) != v}
     if not changes:
@@ -204,7 +225,7 @@ def ensure_project(client: Client, title: str) -> tuple[Project, bool, bool]:
                 "drops; pull them, fix or delete them in Label Studio, and push again."
             ) from exc
         raise
-    return _project(body), False, "label_config" in changes
+    return _project(body, client.url), False, "label_config" in changes
 
 
 def check_config(project: Project) -> None:
@@ -258,7 +279,7 @@ def read_annotations(paths_: Iterable[Path]) -> tuple[list[Json], list[Problem]]
         raw, issue = read_raw(file)
         doc, issue = (None, issue) if raw is None else parse_raw(raw, str(file))
         issues = [issue] if issue else validate_document(doc, str(file))
-        if issues:
+        if issues or doc is None:
             problems.extend(Problem.from_issue(i) for i in issues)
             continue
         docs.append(doc)
@@ -322,78 +343,23 @@ def same_content(a: Json, b: Json) -> bool:
 
 
 def proposal_results(document: Json, entries: dict[str, Any]) -> tuple[list[Json], float | None]:
-    """Label Studio results for what the pre-annotator proposes in one document: figures
-    with their attributes and `claimed_by`/`part_of` relations, actors and locations from
-    the gazetteer, event triggers. Predictions are suggestions for an annotator to
-    complete, so they need not be whole schema records; they must only fit the config."""
+    """Label Studio results for what the pre-annotator proposes in one document: complete,
+    schema-valid records (`propose.proposed_document`) an annotator can accept as they
+    are, each region with its record's score; and the prediction's score (their mean)."""
     from sitrep.annotate.prelabel import propose as propose_mod
 
-    text = document["text"]
-    found = propose_mod.propose(text, entries)
-    doc: Json = {"document": document, "actors": [], "locations": [], "events": [], "figures": []}
-    by_span: dict[tuple[int, int], str] = {}
-    scores: list[float] = []
-    for n, m in enumerate(found["mentions"]):
-        kind = {"actor": "actors", "location": "locations", "event": "events"}[m["kind"]]
-        rid = {"actors": "act", "locations": "loc", "events": "evt"}[kind] + f"-p{n}"
-        record: Json = {
-            "id": rid,
-            "spans": [{"start": m["start"], "end": m["end"], "text": m["text"]}],
-            "type": m["type"],
-        }
-        if kind != "events":
-            record.update(name=m["name"], country=m["country"])
-        if kind == "actors":  # a claimant can only be an actor
-            by_span[m["start"], m["end"]] = rid
-        doc[kind].append(record)
-        scores.append(m["score"])
-    figures = found["figures"]
-    for n, f in enumerate(figures):
-        claimant = None
-        if f["claimed_by"] is not None:
-            span = (f["claimed_by_start"], f["claimed_by_end"])
-            claimant = next(
-                (rid for (s, e), rid in by_span.items() if s < span[1] and span[0] < e), None
-            )
-            if claimant is None:
-                claimant = f"act-c{n}"
-                by_span[span] = claimant
-                doc["actors"].append(
-                    {
-                        "id": claimant,
-                        "name": f["claimed_by"],
-                        "type": "other",
-                        "spans": [{"start": span[0], "end": span[1], "text": f["claimed_by"]}],
-                    }
-                )
-        doc["figures"].append(
-            {
-                "id": f"fig-p{n}",
-                "spans": [{"start": f["start"], "end": f["end"], "text": f["text"]}],
-                **{
-                    k: f[k]
-                    for k in (
-                        "counted",
-                        "description",
-                        "unit",
-                        "currency",
-                        "low",
-                        "best",
-                        "high",
-                        "qualifier",
-                        "vague_term",
-                        "realis",
-                    )
-                },
-                "claimed_by": claimant,
-                "part_of": None if f["part_of"] is None else f"fig-p{f['part_of']}",
-            }
-        )
-        scores.append(f["score"])
+    doc = propose_mod.proposed_document(document, entries)
+    scores: dict[str, float] = {}
+    for kind in labelconfig.layout().kinds:
+        for record in doc[kind.kind]:
+            for index in range(len(record["spans"])):
+                scores[convert.region_id(record["id"], index)] = record["provenance"]["score"]
     results = convert.to_results(doc)
     for item in results:
-        item.pop("origin", None)
-    score = round(sum(scores) / len(scores), 4) if scores else None
+        item.pop("origin", None)  # the server marks what an annotator accepts
+        if item.get("from_name") == labelconfig.LABELS and item.get("id") in scores:
+            item["score"] = scores[item["id"]]
+    score = round(sum(scores.values()) / len(scores), 4) if scores else None
     return results, score
 
 
@@ -506,7 +472,7 @@ def push(
                     "a changed text needs a new document id (its spans would no longer match)",
                     task=task["id"],
                     document=doc_id,
-                    expected=sha,
+                    expected=str(sha),
                     found=document["text_sha256"],
                 )
             )

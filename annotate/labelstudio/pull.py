@@ -22,6 +22,7 @@ import gc
 import hashlib
 import multiprocessing as mp
 import os
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -97,9 +98,15 @@ class PullReport:
 
 
 def export_snapshot(
-    client: Client, project: Project, folder: Path, timeout: float = EXPORT_TIMEOUT
+    client: Client,
+    project: Project,
+    folder: Path,
+    timeout: float = EXPORT_TIMEOUT,
+    *,
+    keep_on_server: bool = True,
 ) -> tuple[Path, int]:
-    """Create, await and download a JSON export snapshot into `folder` (verbatim)."""
+    """Create, await and download a JSON export snapshot into `folder` (verbatim); with
+    `keep_on_server` false, the snapshot is deleted from the server once downloaded."""
     body = {
         "title": f"sitrep pull {datetime.now(UTC).isoformat(timespec='seconds')}",
         "task_filter_options": {"only_with_annotations": False},
@@ -130,6 +137,8 @@ def export_snapshot(
     size = client.download(
         f"/api/projects/{project.id}/exports/{export_id}/download", target, exportType="JSON"
     )
+    if not keep_on_server:
+        client.call("DELETE", f"/api/projects/{project.id}/exports/{export_id}")
     md5 = export.get("md5")
     if md5:
         digest = hashlib.md5(target.read_bytes(), usedforsecurity=False).hexdigest()
@@ -173,6 +182,7 @@ class Pulled:
     ground_truth: bool
     document_id: str
     payload: bytes
+    link: str | None = None  # where to open the task
 
     @property
     def doc(self) -> Json:
@@ -185,7 +195,9 @@ def convert_task(task: Json, project: Project, report: PullReport) -> list[Pulle
     try:
         document, text = convert.document_of(task.get("data") or {})
     except (ValueError, TypeError) as exc:
-        report.problems.append(Problem("bad-task", str(exc), task=task_id))
+        report.problems.append(
+            Problem("bad-task", str(exc), task=task_id, link=task_link(project, task_id))
+        )
         return []
     out = []
     for annotation in task.get("annotations") or []:
@@ -206,6 +218,7 @@ def convert_task(task: Json, project: Project, report: PullReport) -> list[Pulle
             model=model,
             model_version=version,
             score=score,
+            server_url=project.url or None,
         )
         doc, problems = convert.from_results(document, text, annotation.get("result"), origin)
         report.problems.extend(problems)
@@ -218,9 +231,98 @@ def convert_task(task: Json, project: Project, report: PullReport) -> list[Pulle
                     bool(annotation.get("ground_truth")),
                     document["id"],
                     dump(doc),
+                    task_link(project, task_id),
                 )
             )
     return out
+
+
+def task_link(project: Project, task_id: Any) -> str | None:
+    """Where an annotator opens a task: http://host/projects/P/data?task=T."""
+    if not project.url or not isinstance(task_id, int):
+        return None
+    return f"{project.url.rstrip('/')}/projects/{project.id}/data?task={task_id}"
+
+
+# --- check: the problems of the latest annotations, nothing written ---------------------------
+
+
+@dataclass
+class CheckReport:
+    project: Project | None = None
+    annotator: str | None = None
+    tasks: int = 0
+    checked: int = 0  # latest annotations converted
+    clean: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> Json:
+        return {
+            "project": None
+            if self.project is None
+            else {"id": self.project.id, "title": self.project.title},
+            "annotator": self.annotator,
+            "tasks": self.tasks,
+            "checked": self.checked,
+            "clean": self.clean,
+            "problems": [p.to_dict() for p in self.problems],
+        }
+
+
+def latest_annotations(task: Json, annotator: str | None = None) -> list[Json]:
+    """Per annotator, the annotation of `task` updated last (cancelled ones left out);
+    only `annotator`'s when given."""
+    latest: dict[str | None, Json] = {}
+    for annotation in task.get("annotations") or []:
+        who = _email(annotation.get("completed_by"))
+        if annotation.get("was_cancelled") or (annotator is not None and who != annotator):
+            continue
+        stamp = str(annotation.get("updated_at") or annotation.get("created_at") or "")
+        have = latest.get(who)
+        if have is None or stamp >= str(have.get("updated_at") or have.get("created_at") or ""):
+            latest[who] = annotation
+    return list(latest.values())
+
+
+def check(
+    client: Client,
+    *,
+    title: str = DEFAULT_TITLE,
+    annotator: str | None = None,
+    timeout: float = EXPORT_TIMEOUT,
+) -> CheckReport:
+    """Convert and validate the latest annotation of every annotator (or of `annotator`)
+    exactly as a pull would, and report every problem; nothing is written, and the export
+    snapshot is removed from the server and from disk afterwards."""
+    report = CheckReport(annotator=annotator)
+    client.whoami()
+    project = find_project(client, title)
+    if project is None:
+        raise ProjectError(
+            f"Label Studio at {client.url} has no project titled {title!r}: "
+            "create it with `sitrep annotate push`"
+        )
+    report.project = project
+    check_config(project)
+    with tempfile.TemporaryDirectory(prefix="sitrep-check-") as tmp:
+        export_file, _ = export_snapshot(client, project, Path(tmp), timeout, keep_on_server=False)
+        tasks = orjson.loads(export_file.read_bytes())
+    if not isinstance(tasks, list):
+        raise OutputError(f"project {project.id}: the export is not a list of tasks")
+    part = PullReport()
+    for task in tasks:
+        latest = latest_annotations(task, annotator)
+        if not latest:
+            continue
+        report.tasks += 1
+        report.checked += len(latest)
+        report.clean += len(convert_task({**task, "annotations": latest}, project, part))
+    report.problems = part.problems
+    return report
 
 
 # --- writing -------------------------------------------------------------------------------
@@ -282,6 +384,7 @@ def write_task(
                 "(adjudicate) before it can be released",
                 task=truths[0].task_id,
                 document=truths[0].document_id,
+                link=truths[0].link,
             )
         )
         return
@@ -304,6 +407,7 @@ def write_task(
                 task=one.task_id,
                 annotation=one.annotation_id,
                 document=one.document_id,
+                link=one.link,
             )
         )
         return

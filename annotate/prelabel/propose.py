@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -322,3 +323,159 @@ def propose(text: str, entries: dict[str, Entry] | None = None) -> dict[str, Any
         "figures": [p.to_dict() for p in found],
         "mentions": [m.to_dict() for m in mentions],
     }
+
+
+# --- complete records -----------------------------------------------------------------
+# What the proposals become in Label Studio: schema records an annotator can accept as
+# they are. Every field the schema requires is set, to what the text says or else to the
+# codebook's value for an unstated case (no date: both ends null, precision `unknown`;
+# no participant, location, parent, affiliation, event or claimant: empty or null), and
+# every record carries the score of what proposed it.
+
+KIND_LISTS = {"actor": "actors", "location": "locations", "event": "events"}
+PREFIXES = {"actors": "act", "locations": "loc", "events": "evt", "figures": "fig"}
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40].strip("-") or "x"
+
+
+class _Ids:
+    """Readable, unique record ids (`act-u-s-central-command`, `fig-up-to-7-000`)."""
+
+    def __init__(self) -> None:
+        self.used: set[str] = set()
+
+    def __call__(self, kind: str, words: str) -> str:
+        stem = f"{PREFIXES[kind]}-{_slug(words)}"
+        candidate, n = stem, 1
+        while candidate in self.used:
+            n += 1
+            candidate = f"{stem}-{n}"
+        self.used.add(candidate)
+        return candidate
+
+
+def _provenance(score: float) -> dict[str, Any]:
+    return {"method": "machine", "annotator": None, "model": MODEL, "model_version": VERSION,
+            "score": round(min(max(score, 0.0), 1.0), 4)}  # fmt: skip
+
+
+def _span(start: int, end: int, text: str) -> dict[str, Any]:
+    return {"start": start, "end": end, "text": text}
+
+
+def _named(m: dict[str, Any], kind: str, records: dict[tuple[str, str], dict[str, Any]],
+           ids: _Ids) -> dict[str, Any]:  # fmt: skip
+    """The record of an actor or location mention: mentions of one gazetteer entry (same
+    name and type) are one record with several spans."""
+    key = (str(m["name"]).lower(), str(m["type"]))
+    record = records.get(key)
+    if record is None:
+        record = records[key] = {"id": ids(kind, m["name"]), "name": m["name"]}
+        if kind == "actors":
+            record.update(aliases=[], type=m["type"], country=m["country"], affiliated_with=None)
+        else:
+            record.update(type=m["type"], country=m["country"], parent=None)
+        record.update(spans=[], provenance=_provenance(m["score"]))
+    record["spans"].append(_span(m["start"], m["end"], m["text"]))
+    if kind == "actors" and m["text"] != record["name"] and m["text"] not in record["aliases"]:
+        record["aliases"].append(m["text"])
+    record["provenance"]["score"] = max(record["provenance"]["score"], round(m["score"], 4))
+    return record
+
+
+def _event(text: str, m: dict[str, Any], ids: _Ids) -> dict[str, Any]:
+    return {
+        "id": ids("events", f"{m['type']} {m['text']}"),
+        "type": m["type"],
+        "participants": [],
+        "locations": [],
+        "date": {"start": None, "end": None, "precision": "unknown", "expression": None},
+        "realis": figures._realis(figures._clause(text, m["start"], m["end"])),
+        "reported_by": None,
+        "spans": [_span(m["start"], m["end"], m["text"])],
+        "provenance": _provenance(m["score"]),
+    }
+
+
+def _claimant(f: dict[str, Any], doc: dict[str, Any], ids: _Ids) -> str | None:
+    """The actor record a figure's claimant hint names: an actor proposed there, or a
+    new actor of type `other` for the annotator to type."""
+    if f["claimed_by"] is None:
+        return None
+    start, end = f["claimed_by_start"], f["claimed_by_end"]
+    for actor in doc["actors"]:
+        if any(s["start"] < end and start < s["end"] for s in actor["spans"]):
+            return str(actor["id"])
+    actor = {
+        "id": ids("actors", f["claimed_by"]), "name": f["claimed_by"], "aliases": [],
+        "type": "other", "country": None, "affiliated_with": None,
+        "spans": [_span(start, end, f["claimed_by"])], "provenance": _provenance(f["score"] / 2),
+    }  # fmt: skip
+    doc["actors"].append(actor)
+    return str(actor["id"])
+
+
+FIGURE_FIELDS = ("counted", "description", "unit", "currency", "low", "best", "high",
+                 "qualifier", "vague_term", "realis")  # fmt: skip
+
+
+def _figures(found: list[dict[str, Any]], doc: dict[str, Any], ids: _Ids) -> None:
+    made = [ids("figures", f["text"]) for f in found]
+    for n, f in enumerate(found):
+        whole = f["part_of"]
+        part_of = made[whole] if whole is not None and found[whole]["unit"] == f["unit"] else None
+        doc["figures"].append(
+            {
+                "id": made[n],
+                **{k: f[k] for k in FIGURE_FIELDS},
+                "event": None,
+                "part_of": part_of,
+                "claimed_by": _claimant(f, doc, ids),
+                "spans": [_span(f["start"], f["end"], f["text"])],
+                "provenance": _provenance(f["score"]),
+            }
+        )
+
+
+def proposed_document(document: dict[str, Any], entries: dict[str, Entry]) -> dict[str, Any]:
+    """Every proposal for one `document` object as a complete schema document whose
+    records are all marked as machine-made, each with its score."""
+    found = propose(document["text"], entries)
+    doc: dict[str, Any] = {
+        "schema_version": spec.schema_version(),
+        "document": document,
+        "actors": [], "locations": [], "events": [], "figures": [],
+    }  # fmt: skip
+    ids = _Ids()
+    named: dict[tuple[str, str], dict[str, Any]] = {}
+    for m in found["mentions"]:
+        kind = KIND_LISTS[m["kind"]]
+        if kind == "events":
+            doc["events"].append(_event(document["text"], m, ids))
+        else:
+            record = _named(m, kind, named, ids)
+            if len(record["spans"]) == 1:
+                doc[kind].append(record)
+    _figures(found["figures"], doc, ids)
+    doc["provenance"] = {
+        "annotators": [f"{MODEL}@{VERSION}"],
+        "created": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "updated": None,
+        "label_studio": None,
+        "notes": None,
+    }
+    _drop_links_the_rules_refuse(doc)
+    return doc
+
+
+def _drop_links_the_rules_refuse(doc: dict[str, Any]) -> None:
+    """A `part_of` the per-document rules refuse (a part larger than its whole) is a
+    wrong guess: the proposal keeps the figure and leaves the link to the annotator."""
+    from sitrep.schema.validation import validate_document
+
+    for issue in validate_document(doc, doc["document"]["id"]):
+        parts = issue.pointer.split("/")
+        if len(parts) >= 3 and parts[1] == "figures" and "part_of" in str(issue.code):
+            doc["figures"][int(parts[2])]["part_of"] = None

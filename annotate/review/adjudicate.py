@@ -163,13 +163,13 @@ def merge(
     lead = annotators[0]  # records keep the order the first annotator in the order gave them
     for kind in lay.kinds:
         position = {r["id"]: n for n, r in enumerate(docs[lead].get(kind.kind, []))}
-        per_kind[kind.kind].sort(
-            key=lambda members, position=position: (
-                (0, position[members[lead]["id"]], 0)
-                if lead in members
-                else (1, min(min(_spans(r)) for r in members.values()))
-            )
-        )
+
+        def order_key(members: dict[str, Json], position: dict[str, int] = position) -> Any:
+            if lead in members:
+                return (0, position[members[lead]["id"]], 0)
+            return (1, min(min(_spans(r)) for r in members.values()))
+
+        per_kind[kind.kind].sort(key=order_key)
     where: dict[tuple[str, str], int] = {}
     number = 0
     for kind in lay.kinds:

@@ -280,12 +280,12 @@ def agreement(annotations: Iterable[Annotation], lay: Layout | None = None) -> R
 
             return [[code(values[key].get(n, {}).get(unit)) for unit in units[key]] for n in names]
 
-        entry: Json = {"units": len(units[key]), "all": None, "pairs": {}}
+        alpha: Json = {"units": len(units[key]), "all": None, "pairs": {}}
         if units[key]:
-            entry["all"] = _alpha(matrix(report.annotators))
-            for a, b in itertools.combinations(report.annotators, 2):
-                entry["pairs"][_pair(a, b)] = _alpha(matrix([a, b]))
-        report.alpha[name] = entry
+            alpha["all"] = _alpha(matrix(report.annotators))
+            for one, other in itertools.combinations(report.annotators, 2):
+                alpha["pairs"][_pair(one, other)] = _alpha(matrix([one, other]))
+        report.alpha[name] = alpha
     return report
 
 

@@ -1,0 +1,225 @@
+"""Every `sitrep ...` command line the README shows runs here, as a user would type it
+(the real `sitrep` executable, in a copy of the repository), so a documented command or
+option cannot disappear again. Lines that need Label Studio run in the server test below.
+
+A README line this module does not know fails the first test: say how to run it in
+`OFFLINE` or `SERVER` (placeholders such as EMAIL or [PATH ...] get a concrete value).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from pathlib import Path
+
+import pytest
+from tests_support import LS, REPO
+
+SITREP = Path(sys.executable).with_name("sitrep")
+README = REPO / "README.md"
+GOLD = REPO / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
+
+# README line -> (what to run instead of a placeholder, if anything; expected exit status)
+OFFLINE: dict[str, tuple[str | None, int]] = {
+    "sitrep run --no-label-studio": (None, 0),
+    "sitrep schema codebook": (None, 0),
+    "sitrep schema codebook --check": (None, 0),
+    "sitrep validate seed-broken.json": (None, 1),
+    "sitrep validate [PATH ...]": ("sitrep validate datasets/annotations", 0),
+    "sitrep validate": (None, 0),
+    "sitrep seeds check": (None, 0),
+    "sitrep schema version": (None, 0),
+    "sitrep --help": (None, 0),
+    "sitrep release build --version 1.0.0": (None, 0),
+    "sitrep release verify datasets/releases/1.0.0": (None, 0),
+    "sitrep release serve datasets/releases --port 8000": (None, 0),  # with fetch, below
+    "sitrep release fetch 1.0.0 --from http://127.0.0.1:8000": (None, 0),
+    "sitrep annotate propose story.txt": (None, 0),
+    "sitrep annotate eval --check": (None, 0),
+    "sitrep annotate eval": (None, 0),
+}
+# Run against the session's Label Studio, in the order the README tells the story.
+SERVER: dict[str, tuple[str | None, int]] = {
+    "sitrep annotate serve": (None, 0),  # it is already running: serve says so
+    "sitrep annotate status": (None, 0),
+    "sitrep annotate push": (None, 0),
+    "sitrep annotate push seeds --annotations datasets/annotations --ground-truth": (None, 0),
+    "sitrep annotate push --predictions proposals/ --model-version figures@0.1": (None, 0),
+    "sitrep annotate push --propose": (None, 0),
+    "sitrep annotate pull": (None, 0),
+    "sitrep annotate check --annotator EMAIL": ("sitrep annotate check --annotator {email}", 0),
+    "sitrep annotate agreement --chart agreement.html --json agreement.json": (None, 0),
+    "sitrep annotate agreement": (None, 0),
+    "sitrep annotate adjudicate --order ann1@example.org,ann2@example.org": (None, 0),
+    "sitrep annotate adjudicate": (None, 0),
+    "sitrep annotate stop": (None, 0),  # in a folder with no server of its own
+}
+PROJECT_OPTION = ("push", "pull", "check", "agreement", "adjudicate")
+
+
+def readme_commands(text: str | None = None) -> list[str]:
+    """The `sitrep` command lines of the README: console lines and inline code, without
+    their comments, once each, in order."""
+    text = README.read_text(encoding="utf-8") if text is None else text
+    found = []
+    for line in text.splitlines():
+        console = re.match(r"^\s*\$ (sitrep(?:\s.*)?)$", line)
+        if console:
+            found.append(console.group(1).split("  #")[0].split(" # ")[0])
+        found += re.findall(r"`(sitrep(?: [^`]*)?)`", line)
+    return list(dict.fromkeys(" ".join(c.split()) for c in found if c.strip() != "sitrep"))
+
+
+def test_every_readme_command_line_is_run_by_a_test() -> None:
+    lines = readme_commands()
+    assert len(lines) >= 20
+    unknown = [line for line in lines if line not in OFFLINE and line not in SERVER]
+    assert unknown == [], "README lines no test runs: add them to OFFLINE or SERVER"
+
+
+def test_the_readme_reader_finds_console_and_inline_commands() -> None:
+    text = "```console\n$ sitrep a b   # note\nsitrep: not a command\n```\nRun `sitrep c --d`.\n"
+    assert readme_commands(text) == ["sitrep a b", "sitrep c --d"]
+
+
+def _sandbox(tmp: Path) -> Path:
+    """A copy of what the commands read: the seeds and the hand-made annotations."""
+    shutil.copytree(REPO / "seeds", tmp / "seeds")
+    shutil.copytree(REPO / "datasets" / "annotations", tmp / "datasets" / "annotations")
+    (tmp / "home").mkdir()
+    return tmp
+
+
+def _env(root: Path, **extra: str) -> dict[str, str]:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("LABEL_STUDIO_", "SITREP_", "XDG_"))
+    }
+    env.update(SITREP_HOME=str(root), HOME=str(root / "home"), NO_COLOR="1", COLUMNS="200")
+    env.update(extra)
+    return env
+
+
+def _run(line: str, root: Path, env: dict[str, str], timeout: float = 600) -> tuple[int, str]:
+    argv = shlex.split(line)
+    assert argv[0] == "sitrep"
+    done = subprocess.run(
+        [str(SITREP), *argv[1:]],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return done.returncode, done.stdout + done.stderr
+
+
+def _broken_seed(root: Path) -> list[str]:
+    """seed-broken.json as the README's validate transcript describes it; the transcript."""
+    doc = json.loads(GOLD.read_text(encoding="utf-8"))
+    doc["actors"][0]["spans"][0]["text"] = "US Central Command"
+    doc["figures"][1]["low"] = 8000
+    doc["figures"][6]["part_of"] = "fig-120-escapd"
+    (root / "seed-broken.json").write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    text = README.read_text(encoding="utf-8")
+    block = text.split("$ sitrep validate seed-broken.json\n", 1)[1].split("$ echo", 1)[0]
+    return block.strip().splitlines()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def _wait_for(url: str, seconds: float = 60) -> None:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5):
+                return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
+def test_the_readme_offline_command_lines_run(tmp_path: Path) -> None:
+    root = _sandbox(tmp_path)
+    env = _env(root)
+    (root / "story.txt").write_text(
+        "Officials said more than 1,200 people were killed.", encoding="utf-8"
+    )
+    transcript = _broken_seed(root)
+    codebook = (REPO / "schema" / "CODEBOOK.md").read_bytes()
+    lines = [line for line in readme_commands() if line in OFFLINE]
+    port = _free_port()
+    served: subprocess.Popen[str] | None = None
+    try:
+        for line in lines:
+            placeholder, status = OFFLINE[line]
+            command = (placeholder or line).replace("8000", str(port))
+            if " release serve " in f" {command} ":
+                argv = shlex.split(command)
+                served = subprocess.Popen(
+                    [str(SITREP), *argv[1:]], cwd=root, env=env, text=True,
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
+                _wait_for(f"http://127.0.0.1:{port}/index.json")
+                continue
+            code, output = _run(command, root, env)
+            assert code == status, f"`{line}` exited {code}:\n{output[-3000:]}"
+            if line == "sitrep validate seed-broken.json":
+                assert output.strip().splitlines() == transcript  # the README transcript
+    finally:
+        if served is not None:
+            served.terminate()
+            served.wait(timeout=30)
+    assert served is not None, "the README's `release serve` line was not run"
+    # `schema codebook` rewrote the codebook: it was up to date, so nothing changed
+    assert (REPO / "schema" / "CODEBOOK.md").read_bytes() == codebook
+    assert (root / "datasets" / "releases" / "1.0.0" / "datapackage.json").is_file()
+    assert (root / "home" / ".cache" / "sitrep" / "releases" / "1.0.0").is_dir()
+
+
+@pytest.mark.label_studio
+def test_the_readme_server_command_lines_run(ls: LS, tmp_path: Path) -> None:
+    from sitrep.annotate.labelstudio import pull as pull_mod
+    from sitrep.annotate.prelabel import propose as propose_mod
+    from sitrep.schema.documents import scan_sources
+
+    root = _sandbox(tmp_path / "root")
+    (root / ".sitrep").mkdir()
+    (root / ".sitrep" / "label-studio").symlink_to(ls.data_dir)  # the session's server
+    env = _env(root, LABEL_STUDIO_URL=ls.url, LABEL_STUDIO_API_KEY=ls.creds.token)
+    (root / "proposals").mkdir()
+    entries = propose_mod.gazetteer([root / "datasets" / "annotations"])
+    [seed] = [s for s in scan_sources(root / "seeds")[0] if s.id.startswith("seed-")]
+    proposal = propose_mod.proposed_document(seed.as_document(), entries)
+    (root / "proposals" / "seed.json").write_text(json.dumps(proposal), encoding="utf-8")
+    title = f"readme-{uuid.uuid4().hex[:8]}"
+    empty = tmp_path / "nothing-running"
+    empty.mkdir()
+    lines = [line for line in readme_commands() if line in SERVER]
+    for line in lines:
+        placeholder, status = SERVER[line]
+        command = (placeholder or line).format(email=ls.creds.email)
+        if command.split()[2:3] and command.split()[2] in PROJECT_OPTION:
+            command += f" --project {title}"  # its own project on the shared server
+        where = empty if command.endswith(" stop") else root
+        code, output = _run(command, where, _env(where) if where is empty else env)
+        assert code == status, f"`{line}` exited {code}:\n{output[-3000:]}"
+    assert "already running" in _run("sitrep annotate serve", root, env)[1]
+    pulled = pull_mod.project_dir(title, root) / "annotations"
+    assert len(list(pulled.rglob("*.json"))) == len(list(REPO.glob("datasets/annotations/*.json")))
+    assert (root / "agreement.html").is_file() and (root / "agreement.json").is_file()
