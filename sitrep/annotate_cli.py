@@ -353,20 +353,30 @@ def pull(
         float, typer.Option(help="Seconds to wait for Label Studio's export snapshot.")
     ] = pull_mod.EXPORT_TIMEOUT,
     fmt: FormatOption = StatusFormat.text,
+    keep: Annotated[
+        int,
+        typer.Option(
+            help="Exports kept (gzip) in the project's exports folder; the newest always.", min=1
+        ),
+    ] = pull_mod.KEEP_EXPORTS,
 ) -> None:
     """Export every annotation of the project and write it into datasets/.
 
-    The raw export is kept verbatim under datasets/label-studio/<project>/exports/. Each
-    annotation (cancelled ones excepted) is converted, validated and written to
+    The raw export is kept (gzip, the newest --keep of them) under
+    datasets/label-studio/<project>/exports/ and removed from the server. Each annotation
+    (cancelled ones excepted) is converted, validated and written to
     datasets/label-studio/<project>/annotations/<document id>/<annotation id>.json; a
     task's ground-truth annotation is released as datasets/annotations/<document id>.json.
-    Every problem is reported with task, annotation and region; exit status 1 if any.
+    The pulled folder mirrors Label Studio: files of deleted or cancelled annotations, and
+    of annotations whose latest version is invalid, move to the project's audit/ folder; a
+    ground truth that moved is reported and the released file follows the star. Every
+    problem is reported with task, annotation and region; exit status 1 if any.
 
     Example: sitrep annotate pull --project sitrep
     """
     with _Bar("writing documents") as bar:
         result = pull_mod.pull(
-            _client(), title=project, replace=replace, timeout=timeout, progress=bar
+            _client(), title=project, replace=replace, timeout=timeout, progress=bar, keep=keep
         )
     if fmt is StatusFormat.json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -388,6 +398,12 @@ def pull(
         )
         for path in result.released:
             typer.echo(f"    {_shown(path)}")
+        for change in result.star_changes:
+            typer.echo(f"  ground truth changed: {change}")
+        for moved in result.moved:
+            typer.echo(f"  moved to audit: {moved}")
+        if result.outsiders:
+            typer.echo(f"  not on the team roster: {', '.join(result.outsiders)}")
     if result.problems:
         err.print(f"{len(result.problems)} problem(s); those annotations were not written:")
         _print_problems(result.problems)
