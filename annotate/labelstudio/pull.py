@@ -18,6 +18,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import gc
 import gzip
@@ -36,7 +37,7 @@ from typing import Any
 import orjson
 
 from sitrep import paths
-from sitrep.annotate.labelstudio import convert, export, mirror, team
+from sitrep.annotate.labelstudio import convert, credit, export, mirror, team
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Origin, Problem
 from sitrep.annotate.labelstudio.mirror import Moved, StarChange, TaskSeen
@@ -307,6 +308,43 @@ def _bad_task(
             link=task_link(project, task_id),
         )
     )
+
+
+def credited(
+    task: Json, pulled: list[Pulled], people: dict[int, str] | None = None
+) -> list[Pulled]:
+    """The task's converted annotations with every hand credited (`credit`): each keeps
+    its own per-region comments in its notes; the ground truth also names the annotators
+    whose records it holds, the adjudicator, and their notes and comments."""
+    raw = {a.get("id"): a for a in task.get("annotations") or [] if isinstance(a, dict)}
+    docs = {one.annotation_id: one.doc for one in pulled}
+    lines = {
+        aid: credit.comments(raw[aid].get("result"), doc["provenance"]["annotators"][0])
+        for aid, doc in docs.items()
+        if aid in raw
+    }
+    out = []
+    for one in pulled:
+        doc = docs[one.annotation_id]
+        if one.ground_truth:
+            others = [
+                (aid, d["provenance"]["annotators"][0], d)
+                for aid, d in docs.items()
+                if aid != one.annotation_id
+            ]
+            extra = [
+                *lines.get(one.annotation_id, []),
+                *(line for aid, _, _ in others for line in lines.get(aid, [])),
+            ]
+            doc = credit.credit(doc, others, extra)
+        elif lines.get(one.annotation_id):
+            notes = [doc["provenance"].get("notes") or "", *lines[one.annotation_id]]
+            doc["provenance"]["notes"] = "\n".join(n for n in notes if n)
+        else:
+            out.append(one)
+            continue
+        out.append(dataclasses.replace(one, payload=dump(doc)))
+    return out
 
 
 def seen_of(task: Json, pulled: list[Pulled], people: dict[int, str] | None = None) -> TaskSeen:
@@ -658,7 +696,7 @@ def _convert_batch(
         part = PullReport()
         out = []
         for task in tasks:
-            pulled = convert_task(task, project, part, people)
+            pulled = credited(task, convert_task(task, project, part, people), people)
             out.append((pulled, seen_of(task, pulled, people)))
         return out, part
     finally:
