@@ -7,7 +7,7 @@ STAMP   = $(VENV)/.installed
 LS_VENV  ?= .venv-ls
 LS_STAMP  = $(LS_VENV)/.installed
 
-.PHONY: setup setup-ls setup-browser run test typecheck screenshot lint codebook bench lock lock-ls clean
+.PHONY: setup setup-ls setup-browser setup-postgres run test typecheck screenshot lint codebook bench lock lock-ls clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: sitrep needs Python 3.11 or newer; found '$(PYTHON)'. Run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
@@ -41,13 +41,21 @@ setup-browser:
 	  $$SUDO apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends chromium; }
 
+## Debian's PostgreSQL for the tests of `serve --database` and backups (initdb, pg_ctl,
+## pg_dump, psql; the tests start their own server in a temporary folder on loopback).
+setup-postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi; \
+	  $$SUDO apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends postgresql; }
+
 ## The main job: validate the dataset and summarise it.
 run: setup setup-ls
 	$(BIN)/sitrep run
 
-## The whole test suite (it starts a real Label Studio and a browser, so it installs both),
-## after the type check.
-test: setup setup-ls setup-browser typecheck
+## The whole test suite (it starts real Label Studio servers, PostgreSQL and a browser, so it
+## installs them), after the type check.
+test: setup setup-ls setup-browser setup-postgres typecheck
 	$(BIN)/python -m pytest
 
 ## mypy --strict over the package as it is installed: the layer folders are mapped into

@@ -115,13 +115,24 @@ def serve(
         bool,
         typer.Option("--foreground", help="Stay attached; Ctrl-C stops the server."),
     ] = False,
+    database: Annotated[
+        str | None,
+        typer.Option(
+            "--database",
+            help="Keep Label Studio's data in PostgreSQL (postgresql://USER@HOST:PORT/NAME; the "
+            "password comes from PGPASSWORD or ~/.pgpass, never the command line). The data "
+            "folder remembers it. Default: SQLite in the data folder.",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
-    """Start the local Label Studio (SQLite, bound to 127.0.0.1) and wait until it is
+    """Start the local Label Studio (SQLite or PostgreSQL, bound to 127.0.0.1) and wait until it is
     healthy. The first run creates an admin account and API token, stored with mode 0600
     in the data folder and never printed unless --show-credentials is given. Does nothing
     but report when it is already running. Needs `make setup-ls` once.
 
     Example: sitrep annotate serve --port 8080
+    Example: sitrep annotate serve --database postgresql://sitrep@127.0.0.1:5432/labelstudio
     """
     from sitrep.annotate.labelstudio import server
 
@@ -129,7 +140,9 @@ def serve(
     if ticker.status is not None:
         ticker.status.start()
     try:
-        started = server.serve(data_dir, port=port, timeout=timeout, progress=ticker)
+        started = server.serve(
+            data_dir, port=port, timeout=timeout, progress=ticker, database_url=database
+        )
     finally:
         if ticker.status is not None:
             ticker.status.stop()
@@ -216,6 +229,21 @@ def status(
 
 ProjectTitle = Annotated[str, typer.Option("--project", help="Title of the Label Studio project.")]
 
+IncludeReviewers = Annotated[
+    bool,
+    typer.Option(
+        "--include-reviewers",
+        help="Count the annotations of the team's reviewers too (by default an adjudicator's "
+        "drafts and merges are not an annotator's).",
+    ),
+]
+
+
+def _left_out(include_reviewers: bool) -> set[str]:
+    from sitrep.annotate.labelstudio import team
+
+    return set() if include_reviewers else team.reviewers()
+
 
 def _client() -> Client:
     from sitrep.annotate.labelstudio import server
@@ -294,6 +322,16 @@ def push(
     ] = False,
     project: ProjectTitle = defaults.DEFAULT_TITLE,
     chunk: Annotated[int, typer.Option(help="Tasks per import request.", min=1)] = defaults.CHUNK,
+    overlap: Annotated[
+        int | None,
+        typer.Option(
+            help="Annotators per task (Label Studio's maximum_annotations; above 1, tasks "
+            "still short of annotators are served first). Kept in "
+            "datasets/label-studio/<project>/project.json; default: the kept value, else 1.",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Create or update the Label Studio project and import documents as tasks.
 
@@ -305,6 +343,7 @@ def push(
     annotations). Exit status 1 when anything was refused (the rest is still pushed).
 
     Example: sitrep annotate push seeds --annotations datasets/annotations --ground-truth
+    Example: sitrep annotate push --overlap 2
     """
     from sitrep.annotate.labelstudio import project as project_mod
 
@@ -320,12 +359,14 @@ def push(
             title=project,
             chunk=chunk,
             progress=bar,
+            overlap=overlap,
         )
     assert result.project is not None
     state = "created" if result.created else ("updated" if result.config_updated else "up to date")
     typer.echo(
         f"project {result.project.id} ({result.project.title!r}, config {state}): {result.project_url}"
     )
+    typer.echo(f"  each task goes to {result.overlap} annotator(s)")
     typer.echo(
         f"  tasks: {result.tasks_created} created, {result.tasks_existing} already there; "
         f"annotations: {result.annotations_added} added, {result.annotations_existing} already there; "
@@ -351,14 +392,24 @@ def pull(
         float, typer.Option(help="Seconds to wait for Label Studio's export snapshot.")
     ] = defaults.EXPORT_TIMEOUT,
     fmt: FormatOption = StatusFormat.text,
+    keep: Annotated[
+        int,
+        typer.Option(
+            help="Exports kept (gzip) in the project's exports folder; the newest always.", min=1
+        ),
+    ] = defaults.KEEP_EXPORTS,
 ) -> None:
     """Export every annotation of the project and write it into datasets/.
 
-    The raw export is kept verbatim under datasets/label-studio/<project>/exports/. Each
-    annotation (cancelled ones excepted) is converted, validated and written to
+    The raw export is kept (gzip, the newest --keep of them) under
+    datasets/label-studio/<project>/exports/ and removed from the server. Each annotation
+    (cancelled ones excepted) is converted, validated and written to
     datasets/label-studio/<project>/annotations/<document id>/<annotation id>.json; a
     task's ground-truth annotation is released as datasets/annotations/<document id>.json.
-    Every problem is reported with task, annotation and region; exit status 1 if any.
+    The pulled folder mirrors Label Studio: files of deleted or cancelled annotations, and
+    of annotations whose latest version is invalid, move to the project's audit/ folder; a
+    ground truth that moved is reported and the released file follows the star. Every
+    problem is reported with task, annotation and region; exit status 1 if any.
 
     Example: sitrep annotate pull --project sitrep
     """
@@ -366,7 +417,7 @@ def pull(
 
     with _Bar("writing documents") as bar:
         result = pull_mod.pull(
-            _client(), title=project, replace=replace, timeout=timeout, progress=bar
+            _client(), title=project, replace=replace, timeout=timeout, progress=bar, keep=keep
         )
     if fmt is StatusFormat.json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))
@@ -388,6 +439,12 @@ def pull(
         )
         for path in result.released:
             typer.echo(f"    {_shown(path)}")
+        for change in result.star_changes:
+            typer.echo(f"  ground truth changed: {change}")
+        for moved in result.moved:
+            typer.echo(f"  moved to audit: {moved}")
+        if result.outsiders:
+            typer.echo(f"  not on the team roster: {', '.join(result.outsiders)}")
     if result.problems:
         err.print(f"{len(result.problems)} problem(s); those annotations were not written:")
         _print_problems(result.problems)
@@ -668,6 +725,7 @@ def agreement_cmd(
             "--chart", help="Also write a one-page HTML chart here (no script, no network)."
         ),
     ] = None,
+    include_reviewers: IncludeReviewers = False,
 ) -> None:
     """Inter-annotator agreement of the pulled annotations: span F1 (exact and overlap)
     per label, Krippendorff's alpha on event type, actor and location type, figure
@@ -686,7 +744,9 @@ def agreement_cmd(
     if not source.is_dir():
         err.print(f"error: {source}: no pulled annotations (run `sitrep annotate pull`)")
         raise typer.Exit(1)
-    report = agreement_mod.agreement(agreement_mod.load_annotations(source))
+    report = agreement_mod.agreement(
+        agreement_mod.load_annotations(source, _left_out(include_reviewers))
+    )
     summary = report.summary()
     typer.echo(
         f"{report.documents} documents with 2+ annotators; annotators: "
@@ -734,12 +794,14 @@ def adjudicate_cmd(
         bool, typer.Option("--dry-run", help="List agreements and conflicts; write nothing.")
     ] = False,
     fmt: FormatOption = StatusFormat.text,
+    include_reviewers: IncludeReviewers = False,
 ) -> None:
     """Merge the annotations of every task with two or more annotators and no ground
     truth: records all agree on are accepted, conflicts are listed per task and decided by
     majority with the tie-break order; the result goes back to Label Studio as a new
-    ground-truth annotation (or, with --draft, as a draft for the adjudicator). No
-    annotator's work is changed or deleted; the next pull releases the ground truth.
+    ground-truth annotation (or, with --draft, as a draft for the adjudicator). The team's
+    reviewers are not annotators here unless --include-reviewers. No annotator's work is
+    changed or deleted; the next pull releases the ground truth.
 
     Example: sitrep annotate adjudicate --order ann1@example.org,ann2@example.org
     """
@@ -751,6 +813,7 @@ def adjudicate_cmd(
         order=[o.strip() for o in (order or "").split(",") if o.strip()],
         draft=draft,
         dry_run=dry_run,
+        leave_out=_left_out(include_reviewers),
     )
     if fmt is StatusFormat.json:
         typer.echo(json.dumps(result.to_dict(), indent=2, ensure_ascii=False))

@@ -15,6 +15,7 @@ import typer
 from sitrep import paths
 from sitrep.annotate_cli import annotate_app
 from sitrep.errors import SitrepError
+from sitrep.team_cli import team_app  # noqa: F401 (adds team, backup and restore to annotate)
 
 # Start-up is part of the interface: this module imports only what `sitrep --help` needs.
 # Each command imports the library it calls (Polars, Pandera, the HTTP and Label Studio

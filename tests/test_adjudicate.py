@@ -207,3 +207,30 @@ def test_merge_matches_records_by_span_not_by_id() -> None:
     merged, conflicts, records, agreed = adj.merge({"a": gold, "b": json.loads(text)}, ["a", "b"])
     assert conflicts == [] and records == agreed == 58
     assert merged["figures"] == gold["figures"] and merged["events"] == gold["events"]
+
+
+def test_the_reviewer_is_not_an_annotator_unless_asked(three: dict[str, Any]) -> None:
+    """ann3 is the team's reviewer: their annotation (a merged draft submitted without a
+    star) is left out of agreement and adjudication, and counted again when asked."""
+    from sitrep.annotate.labelstudio import team
+
+    client, title, root = three["client"], three["title"], three["root"]
+    reviewer = three["users"][2][1]
+    roster = team.Roster(root / "datasets" / "label-studio" / team.ROSTER)
+    roster.members.append(team.Member(reviewer, team.Role.reviewer, "2026-12-02T00:00:00Z"))
+    roster.save()
+    assert team.reviewers(roster.path) == {reviewer}
+    pull_mod.pull(client, title=title, root=root)
+    folder = pull_mod.project_dir(title, root) / "annotations"
+
+    without = agr.agreement(agr.load_annotations(folder, team.reviewers(roster.path)))
+    assert reviewer not in without.annotators and len(without.annotators) == 2
+    assert len(agr.agreement(agr.load_annotations(folder)).annotators) == 3
+    summary = agr.release_summary(root / "datasets" / "label-studio")(
+        {three["gold"]["document"]["id"]}
+    )
+    assert summary == without.summary()
+
+    dry = adj.adjudicate(client, title=title, dry_run=True, leave_out={reviewer})
+    [task] = dry.tasks
+    assert reviewer not in task.annotators and len(task.annotators) == 2

@@ -8,6 +8,7 @@ on this path is mocked; the fault tests put a small proxy or a silent socket in 
 from __future__ import annotations
 
 import copy
+import gzip
 import http.server
 import json
 import shutil
@@ -193,7 +194,7 @@ def test_pull_keeps_the_raw_export_and_releases_the_ground_truth(
     assert report.ok, [str(p) for p in report.problems]
     assert (report.tasks, report.annotations, report.converted) == (1, 1, 1)
     assert report.released_unchanged == 1 and released.read_bytes() == before
-    raw = json.loads(report.export_file.read_bytes())
+    raw = json.loads(gzip.decompress(report.export_file.read_bytes()))
     assert raw[0]["annotations"][0]["ground_truth"] is True
     assert report.export_file.parent == root / "datasets" / "label-studio" / title / "exports"
     [kept] = report.written
@@ -469,7 +470,7 @@ class _FaultyProxy:
                 self.end_headers()
                 self.wfile.write(payload)
 
-            do_GET = do_POST = do_PATCH = _forward
+            do_GET = do_POST = do_PATCH = do_DELETE = _forward
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"

@@ -65,6 +65,22 @@ SERVER: dict[str, tuple[str | None, int]] = {
     "sitrep annotate adjudicate --order ann1@example.org,ann2@example.org": (None, 0),
     "sitrep annotate adjudicate": (None, 0),
     "sitrep annotate stop": (None, 0),  # in a folder with no server of its own
+    # the team: accounts on the session's server, a roster in the sandbox
+    "sitrep annotate team add ann1@example.org": (None, 0),
+    "sitrep annotate team add rev1@example.org --role reviewer --handover rev1.txt": (None, 0),
+    "sitrep annotate team list": (None, 0),
+    "sitrep annotate push --overlap 2": (None, 0),
+    "sitrep annotate team remove ann3@example.org": (
+        "sitrep annotate team remove ann1@example.org",  # the one added above
+        0,
+    ),
+    # the sandbox's server is the session's, on SQLite: a PostgreSQL URL is refused (exit 2)
+    "sitrep annotate serve --database postgresql://sitrep@127.0.0.1:5432/labelstudio": (None, 2),
+    "sitrep annotate backup --to backups": (None, 0),
+    "sitrep annotate restore backups/label-studio-20261202T150000Z --data-dir .sitrep/restored": (
+        "sitrep annotate restore --from backups --data-dir .sitrep/restored",  # the newest
+        0,
+    ),
     # these serve until Ctrl-C: run until the backend answers, then interrupted (below)
     "sitrep annotate ml-backend --connect": (
         "sitrep annotate ml-backend --connect --port {port}",

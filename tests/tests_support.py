@@ -120,3 +120,36 @@ def outside_connections(ls: LS) -> list[dict]:
             for loopback in ("'127.0.0.1'", "'localhost'", "'::1'", "'/", "'\\x00")
         )
     ]
+
+
+def login_token(url: str, email: str, password: str) -> str:
+    """What a person does in the browser: log in with e-mail and password; then the API
+    token Label Studio shows them under Account & Settings."""
+    import http.cookiejar
+    import json
+    import re
+    import urllib.parse
+    import urllib.request
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(
+        urllib.request.ProxyHandler({}), urllib.request.HTTPCookieProcessor(jar)
+    )
+    login = f"{url}/user/login/"
+    with opener.open(login, timeout=30) as page:
+        html = page.read().decode()
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html)
+    assert csrf, "the login page has no form"
+    form = {"csrfmiddlewaretoken": csrf.group(1), "email": email, "password": password}
+    request = urllib.request.Request(
+        login, data=urllib.parse.urlencode(form).encode(), headers={"Referer": login}
+    )
+    with opener.open(request, timeout=60) as answer:
+        assert "/user/login" not in answer.url, f"login of {email} failed"
+    with opener.open(f"{url}/api/current-user/token", timeout=30) as answer:
+        return str(json.loads(answer.read())["token"])
+
+
+def person(url: str, email: str, password: str) -> Client:
+    """A client acting as `email`, with the token they got by logging in."""
+    return Client(server.Connection(url, login_token(url, email, password), email))

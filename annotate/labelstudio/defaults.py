@@ -11,3 +11,4 @@ DEFAULT_TITLE = "sitrep"  # the Label Studio project's title
 CHUNK = 500  # tasks per import request
 EXPORT_TIMEOUT = 600.0  # seconds to wait for an export snapshot
 ML_BACKEND_PORT = 9090  # the port label-studio-ml-backend's examples use
+KEEP_EXPORTS = 3  # exports a pull keeps per project, compressed; the newest always

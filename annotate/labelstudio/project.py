@@ -15,6 +15,7 @@ is sent, so only results that round-trip to the same document reach the server.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -31,10 +32,12 @@ from sitrep.annotate.labelstudio.defaults import CHUNK, DEFAULT_TITLE
 from sitrep.annotate.labelstudio.guide import CODEBOOK_TITLE, render_guide
 from sitrep.annotate.labelstudio.server import ConnectionFailed, Reason
 from sitrep.errors import ConfigError, SitrepError
+from sitrep.fileio import write_atomic
 from sitrep.schema import documents
 from sitrep.schema.validation import parse_raw, read_raw, validate_document
 
 Json = dict[str, Any]
+SETTINGS = "project.json"  # per project in the dataset: {"overlap": N}
 Progress = Callable[[int, int], None]
 
 
@@ -67,11 +70,69 @@ class PushReport:
     annotations_existing: int = 0
     predictions_added: int = 0
     predictions_existing: int = 0
+    overlap: int = 1
     problems: list[Problem] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
         return not self.problems
+
+
+def slug(title: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "project"
+
+
+def project_dir(title: str, root: Path | None = None) -> Path:
+    """Where the dataset keeps what belongs to project `title`: its settings, the exports
+    and the per-annotator annotations pulled from it."""
+    return (root or paths.project_root()) / "datasets" / "label-studio" / slug(title)
+
+
+# --- overlap: how many annotators see each task -------------------------------------------
+
+
+def settings_file(title: str, root: Path | None = None) -> Path:
+    return project_dir(title, root) / SETTINGS
+
+
+def read_settings(file: Path) -> Json:
+    if not file.is_file():
+        return {}
+    try:
+        body = json.loads(file.read_text(encoding="utf-8"))
+    except ValueError as exc:
+        raise ConfigError(f"{file}: not JSON ({exc}); fix or remove it") from None
+    if not isinstance(body, dict):
+        raise ConfigError(f"{file}: expected a JSON object of project settings")
+    return body
+
+
+def set_overlap(client: Client, project: Project, overlap: int | None, file: Path) -> int:
+    """The number of annotators each task goes to: `overlap` when given (and then kept in
+    the dataset's project settings `file`), else the kept one, else 1. Label Studio counts
+    a task as labeled after `maximum_annotations` annotations and, with
+    `show_overlap_first`, serves tasks that still need one before fresh ones, so every
+    annotator asking for the next task gets the same task until N have done it."""
+    settings = read_settings(file)
+    asked = overlap is not None
+    if overlap is None:
+        overlap = int(settings.get("overlap", 1))
+    if overlap < 1:
+        raise ConfigError(f"overlap must be at least 1 annotator per task; found {overlap}")
+    wanted = {
+        "maximum_annotations": overlap,
+        "show_overlap_first": overlap > 1,
+        "overlap_cohort_percentage": 100,
+    }
+    current = client.get(f"/api/projects/{project.id}/")
+    changes = {k: v for k, v in wanted.items() if current.get(k) != v}
+    if changes:
+        client.patch(f"/api/projects/{project.id}/", changes)
+    if asked and settings.get("overlap") != overlap:
+        file.parent.mkdir(parents=True, exist_ok=True)
+        body = {**settings, "overlap": overlap}
+        write_atomic(file, json.dumps(body, indent=2, sort_keys=True) + "\n")
+    return overlap
 
 
 def seed_gold(root: Path | None = None) -> Json | None:
@@ -324,6 +385,8 @@ def push(
     title: str = DEFAULT_TITLE,
     chunk: int = CHUNK,
     progress: Progress | None = None,
+    overlap: int | None = None,
+    root: Path | None = None,
 ) -> PushReport:
     report = PushReport()
     if predictions and not model_version:
@@ -339,6 +402,7 @@ def push(
     project, report.created, report.config_updated = ensure_project(client, title)
     report.project = project
     report.project_url = f"{client.url}/projects/{project.id}/"
+    report.overlap = set_overlap(client, project, overlap, settings_file(title, root))
 
     wanted: dict[str, Json] = {}
     for doc in [*docs, *(n["document"] for n in notes), *(g["document"] for g in guesses)]:

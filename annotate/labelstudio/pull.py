@@ -18,14 +18,17 @@
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import gc
+import gzip
 import hashlib
 import multiprocessing as mp
 import os
-import re
+import shutil
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -34,22 +37,26 @@ from typing import Any
 import orjson
 
 from sitrep import paths
-from sitrep.annotate.labelstudio import convert
+from sitrep.annotate.labelstudio import convert, credit, export, mirror, team
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Origin, Problem
-from sitrep.annotate.labelstudio.defaults import EXPORT_TIMEOUT
-from sitrep.annotate.labelstudio.project import (
+from sitrep.annotate.labelstudio.defaults import EXPORT_TIMEOUT, KEEP_EXPORTS
+from sitrep.annotate.labelstudio.mirror import Moved, StarChange, TaskSeen
+from sitrep.annotate.labelstudio.project import (  # noqa: F401 (project_dir, slug: re-exported)
     DEFAULT_TITLE,
     Project,
     ProjectError,
     check_config,
     find_project,
+    project_dir,
     same_content,
+    slug,
 )
 from sitrep.errors import OutputError
 from sitrep.fileio import BatchWriter, write_atomic
 
 Json = dict[str, Any]
+
 POLL = 0.5
 
 
@@ -67,6 +74,10 @@ class PullReport:
     released: list[Path] = field(default_factory=list)
     released_unchanged: int = 0
     problems: list[Problem] = field(default_factory=list)
+    moved: list[Moved] = field(default_factory=list)  # taken out to the audit folder
+    star_changes: list[StarChange] = field(default_factory=list)
+    annotators: list[str] = field(default_factory=list)  # everyone with a live annotation
+    outsiders: list[str] = field(default_factory=list)  # annotators not on the team roster
     timings: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -89,17 +100,11 @@ class PullReport:
             "released": [str(p) for p in self.released],
             "released_unchanged": self.released_unchanged,
             "problems": [p.to_dict() for p in self.problems],
+            "moved": [m.to_dict() for m in self.moved],
+            "star_changes": [c.to_dict() for c in self.star_changes],
+            "outsiders": self.outsiders,
             "timings": self.timings,
         }
-
-
-def slug(title: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-") or "project"
-
-
-def project_dir(title: str, root: Path | None = None) -> Path:
-    """Where pulls from project `title` keep exports and per-annotator annotations."""
-    return (root or paths.project_root()) / "datasets" / "label-studio" / slug(title)
 
 
 # --- export --------------------------------------------------------------------------------
@@ -149,7 +154,7 @@ def export_snapshot(
         client.call("DELETE", f"/api/projects/{project.id}/exports/{export_id}")
     md5 = export.get("md5")
     if md5:
-        digest = hashlib.md5(target.read_bytes(), usedforsecurity=False).hexdigest()
+        digest = _md5(target)
         if digest != md5:
             target.unlink()
             raise ProjectError(
@@ -159,12 +164,48 @@ def export_snapshot(
     return target, size
 
 
+def _md5(path: Path) -> str:
+    digest = hashlib.md5(usedforsecurity=False)
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def keep_exports(folder: Path, export_file: Path, keep: int) -> Path:
+    """Compress the export just read (gzip; a tenth of the size) and keep only the newest
+    `keep` exports of the folder (the one just made always)."""
+    packed = export_file.with_name(export_file.name + ".gz")
+    tmp = packed.with_name(f".{packed.name}.part")
+    with open(export_file, "rb") as source, gzip.open(tmp, "wb", compresslevel=6) as out:
+        shutil.copyfileobj(source, out, 1 << 20)
+    os.replace(tmp, packed)
+    export_file.unlink()
+    kept = sorted(folder.glob("export-*.json*"), key=lambda p: p.name, reverse=True)
+    for old in kept[max(keep, 1) :]:
+        if old != packed:
+            old.unlink()
+    return packed
+
+
 # --- conversion ----------------------------------------------------------------------------
 
 
-def _email(who: Any) -> str | None:
+def _email(who: Any, people: dict[int, str] | None = None) -> str | None:
+    """The annotator's e-mail. Label Studio shows a removed member as "Deleted": the
+    team roster (`people`: user id -> e-mail) keeps their work attributed."""
     if isinstance(who, dict):
-        return str(who.get("email") or who.get("id"))
+        uid, email = who.get("id"), who.get("email")
+        if (
+            people
+            and isinstance(uid, int)
+            and uid in people
+            and email in (None, "", team.HIDDEN_EMAIL)
+        ):
+            return people[uid]
+        return str(email or uid)
+    if people and isinstance(who, int) and who in people:
+        return people[who]
     return None if who is None else str(who)
 
 
@@ -197,15 +238,15 @@ class Pulled:
         return orjson.loads(self.payload)  # type: ignore[no-any-return]
 
 
-def convert_task(task: Json, project: Project, report: PullReport) -> list[Pulled]:
+def convert_task(
+    task: Json, project: Project, report: PullReport, people: dict[int, str] | None = None
+) -> list[Pulled]:
     """Every valid, not cancelled annotation of one task, converted."""
     task_id = task.get("id")
     try:
         document, text = convert.document_of(task.get("data") or {})
     except (ValueError, TypeError) as exc:
-        report.problems.append(
-            Problem("bad-task", str(exc), task=task_id, link=task_link(project, task_id))
-        )
+        _bad_task(task, project, report, str(exc), people)
         return []
     out = []
     for annotation in task.get("annotations") or []:
@@ -218,7 +259,7 @@ def convert_task(task: Json, project: Project, report: PullReport) -> list[Pulle
             project_id=project.id,
             task_id=task_id,
             annotation_id=annotation.get("id"),
-            annotator=_email(annotation.get("completed_by")),
+            annotator=_email(annotation.get("completed_by"), people),
             created=annotation.get("created_at"),
             updated=annotation.get("updated_at"),
             ground_truth=bool(annotation.get("ground_truth")),
@@ -243,6 +284,83 @@ def convert_task(task: Json, project: Project, report: PullReport) -> list[Pulle
                 )
             )
     return out
+
+
+def _bad_task(
+    task: Json, project: Project, report: PullReport, why: str, people: dict[int, str] | None
+) -> None:
+    """A task whose data cannot be read: named with its document and every annotation it
+    drops (counted, like any other annotation)."""
+    task_id = task.get("id")
+    meta = (task.get("data") or {}).get(convert.DOC_KEY)
+    document = meta.get("id") if isinstance(meta, dict) else None
+    dropped = [a for a in task.get("annotations") or [] if not a.get("was_cancelled")]
+    report.annotations += len(task.get("annotations") or [])
+    report.cancelled += len(task.get("annotations") or []) - len(dropped)
+    listed = ", ".join(f"{a.get('id')} by {_email(a.get('completed_by'), people)}" for a in dropped)
+    report.problems.append(
+        Problem(
+            "bad-task",
+            f"{why}; its {len(dropped)} annotation(s) are not pulled"
+            + (f" ({listed})" if listed else ""),
+            task=task_id,
+            document=document if isinstance(document, str) else None,
+            link=task_link(project, task_id),
+        )
+    )
+
+
+def credited(
+    task: Json, pulled: list[Pulled], people: dict[int, str] | None = None
+) -> list[Pulled]:
+    """The task's converted annotations with every hand credited (`credit`): each keeps
+    its own per-region comments in its notes; the ground truth also names the annotators
+    whose records it holds, the adjudicator, and their notes and comments."""
+    raw = {a.get("id"): a for a in task.get("annotations") or [] if isinstance(a, dict)}
+    docs = {one.annotation_id: one.doc for one in pulled}
+    lines = {
+        aid: credit.comments(raw[aid].get("result"), doc["provenance"]["annotators"][0])
+        for aid, doc in docs.items()
+        if aid in raw
+    }
+    out = []
+    for one in pulled:
+        doc = docs[one.annotation_id]
+        if one.ground_truth:
+            others = [
+                (aid, d["provenance"]["annotators"][0], d)
+                for aid, d in docs.items()
+                if aid != one.annotation_id
+            ]
+            extra = [
+                *lines.get(one.annotation_id, []),
+                *(line for aid, _, _ in others for line in lines.get(aid, [])),
+            ]
+            doc = credit.credit(doc, others, extra)
+        elif lines.get(one.annotation_id):
+            notes = [doc["provenance"].get("notes") or "", *lines[one.annotation_id]]
+            doc["provenance"]["notes"] = "\n".join(n for n in notes if n)
+        else:
+            out.append(one)
+            continue
+        out.append(dataclasses.replace(one, payload=dump(doc)))
+    return out
+
+
+def seen_of(task: Json, pulled: list[Pulled], people: dict[int, str] | None = None) -> TaskSeen:
+    """What the mirror needs to know of one task: its live annotations, which converted,
+    which one is starred."""
+    meta = (task.get("data") or {}).get(convert.DOC_KEY)
+    document = meta.get("id") if isinstance(meta, dict) else None
+    seen = TaskSeen(task.get("id"), document if isinstance(document, str) else None)
+    for annotation in task.get("annotations") or []:
+        if annotation.get("was_cancelled") or not isinstance(annotation.get("id"), int):
+            continue
+        seen.live[annotation["id"]] = _email(annotation.get("completed_by"), people)
+        if annotation.get("ground_truth"):
+            seen.ground_truth = annotation["id"]
+    seen.valid = {one.annotation_id for one in pulled}
+    return seen
 
 
 def task_link(project: Project, task_id: Any) -> str | None:
@@ -350,6 +468,12 @@ def _read(path: Path) -> Json | None:
     return data if isinstance(data, dict) else None
 
 
+def _ids(doc: Json) -> list[Any]:
+    return list(
+        ((doc.get("provenance") or {}).get("label_studio") or {}).get("annotation_ids") or []
+    )
+
+
 def _written_by_us(existing: Json, doc: Json) -> bool:
     was = (existing.get("provenance") or {}).get("label_studio") or {}
     now = doc["provenance"]["label_studio"] or {}
@@ -402,7 +526,8 @@ def write_task(
     doc = one.doc
     target = released_dir / f"{one.document_id}.json"
     existing = _read(target) if target.exists() else None
-    if existing is not None and same_content(existing, doc):
+    same_star = existing is None or not _written_by_us(existing, doc) or _ids(existing) == _ids(doc)
+    if existing is not None and same_content(existing, doc) and same_star:
         report.released_unchanged += 1
         return
     if target.exists() and not replace and (existing is None or not _written_by_us(existing, doc)):
@@ -432,9 +557,11 @@ def pull(
     timeout: float = EXPORT_TIMEOUT,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    keep: int = KEEP_EXPORTS,
 ) -> PullReport:
     """Export project `title`, convert and validate every annotation, write them (see the
-    module docstring). `workers`: processes for the conversion (default: up to 4)."""
+    module docstring). `workers`: processes for the conversion (default: up to 4);
+    `keep`: exports kept (compressed) in the project's exports folder."""
     report = PullReport()
     base = root or paths.project_root()
     client.whoami()
@@ -448,19 +575,29 @@ def pull(
     check_config(project)
     folder = project_dir(title, base)
     clock = time.perf_counter()
-    export_file, report.export_bytes = export_snapshot(client, project, folder / "exports", timeout)
-    report.export_file = export_file
-    report.timings["export"] = time.perf_counter() - clock
-    process_export(
-        export_file,
-        project,
-        folder,
-        paths.annotations_dir(base),
-        report,
-        replace=replace,
-        progress=progress,
-        workers=workers,
+    export_file, report.export_bytes = export_snapshot(
+        client, project, folder / "exports", timeout, keep_on_server=False
     )
+    report.timings["export"] = time.perf_counter() - clock
+    roster = team.load_roster(team.roster_file(base))
+    people = {m.user_id: m.email for m in roster.members if m.user_id is not None}
+    try:
+        process_export(
+            export_file,
+            project,
+            folder,
+            paths.annotations_dir(base),
+            report,
+            replace=replace,
+            progress=progress,
+            workers=workers,
+            people=people,
+        )
+    finally:
+        report.export_file = keep_exports(folder / "exports", export_file, keep)
+    if roster.members:  # Community has no roles: say who annotated without being on the team
+        known = {m.email for m in roster.members} | {client.whoami().get("email")}
+        report.outsiders = sorted(a for a in report.annotators if a not in known)
     return report
 
 
@@ -474,49 +611,71 @@ def process_export(
     replace: bool = False,
     progress: Callable[[int, int], None] | None = None,
     workers: int | None = None,
+    people: dict[int, str] | None = None,
+    stamp: datetime | None = None,
 ) -> None:
-    """Convert, validate and write every annotation of a downloaded export."""
+    """Convert, validate and write every annotation of a downloaded export, a task at a
+    time (memory stays flat), then make the dataset mirror the project (`mirror`)."""
     clock = time.perf_counter()
-    enabled = gc.isenabled()
-    gc.disable()  # millions of new objects, no cycles: the collector would only rescan them
-    try:
-        tasks = orjson.loads(export_file.read_bytes())
-    except orjson.JSONDecodeError as exc:
-        raise OutputError(f"{export_file}: the export is not JSON ({exc})") from exc
-    finally:
-        if enabled:
-            gc.enable()
-    if not isinstance(tasks, list):
-        raise OutputError(f"{export_file}: the export is not a list of tasks")
-    report.tasks = len(tasks)
-    report.timings["parse"] = time.perf_counter() - clock
-    clock = time.perf_counter()
-    converting = 0.0
+    count = workers if workers is not None else min(4, os.cpu_count() or 1)
+    if export_file.stat().st_size < SERIAL_BELOW_BYTES or "fork" not in mp.get_all_start_methods():
+        count = 1
+    audit = mirror.audit_dir(folder, stamp)
+    seen: list[TaskSeen] = []
     writing = 0.0
-    done = 0
+    work = functools.partial(_convert_batch, project, people or {})
+    chunks = export.batches(export.iter_tasks(export_file), BATCH)
     with BatchWriter() as writer:
-        for converted, part in _converted(tasks, project, workers):
+        for results, part in export.bounded_map(work, chunks, count):
             mark = time.perf_counter()
-            converting += mark - clock
             _merge(report, part)
-            for pulled in converted:
+            for pulled, task in results:
+                report.tasks += 1
+                seen.append(task)
+                _follow_star(task, project, released_dir, audit, report)
                 write_task(pulled, folder, released_dir, report, replace, writer)
-                done += 1
-                if progress and (done % 500 == 0 or done == len(tasks)):
-                    progress(done, len(tasks))
-            clock = time.perf_counter()
-            writing += clock - mark
+            if progress:
+                progress(report.tasks, report.tasks)
+            writing += time.perf_counter() - mark
         mark = time.perf_counter()
     writing += time.perf_counter() - mark
-    report.timings["convert"] = converting
+    report.timings["parse"] = 0.0  # streamed: parsing is part of the conversion now
+    report.timings["convert"] = time.perf_counter() - clock - writing
     report.timings["write"] = writing
+    report.annotators = sorted({who for t in seen for who in t.live.values() if who})
+    for path, reason in mirror.stale_annotations(folder, seen):
+        annotation, annotator = mirror.annotation_of(path)
+        moved = mirror.move(path, folder, audit)
+        report.moved.append(Moved(path, moved, reason, annotation, annotator, path.parent.name))
+
+
+def _follow_star(
+    task: TaskSeen, project: Project, released_dir: Path, audit: Path, report: PullReport
+) -> None:
+    """Report a ground truth that moved and keep the previous released file in the audit
+    folder (copied: the new one replaces it); a star removed takes the file there."""
+    change = mirror.star_change(task, released_dir, project.id)
+    if change is None:
+        return
+    report.star_changes.append(change)
+    target = released_dir / f"{change.document}.json"
+    kept = audit / "released" / target.name
+    kept.parent.mkdir(parents=True, exist_ok=True)
+    if change.after is None:
+        os.replace(target, kept)
+        reason = "the task has no ground truth any more (unstarred in Label Studio)"
+    else:
+        shutil.copy2(target, kept)
+        reason = f"the ground truth moved to annotation {change.after} by {change.after_by}"
+    report.moved.append(
+        Moved(target, kept, reason, change.before, change.before_by, change.document)
+    )
 
 
 # --- conversion in parallel ------------------------------------------------------------------
 
-_SHARED: tuple[list[Json], Project] | None = None  # what forked workers read (copy-on-write)
-SERIAL_BELOW = 200  # tasks; fewer are converted in this process
-BATCH = 50
+SERIAL_BELOW_BYTES = 4 << 20  # smaller exports are converted in this process
+BATCH = 50  # tasks per batch sent to a worker
 
 
 def _merge(report: PullReport, part: PullReport) -> None:
@@ -526,34 +685,20 @@ def _merge(report: PullReport, part: PullReport) -> None:
     report.problems.extend(part.problems)
 
 
-def _convert_range(bounds: tuple[int, int]) -> tuple[list[list[Pulled]], PullReport]:
-    assert _SHARED is not None
-    tasks, project = _SHARED
-    part = PullReport()
-    return [convert_task(task, project, part) for task in tasks[bounds[0] : bounds[1]]], part
-
-
-def _converted(
-    tasks: list[Json], project: Project, workers: int | None
-) -> Iterator[tuple[list[list[Pulled]], PullReport]]:
-    """Converted tasks in order, a batch at a time. Large pulls use forked worker
-    processes (the conversion is CPU-bound Python); the cyclic garbage collector is paused
-    meanwhile, as nothing made here forms a cycle."""
-    global _SHARED
-    count = workers if workers is not None else min(4, os.cpu_count() or 1)
-    batches = [(i, min(i + BATCH, len(tasks))) for i in range(0, len(tasks), BATCH)]
+def _convert_batch(
+    project: Project, people: dict[int, str], tasks: list[Json]
+) -> tuple[list[tuple[list[Pulled], TaskSeen]], PullReport]:
+    """One batch of tasks, converted (in a worker process for large pulls). The cyclic
+    garbage collector is paused: nothing made here forms a cycle."""
     enabled = gc.isenabled()
     gc.disable()
     try:
-        if count <= 1 or len(tasks) < SERIAL_BELOW or "fork" not in mp.get_all_start_methods():
-            _SHARED = (tasks, project)
-            for bounds in batches:
-                yield _convert_range(bounds)
-            return
-        _SHARED = (tasks, project)
-        with mp.get_context("fork").Pool(count) as pool:
-            yield from pool.imap(_convert_range, batches)
+        part = PullReport()
+        out = []
+        for task in tasks:
+            pulled = credited(task, convert_task(task, project, part, people), people)
+            out.append((pulled, seen_of(task, pulled, people)))
+        return out, part
     finally:
-        _SHARED = None
         if enabled:
             gc.enable()

@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from sitrep import paths
+from sitrep.annotate.labelstudio import database
+from sitrep.annotate.labelstudio.database import Database
 from sitrep.annotate.labelstudio.defaults import HEALTH_TIMEOUT, STOP_GRACE
 from sitrep.errors import ConfigError, SitrepError
 from sitrep.fileio import write_atomic
@@ -47,7 +49,7 @@ SETUP_HINT = "make setup-ls"
 CREDENTIALS = "credentials.json"
 STATE = "server.json"
 LOG = "server.log"
-DATABASE = "label_studio.sqlite3"
+DATABASE = database.SQLITE_FILE
 
 # Label Studio 1.23.2's SSRF block list (`validate_ip` in label_studio/core/utils/io.py)
 # without 127.0.0.0/8; tests/test_mlbackend.py compares it with the installed Label Studio.
@@ -336,10 +338,14 @@ def ensure_credentials(data_dir: Path) -> Credentials:
 
 
 def server_env(
-    data_dir: Path, creds: Credentials, base: Mapping[str, str] | None = None
+    data_dir: Path,
+    creds: Credentials,
+    base: Mapping[str, str] | None = None,
+    db: Database | None = None,
 ) -> dict[str, str]:
     """The server's environment: the caller's, less any Label Studio settings and client
-    tokens, plus the data dir, the account and the settings that keep it offline."""
+    tokens, plus the data dir, the account, the database (SQLite in the data dir unless
+    `db` names a PostgreSQL one) and the settings that keep it offline."""
     inherited = os.environ if base is None else base
     env = {
         key: value
@@ -352,6 +358,8 @@ def server_env(
     env["LABEL_STUDIO_USERNAME"] = creds.email
     env["LABEL_STUDIO_PASSWORD"] = creds.password
     env["LABEL_STUDIO_USER_TOKEN"] = creds.token
+    if db is not None:
+        env.update(db.env(dict(inherited)))
     return env
 
 
@@ -401,13 +409,17 @@ def serve(
     timeout: float = HEALTH_TIMEOUT,
     progress: Progress | None = None,
     executable: Path | None = None,
+    database_url: str | None = None,
 ) -> Started:
     """Start the embedded Label Studio (or find it already running) and wait until it is
-    healthy and its API token works. `executable` defaults to `find_executable()`."""
+    healthy and its API token works. `executable` defaults to `find_executable()`;
+    `database_url` (postgresql://USER@HOST:PORT/NAME) puts its data in PostgreSQL instead
+    of SQLite, and the data folder remembers it."""
     folder = (data_dir or default_data_dir()).resolve()
     _make_private_dir(folder)
     with _exclusive(folder):
-        return _serve_locked(folder, port, timeout, progress, executable)
+        db = database.choose(folder, database_url)
+        return _serve_locked(folder, port, timeout, progress, executable, db)
 
 
 def _serve_locked(
@@ -416,6 +428,7 @@ def _serve_locked(
     timeout: float,
     progress: Progress | None,
     executable: Path | None,
+    db: Database | None = None,
 ) -> Started:
     running = _live_state(folder)
     if running:
@@ -425,7 +438,7 @@ def _serve_locked(
     executable = executable or find_executable()
     creds = ensure_credentials(folder)
     began = time.monotonic()
-    state = _launch(executable, folder, creds, choose_port(port))
+    state = _launch(executable, folder, creds, choose_port(port), db)
     try:
         state = _await_healthy(state, timeout, began, progress)
         account = check_connection(Connection(state.url, creds.token, "embedded"))
@@ -436,12 +449,15 @@ def _serve_locked(
     return Started(state, creds, account, time.monotonic() - began)
 
 
-def _launch(executable: Path, folder: Path, creds: Credentials, port: int) -> ServerState:
+def _launch(
+    executable: Path, folder: Path, creds: Credentials, port: int, db: Database | None = None
+) -> ServerState:
     log = folder / LOG
+    env = server_env(folder, creds, db=db)
     with open(log, "ab") as out:
         process = subprocess.Popen(
             server_command(executable, port),
-            env=server_env(folder, creds),
+            env=env,
             cwd=folder,
             stdin=subprocess.DEVNULL,
             stdout=out,

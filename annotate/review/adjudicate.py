@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -278,7 +279,10 @@ def adjudicate(
     draft: bool = False,
     dry_run: bool = False,
     keep_export: Path | None = None,
+    leave_out: Collection[str] = (),
 ) -> AdjudicationReport:
+    """Adjudicate every task with two or more annotators (see the module doc); the
+    annotations of `leave_out` (the team's reviewers) are not votes."""
     report = AdjudicationReport()
     client.whoami()
     project = find_project(client, title)
@@ -307,7 +311,9 @@ def adjudicate(
         docs: dict[str, Json] = {}
         for one in sorted(pulled, key=lambda p: p.annotation_id):
             doc = one.doc
-            docs[doc["provenance"]["annotators"][0]] = doc  # an annotator's latest
+            who = doc["provenance"]["annotators"][0]
+            if who not in leave_out:
+                docs[who] = doc  # an annotator's latest
         if len(docs) < 2:
             report.single_annotator += 1
             continue

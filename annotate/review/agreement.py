@@ -24,7 +24,7 @@ from __future__ import annotations
 import html
 import itertools
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,7 @@ import krippendorff
 import numpy as np
 import orjson
 
+from sitrep.annotate.labelstudio import team
 from sitrep.annotate.labelstudio.labelconfig import Layout, layout
 from sitrep.annotate.prelabel.evaluate import match_spans
 
@@ -56,8 +57,10 @@ class Annotation:
     annotation_id: int | None = None
 
 
-def load_annotations(folder: Path) -> list[Annotation]:
-    """Every pulled annotation under `folder` (not the ground truth)."""
+def load_annotations(folder: Path, leave_out: Collection[str] = ()) -> list[Annotation]:
+    """Every pulled annotation under `folder` (not the ground truth), but those of the
+    annotators in `leave_out` (the team's reviewers: an adjudicator's merged draft is not
+    a third annotator)."""
     out = []
     for path in sorted(folder.rglob("*.json")):
         try:
@@ -69,6 +72,8 @@ def load_annotations(folder: Path) -> list[Annotation]:
         if origin.get("ground_truth"):
             continue
         annotator = (prov.get("annotators") or ["unknown"])[0]
+        if annotator in leave_out:
+            continue
         ids = origin.get("annotation_ids") or [None]
         out.append(Annotation(doc["document"]["id"], annotator, doc, ids[0]))
     return out
@@ -337,17 +342,24 @@ def render_html(report: Report, title: str) -> str:
     )
 
 
-def release_summary(folder: Path) -> Callable[[set[str]], dict[str, Any]]:
+def release_summary(
+    folder: Path, leave_out: Collection[str] | None = None
+) -> Callable[[set[str]], dict[str, Any]]:
     """The agreement summary a release manifest records (`build_release(agreement=...)`):
     for the released documents, from the annotations pulled from Label Studio under
-    `folder` (every project); documents annotated once count 0."""
+    `folder` (every project), without those of `leave_out` (default: the reviewers on the
+    team roster `folder/team.json`); documents annotated once count 0."""
+    if leave_out is None:
+        leave_out = team.reviewers(folder / team.ROSTER)
 
     def summary(documents: set[str]) -> dict[str, Any]:
         pulled = []
         if folder.is_dir():
             for project in sorted(p for p in folder.iterdir() if (p / "annotations").is_dir()):
                 pulled += [
-                    a for a in load_annotations(project / "annotations") if a.document in documents
+                    a
+                    for a in load_annotations(project / "annotations", leave_out)
+                    if a.document in documents
                 ]
         return agreement(pulled).summary()
 
