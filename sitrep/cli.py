@@ -31,7 +31,7 @@ from sitrep.validate.release import (
     build_release,
     record_in_changelog,
 )
-from sitrep.validate.verify import trusted_hash, verify_release
+from sitrep.validate.verify import resource_bytes, trusted_hash, verify_release
 
 app = typer.Typer(
     help="sitrep: events, actors and figures reported in the news, as a versioned, validated dataset.",
@@ -341,7 +341,7 @@ def _release_table(folder: Path) -> Table:
         table.add_row(
             res["name"],
             f"{res['sitrep:rows']:,}",
-            f"{res['bytes']:,}",
+            f"{resource_bytes(res):,}",
             *(f"{c.get(k, 0):,}" if c else "" for k in ("added", "removed", "modified")),
         )
     return table

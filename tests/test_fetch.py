@@ -439,7 +439,7 @@ def test_sha256sums_listing_itself_is_refused(url: str, site: Path, cache: Path)
 def test_a_resource_without_a_size_is_refused(url: str, site: Path, cache: Path) -> None:
     manifest_path = release_dir(site) / "datapackage.json"
     manifest = json.loads(manifest_path.read_text())
-    del next(r for r in manifest["resources"] if r["name"] == "spans")["bytes"]
+    del next(r for r in manifest["resources"] if r["name"] == "spans")["sitrep:bytes"]
     relist(site, "datapackage.json", json.dumps(manifest).encode())
 
     with pytest.raises(VerificationError) as info:

@@ -54,6 +54,7 @@ from sitrep.validate.verify import (
     SAFE_NAME,
     manifest_problems,
     parse_sums,
+    resource_bytes,
     verify_release,
 )
 
@@ -121,7 +122,9 @@ def resource_sizes(manifest: dict[str, Any]) -> tuple[dict[str, int], list[str]]
     sizes: dict[str, int] = {}
     problems = []
     for res in manifest.get("resources", []):
-        path, size = (res.get("path"), res.get("bytes")) if isinstance(res, dict) else (None, None)
+        path, size = (
+            (res.get("path"), resource_bytes(res)) if isinstance(res, dict) else (None, None)
+        )
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             problems.append(f"{MANIFEST}: resource {path!r} has no valid 'bytes' ({size!r})")
         elif isinstance(path, str):

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
 import pyarrow.parquet as pq
 
 from sitrep import __version__
@@ -40,8 +41,16 @@ from sitrep.fileio import write_atomic
 from sitrep.schema import spec
 from sitrep.schema.report import Report
 from sitrep.validate.dataset import load_dataset
-from sitrep.validate.diff import CHANGES_SCHEMA, KEY, Bump, Diff, TableDiff, diff_releases, key_expr
-from sitrep.validate.tables import TableSpec, public, table_specs
+from sitrep.validate.diff import CHANGES_SCHEMA, Bump, Diff, TableDiff, diff_releases
+from sitrep.validate.tables import (
+    KEY,
+    ColumnSpec,
+    TableSpec,
+    public,
+    release_spec,
+    table_specs,
+    with_keys,
+)
 
 SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$")
 MANIFEST = "datapackage.json"
@@ -60,6 +69,18 @@ LICENSE = {
 # Given the released document ids, the agreement summary recorded in the manifest.
 Agreement = Callable[[set[str]], dict[str, Any]]
 TOMBSTONE_SCHEMA = {"table": pl.String, KEY: pl.String, "removed_in": pl.String}
+
+
+def _plain_spec(name: str, schema: dict[str, Any], key: tuple[str, ...]) -> TableSpec:
+    nullable = {"column", "old", "new"}
+    cols = tuple(ColumnSpec(c, t(), c in nullable, ()) for c, t in schema.items())
+    return TableSpec(name, key, cols, name)
+
+
+# changes and tombstones are tables too: written with explicit schemas, declared in the
+# manifest like the others
+CHANGES_SPEC = _plain_spec("changes", CHANGES_SCHEMA, ("table", KEY, "change", "column"))
+TOMBSTONES_SPEC = _plain_spec("tombstones", TOMBSTONE_SCHEMA, ("table", KEY, "removed_in"))
 
 
 class ValidationFailed(ReleaseError):
@@ -105,9 +126,10 @@ def sha256_file(path: Path) -> str:
 
 
 def schema_fingerprint(specs: dict[str, TableSpec]) -> str:
-    """sha256 of the tables' columns and dtypes: what a major version protects."""
+    """sha256 of the released tables' columns and dtypes: what a major version protects."""
     layout = {
-        name: [[c.name, str(c.dtype), c.nullable] for c in t.columns] for name, t in specs.items()
+        name: [[c.name, str(c.dtype), c.nullable] for c in release_spec(t, specs).columns]
+        for name, t in specs.items()
     }
     return hashlib.sha256(json.dumps(layout, sort_keys=True).encode()).hexdigest()
 
@@ -163,17 +185,68 @@ def _tombstones(folder: Path | None, diff: Diff, version: str) -> pl.DataFrame:
     return pl.concat([old, new.cast(TOMBSTONE_SCHEMA)]).sort("table", KEY)  # type: ignore[arg-type]
 
 
+def _check_keys(folder: Path, specs: dict[str, TableSpec]) -> None:
+    """Every table's global key is unique (the manifest declares it the primary key)."""
+    for name in specs:
+        keys = pl.read_parquet(folder / f"{name}.parquet", columns=[KEY])[KEY]
+        twice = keys.filter(keys.is_duplicated()).unique().sort()
+        if twice.len():
+            raise ReleaseError(
+                f"{name}: key(s) {', '.join(twice.head(5))} occur more than once "
+                f"(expected one row per key {'/'.join(specs[name].key)}); remove the duplicate "
+                "from its annotation file"
+            )
+
+
 def _check_reuse(folder: Path, tombstones: pl.DataFrame, specs: dict[str, TableSpec]) -> None:
+    """A removed id never comes back. Rows keyed by content (spans, participants, event
+    locations) may: restoring a removed span brings back the same span, not a reused id."""
     for name, table in specs.items():
         dead = tombstones.filter(pl.col("table") == name).select(KEY)
-        if dead.is_empty():
+        if dead.is_empty() or table.key[-1] not in ("id", "document_id"):
             continue
-        keys = pl.read_parquet(folder / f"{name}.parquet", columns=list(table.key))
-        back = keys.select(key_expr(table.key)).join(dead, on=KEY, how="semi")
+        keys = pl.read_parquet(folder / f"{name}.parquet", columns=[KEY])
+        back = keys.join(dead, on=KEY, how="semi")
         if back.height:
             raise ReleaseError(
                 f"{name}: id(s) removed in an earlier release are back ({', '.join(back[KEY].head(5))}); ids are never reused, give the record a new id"
             )
+
+
+def _file_meta(version: str, table: str) -> dict[str, str]:
+    return {
+        "sitrep:release": version,
+        "sitrep:schema_version": spec.schema_version(),
+        "sitrep:table": table,
+    }
+
+
+def _unordered(field: pa.Field, nullable: bool) -> pa.Field:
+    """`field` with its dictionaries unordered (a vocabulary has no order: pandas would
+    otherwise show `exact < approximately`) and the nullability the spec declares."""
+    kind = field.type
+    if pa.types.is_dictionary(kind):
+        kind = pa.dictionary(kind.index_type, kind.value_type, ordered=False)
+    elif pa.types.is_large_list(kind):
+        kind = pa.large_list(_unordered(kind.value_field, True))
+    elif pa.types.is_list(kind):
+        kind = pa.list_(_unordered(kind.value_field, True))
+    return pa.field(field.name, kind, nullable=nullable, metadata=field.metadata)
+
+
+def arrow_schema(table: TableSpec, data: pa.Schema, meta: dict[str, str]) -> pa.Schema:
+    """The Parquet schema of a released table: Polars' Arrow types for its columns, enums
+    as unordered dictionaries, keys and required columns not nullable."""
+    nullable = {c.name: c.nullable for c in table.columns}
+    fields = [_unordered(f, nullable.get(f.name, True)) for f in data]
+    return pa.schema(fields, metadata={**(data.metadata or {}), **meta})
+
+
+def write_table_file(frame: pl.DataFrame, path: Path, table: TableSpec, version: str) -> None:
+    """One whole table as a release file (zstd, explicit schema, file metadata)."""
+    data = frame.select([c.name for c in table.columns]).to_arrow()
+    schema = arrow_schema(table, data.schema, _file_meta(version, table.name))
+    pq.write_table(data.cast(schema), path, compression="zstd")
 
 
 class TableWriter:
@@ -193,14 +266,10 @@ class TableWriter:
             self._write(name, public(frame))
 
     def _write(self, name: str, frame: pl.DataFrame) -> None:
-        data = frame.to_arrow()
+        table = release_spec(self.specs[name], self.specs)
+        data = with_keys(frame, self.specs[name], self.specs).to_arrow()
         if name not in self.writers:
-            meta = {
-                "sitrep:release": self.version,
-                "sitrep:schema_version": spec.schema_version(),
-                "sitrep:table": name,
-            }
-            schema = data.schema.with_metadata({**(data.schema.metadata or {}), **meta})
+            schema = arrow_schema(table, data.schema, _file_meta(self.version, name))
             self.writers[name] = pq.ParquetWriter(
                 self.folder / f"{name}.parquet", schema, compression="zstd"
             )
@@ -271,6 +340,7 @@ def build_release(
         _check_bump(version, previous, diff)
         if writer.version != version:  # an automatic version: stamp it into the files
             _restamp(staging, version, specs)
+        _check_keys(staging, specs)
         tombstones = _tombstones(prev_dir, diff, version)
         _check_reuse(staging, tombstones, specs)
         _write_rest(
@@ -336,18 +406,15 @@ def _next_version(previous: str | None, diff: Diff) -> str:
 
 
 def _restamp(folder: Path, version: str, specs: dict[str, TableSpec]) -> None:
+    """Write the version into each table's file metadata (the data stays as written)."""
     for name in specs:
         path = folder / f"{name}.parquet"
-        _parquet(pl.read_parquet(path), path, version, name)
-
-
-def _parquet(frame: pl.DataFrame, path: Path, version: str, table: str) -> None:
-    meta = {
-        "sitrep:release": version,
-        "sitrep:schema_version": spec.schema_version(),
-        "sitrep:table": table,
-    }
-    frame.write_parquet(path, compression="zstd", statistics=True, metadata=meta)
+        data = pq.read_table(path)
+        meta = {
+            **(data.schema.metadata or {}),
+            **{k.encode(): v.encode() for k, v in _file_meta(version, name).items()},
+        }
+        pq.write_table(data.replace_schema_metadata(meta), path, compression="zstd")
 
 
 def _write_rest(
@@ -363,8 +430,8 @@ def _write_rest(
     agreement: Agreement | None,
 ) -> None:
     """Everything but the tables: changes, tombstones, manifest, card, checksums."""
-    _parquet(diff.changes, folder / CHANGES, version, "changes")
-    _parquet(tombstones, folder / TOMBSTONES, version, "tombstones")
+    write_table_file(diff.changes, folder / CHANGES, CHANGES_SPEC, version)
+    write_table_file(tombstones, folder / TOMBSTONES, TOMBSTONES_SPEC, version)
     documents = pl.read_parquet(
         folder / "documents.parquet",
         columns=["document_id", "publisher", "credit", "license", "provenance_annotators"],
@@ -394,35 +461,78 @@ FRICTIONLESS_TYPES = {
 }
 
 
-def _field(name: str, dtype: pl.DataType, required: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": name}
-    if isinstance(dtype, pl.Enum):
-        out.update(type="string", constraints={"enum": list(dtype.categories)})
-    elif isinstance(dtype, pl.Datetime):
-        out["type"] = "datetime"
-    elif isinstance(dtype, pl.List):
-        out["type"] = "array"
-    else:
-        out["type"] = FRICTIONLESS_TYPES.get(type(dtype), "any")
-    if required:
-        out.setdefault("constraints", {})["required"] = True
+def _constraints(col: ColumnSpec) -> dict[str, Any]:
+    """The JSON Schema constraints of a column, as Table Schema constraints."""
+    out: dict[str, Any] = {}
+    if not col.nullable:
+        out["required"] = True
+    if isinstance(col.dtype, pl.Enum):
+        out["enum"] = list(col.dtype.categories)
+    elif col.allowed is not None:
+        out["enum"] = list(col.allowed)
+    if col.pattern is not None:
+        out["pattern"] = col.pattern
+    if col.min_length is not None:
+        out["minLength"] = col.min_length
+    if col.minimum is not None:
+        out["minimum"] = col.minimum
+    if col.maximum is not None:
+        out["maximum"] = col.maximum
     return out
 
 
-def _table_schema(table: TableSpec) -> dict[str, Any]:
-    fields = [_field(c.name, c.dtype, not c.nullable) for c in table.columns]
+def _field(col: ColumnSpec) -> dict[str, Any]:
+    """One Table Schema field. Two of frictionless-py's limits shape it (its Parquet
+    reader goes through pandas): a list cell arrives as a numpy array, which its `array`
+    type refuses, so lists are `any`; a null in a numeric column arrives as NaN, which
+    fails `integer` and every bound, so a nullable numeric column is a `number` and keeps
+    its bounds in `sitrep:constraints`. Everything it can check is declared for it."""
+    dtype = col.dtype
+    out: dict[str, Any] = {"name": col.name}
+    constraints = _constraints(col)
+    if isinstance(dtype, pl.Enum):
+        out["type"] = "string"
+    elif isinstance(dtype, pl.Datetime):
+        out["type"] = "datetime"
+    elif isinstance(dtype, pl.List):
+        out["type"] = "any"
+        out["sitrep:type"] = f"list of {_item_type(dtype.inner)}"
+        inner = {k: v for k, v in constraints.items() if k != "required"}
+        constraints = {k: v for k, v in constraints.items() if k == "required"}
+        if inner:
+            out["sitrep:constraints"] = inner
+    else:
+        out["type"] = FRICTIONLESS_TYPES.get(type(dtype), "any")
+    if out["type"] in ("integer", "number") and col.nullable:
+        out["type"] = "number"
+        bounds = {k: v for k, v in constraints.items() if k in ("minimum", "maximum")}
+        constraints = {k: v for k, v in constraints.items() if k not in bounds}
+        if bounds:
+            out["sitrep:constraints"] = bounds
+    if constraints:
+        out["constraints"] = constraints
+    return out
+
+
+def _item_type(dtype: Any) -> str:
+    if isinstance(dtype, pl.Enum):
+        return "string, one of " + ", ".join(dtype.categories)
+    return FRICTIONLESS_TYPES.get(type(dtype), "any")
+
+
+def table_schema(table: TableSpec) -> dict[str, Any]:
+    """The Table Schema of a released table: every column with its JSON Schema
+    constraints, `key` as the primary key, each `<name>_key` (and `document_id`) as a
+    one-column foreign key."""
     fks = [
-        {
-            "fields": ["document_id", c.name],
-            "reference": {
-                "resource": c.references,
-                "fields": ["document_id", "document_id" if c.references == "documents" else "id"],
-            },
-        }
+        {"fields": [c.name], "reference": {"resource": c.references, "fields": [KEY]}}
         for c in table.columns
-        if c.references and c.name != "document_id"
+        if c.references and (c.name.endswith("_key") or c.name == "document_id")
     ]
-    schema: dict[str, Any] = {"fields": fields, "primaryKey": list(table.key)}
+    schema: dict[str, Any] = {
+        "fields": [_field(c) for c in table.columns],
+        "primaryKey": [KEY] if KEY in {c.name for c in table.columns} else list(table.key),
+    }
     if fks:
         schema["foreignKeys"] = fks
     return schema
@@ -437,7 +547,9 @@ def _resource(
         "path": path.name,
         "format": "parquet",
         "mediatype": PARQUET_MEDIATYPE,
-        "bytes": path.stat().st_size,
+        # not `bytes`: frictionless-py cannot count a Parquet file's bytes and would
+        # refuse every resource; SHA256SUMS and the verifier check sizes and hashes
+        "sitrep:bytes": path.stat().st_size,
         "hash": f"sha256:{sha256_file(path)}",
         "description": description,
         "sitrep:rows": rows,
@@ -479,14 +591,15 @@ def build_manifest(
 ) -> dict[str, Any]:
     annotators = sorted(docs["provenance_annotators"].explode().drop_nulls().unique().to_list())
     resources = [
-        _resource(folder, n, r, _table_schema(specs[n]), f"{n} table") for n, r in rows.items()
+        _resource(folder, n, r, table_schema(release_spec(specs[n], specs)), f"{n} table")
+        for n, r in rows.items()
     ]
     resources.append(
         _resource(
             folder,
             "changes",
             diff.changes.height,
-            None,
+            table_schema(CHANGES_SPEC),
             f"row-level changes since {previous or 'nothing (first release)'}",
         )
     )
@@ -495,7 +608,7 @@ def build_manifest(
             folder,
             "tombstones",
             pl.read_parquet(folder / TOMBSTONES).height,
-            None,
+            table_schema(TOMBSTONES_SPEC),
             "every key removed in this or an earlier release; never reused",
         )
     )
@@ -551,7 +664,11 @@ def release_notes(manifest: dict[str, Any]) -> str:
 
 def render_card(manifest: dict[str, Any], diff: Diff) -> str:
     """The dataset card: Hugging Face YAML front matter, then what a user needs."""
-    tables = [r["name"] for r in manifest["resources"] if "schema" in r]
+    tables = [
+        r["name"]
+        for r in manifest["resources"]
+        if r["name"] not in (CHANGES_SPEC.name, TOMBSTONES_SPEC.name)
+    ]
     configs = "\n".join(
         f"- config_name: {t}\n  data_files:\n  - split: train\n    path: {t}.parquet"
         + ("\n  default: true" if t == "figures" else "")

@@ -20,6 +20,7 @@ from sitrep.validate.release import CARD, MANIFEST, SUMS, parse_version, sha256_
 
 NON_RESOURCES = frozenset({CARD, MANIFEST})  # release files that are not table resources
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+BYTES = "sitrep:bytes"  # a resource's size (frictionless-py cannot count Parquet bytes)
 SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *]([^/\\\x00]+)$")
 
 
@@ -91,14 +92,19 @@ def file_set_problems(manifest: dict[str, Any], listed: dict[str, str]) -> list[
     return problems
 
 
+def resource_bytes(resource: dict[str, Any]) -> Any:
+    """A resource's size: `sitrep:bytes` (releases from 2.0.0 on), or `bytes` (1.x)."""
+    return resource.get(BYTES, resource.get("bytes"))
+
+
 def expected_sizes(manifest: dict[str, Any]) -> dict[str, int]:
     """{resource path: bytes} for every resource whose size is a whole number."""
     return {
-        r["path"]: r["bytes"]
+        r["path"]: resource_bytes(r)
         for r in manifest.get("resources", [])
         if isinstance(r, dict)
-        and isinstance(r.get("bytes"), int)
-        and not isinstance(r["bytes"], bool)
+        and isinstance(resource_bytes(r), int)
+        and not isinstance(resource_bytes(r), bool)
     }
 
 
