@@ -31,7 +31,7 @@ from sitrep.validate.release import (
     build_release,
     record_in_changelog,
 )
-from sitrep.validate.verify import resource_bytes, trusted_hash, verify_release
+from sitrep.validate.verify import anchor, resource_bytes, trusted_hash, verify_release
 
 app = typer.Typer(
     help="sitrep: events, actors and figures reported in the news, as a versioned, validated dataset.",
@@ -321,6 +321,8 @@ def release_build(
             sources or [paths.annotations_dir(root)],
             target,
             agreement=release_summary(target.parent / "label-studio"),
+            # the repository's releases: keep the index the package ships in step
+            anchor_index=paths.packaged_index() if releases is None else None,
         )
     except ValidationFailed as exc:
         _release_failed(exc)
@@ -355,29 +357,33 @@ def release_verify(
     sha256: Annotated[
         str | None,
         typer.Option(
-            help="Trusted sha256 of its datapackage.json (default: from releases/index.json beside it, if any).",
+            help="Trusted sha256 of its datapackage.json (default: the hash the installed sitrep's index records; for a version it does not know, the releases/index.json beside the folder).",
             show_default=False,
         ),
     ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Accept a release no trusted hash is known for (its files are still checked against its own manifest).",
+        ),
+    ] = False,
 ) -> None:
     """Check a release folder as a downloader would: every file against SHA256SUMS and the
     manifest, no file missing or extra, the manifest against its trusted hash.
 
     Example: sitrep release verify datasets/releases/1.0.0
     """
-    trusted = sha256 or trusted_hash(folder.parent / INDEX, folder.name)
+    beside = trusted_hash(folder.parent / INDEX, folder.name)
+    trusted = anchor(folder.name, sha256, insecure=insecure, fallback=beside)
     result = verify_release(folder, manifest_sha256=trusted)
     for problem in result.problems:
         typer.echo(f"{folder}: {problem}")
     if not result.ok:
         typer.echo(f"FAILED: {len(result.problems)} problem(s); do not use this release")
         raise typer.Exit(1)
-    anchor = (
-        "against the trusted manifest hash"
-        if trusted
-        else "(no trusted manifest hash known: pass --sha256)"
-    )
-    typer.echo(f"OK: {folder} verified, {len(result.files)} file(s) {anchor}")
+    how = "against the trusted manifest hash" if trusted else "(--insecure: manifest unchecked)"
+    typer.echo(f"OK: {folder} verified, {len(result.files)} file(s) {how}")
 
 
 @release_app.command("fetch")
@@ -403,10 +409,17 @@ def release_fetch(
     sha256: Annotated[
         str | None,
         typer.Option(
-            help="Trusted sha256 of the release's datapackage.json (default: from datasets/releases/index.json when it lists the version).",
+            help="Trusted sha256 of the release's datapackage.json, for a version the installed sitrep does not know yet (default: the hash its index records).",
             show_default=False,
         ),
     ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Fetch a release no trusted hash is known for: its files are checked against its own manifest only.",
+        ),
+    ] = False,
 ) -> None:
     """Download a release, verify every file's size and sha256 against its manifest, and
     only then place it in the local cache. Refuses missing, extra, truncated or altered
@@ -414,13 +427,14 @@ def release_fetch(
 
     Example: sitrep release fetch 1.0.0 --from http://127.0.0.1:8000
     """
-    trusted = sha256 or trusted_hash(paths.releases_dir() / INDEX, version)
-    folder = fetch_release(version, source, cache or default_cache_dir(), manifest_sha256=trusted)
+    folder = fetch_release(
+        version, source, cache or default_cache_dir(), manifest_sha256=sha256, insecure=insecure
+    )
     typer.echo(f"OK: {version} verified and cached at {folder}")
-    if trusted is None:
+    if insecure and anchor(version, sha256, insecure=True) is None:
         err.print(
-            "warning: no trusted manifest hash was known (no datasets/releases/index.json entry, "
-            "no --sha256): the files match their manifest, but the manifest itself is unchecked"
+            "warning: --insecure: no trusted manifest hash was known, so the files match "
+            "their manifest but the manifest itself is unchecked"
         )
 
 

@@ -37,7 +37,7 @@ from sitrep.validate.fetch import fetch_release, make_server
 from sitrep.validate.release import build_release
 from sitrep.validate.verify import trusted_hash
 
-VERSION = "1.0.0"
+VERSION = "0.9.0"  # a version the installed package does not list: anchored by --sha256
 # The readers are tested on a release of the seed gold alone (its counts are known).
 SEED_GOLD = (
     Path(__file__).resolve().parents[1] / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
@@ -53,6 +53,7 @@ class Fetched:
     cache: Path
     folder: Path
     manifest: dict[str, Any]
+    anchor: str  # the manifest hash the build's index records
 
     @property
     def rows(self) -> dict[str, int]:
@@ -123,7 +124,8 @@ def fetched(tmp_path_factory: pytest.TempPathFactory) -> Fetched:
         server.server_close()
         thread.join(timeout=5)
     manifest = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    return Fetched(cache, folder, manifest)
+    assert anchor is not None
+    return Fetched(cache, folder, manifest, anchor)
 
 
 @pytest.fixture(scope="module")
@@ -331,7 +333,7 @@ def test_hf_datasets_loads_every_config_of_the_card(fetched: Fetched, hf: Any) -
 
 
 def test_load_reads_a_table_eagerly(fetched: Fetched) -> None:
-    frame = load(VERSION, "figures", cache_dir=fetched.cache)
+    frame = load(VERSION, "figures", cache_dir=fetched.cache, sha256=fetched.anchor)
 
     assert isinstance(frame, pl.DataFrame)
     assert frame.equals(pl.read_parquet(fetched.file("figures")))
@@ -341,7 +343,7 @@ def test_load_reads_a_table_eagerly(fetched: Fetched) -> None:
 
 
 def test_load_reads_a_table_lazily(fetched: Fetched) -> None:
-    lazy = load(VERSION, "figures", cache_dir=fetched.cache, lazy=True)
+    lazy = load(VERSION, "figures", cache_dir=fetched.cache, lazy=True, sha256=fetched.anchor)
 
     assert isinstance(lazy, pl.LazyFrame)
     counted = lazy.filter(pl.col("qualifier") == "approximately").select("id").collect()
@@ -350,7 +352,10 @@ def test_load_reads_a_table_lazily(fetched: Fetched) -> None:
 
 @pytest.mark.parametrize("table", TABLES)
 def test_load_reads_every_table(fetched: Fetched, table: str) -> None:
-    assert load(VERSION, table, cache_dir=fetched.cache).height == fetched.rows[table]
+    assert (
+        load(VERSION, table, cache_dir=fetched.cache, sha256=fetched.anchor).height
+        == fetched.rows[table]
+    )
 
 
 def test_load_uses_sitrep_cache_by_default(
@@ -358,12 +363,12 @@ def test_load_uses_sitrep_cache_by_default(
 ) -> None:
     monkeypatch.setenv("SITREP_CACHE", str(fetched.cache))
 
-    assert load(VERSION, "documents").height == 1
+    assert load(VERSION, "documents", sha256=fetched.anchor).height == 1
 
 
 def test_load_names_the_tables_for_an_unknown_table(fetched: Fetched) -> None:
     with pytest.raises(UnknownTable) as info:
-        load(VERSION, "../datapackage", cache_dir=fetched.cache)
+        load(VERSION, "../datapackage", cache_dir=fetched.cache, sha256=fetched.anchor)
 
     assert info.value.available == sorted(TABLES)
     assert "has no table '../datapackage'; its tables are: actors, changes, documents" in str(
@@ -373,7 +378,7 @@ def test_load_names_the_tables_for_an_unknown_table(fetched: Fetched) -> None:
 
 def test_load_says_how_to_fetch_a_version_not_in_the_cache(fetched: Fetched) -> None:
     with pytest.raises(ReleaseNotCached) as info:
-        load("2.0.0", "figures", cache_dir=fetched.cache)
+        load("2.0.0", "figures", cache_dir=fetched.cache, sha256=fetched.anchor)
 
     assert "sitrep release fetch 2.0.0 --from URL" in str(info.value)
     assert str(fetched.cache) in str(info.value)
@@ -382,7 +387,7 @@ def test_load_says_how_to_fetch_a_version_not_in_the_cache(fetched: Fetched) -> 
 @pytest.mark.parametrize("version", ["../1.0.0", "1.0", "latest"])
 def test_load_refuses_a_version_that_is_not_semver(fetched: Fetched, version: str) -> None:
     with pytest.raises(ReleaseError, match=r"is not MAJOR\.MINOR\.PATCH"):
-        load(version, "figures", cache_dir=fetched.cache)
+        load(version, "figures", cache_dir=fetched.cache, sha256=fetched.anchor)
 
 
 def test_load_refuses_a_release_that_does_not_verify(fetched: Fetched, tmp_path: Path) -> None:
@@ -391,7 +396,7 @@ def test_load_refuses_a_release_that_does_not_verify(fetched: Fetched, tmp_path:
     (copy / "spans.parquet").write_bytes(b"PAR1")
 
     with pytest.raises(VerificationError) as info:
-        load(VERSION, "figures", cache_dir=cache)
+        load(VERSION, "figures", cache_dir=cache, sha256=fetched.anchor)
 
     assert "spans.parquet: sha256 differs from SHA256SUMS" in str(info.value)
     assert "remove the folder and fetch it again" in str(info.value)
@@ -411,15 +416,18 @@ def test_load_verifies_once_until_the_folder_changes(
     monkeypatch.setattr(api, "verify_release", counting)
 
     for table in ("figures", "spans", "figures"):
-        load(VERSION, table, cache_dir=copy.parent)
+        load(VERSION, table, cache_dir=copy.parent, sha256=fetched.anchor)
     assert calls == [copy]
 
     extra = copy / "notes.txt"
     extra.write_text("added after the fetch")
     with pytest.raises(VerificationError, match=r"notes\.txt: not listed in SHA256SUMS"):
-        load(VERSION, "figures", cache_dir=copy.parent)
+        load(VERSION, "figures", cache_dir=copy.parent, sha256=fetched.anchor)
     assert calls == [copy, copy]
 
     os.remove(extra)
-    assert load(VERSION, "figures", cache_dir=copy.parent).height == fetched.rows["figures"]
+    assert (
+        load(VERSION, "figures", cache_dir=copy.parent, sha256=fetched.anchor).height
+        == fetched.rows["figures"]
+    )
     assert calls == [copy, copy]  # the same files as at first: that verdict still holds

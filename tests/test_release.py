@@ -440,3 +440,64 @@ def test_frictionless_validate_catches_a_broken_foreign_key(workspace: tuple[Pat
     figures = next(t for t in report["tasks"] if t["name"] == "figures")
     assert not report["valid"]
     assert {e["type"] for e in figures["errors"]} == {"foreign-key"}
+
+
+def test_a_version_listed_in_the_index_is_never_rebuilt_folder_or_not(
+    workspace: tuple[Path, Path], tmp_path: Path
+) -> None:
+    annotations, releases = workspace
+    first = build_release("1.0.0", [annotations], releases)
+    listed = (releases / "index.json").read_text()
+    shutil.move(first.path, tmp_path / "moved-away")
+    with pytest.raises(ReleaseError, match=r"1\.0\.0 is listed in .*never rebuilt"):
+        build_release("1.0.0", [annotations], releases)
+    with pytest.raises(ReleaseError, match=r"lists release 1\.0\.0 but .* is missing"):
+        build_release(None, [annotations], releases)
+    assert (releases / "index.json").read_text() == listed
+    assert not (releases / "1.0.0").exists()
+
+
+def test_the_package_ships_the_committed_index() -> None:
+    from sitrep import paths
+
+    packaged = json.loads(paths.packaged_index().read_text())
+    committed = json.loads((ROOT / "datasets" / "releases" / "index.json").read_text())
+    assert packaged == committed
+    assert "1.0.0" in packaged["releases"]
+
+
+def test_a_build_can_keep_the_packaged_index_in_step(
+    workspace: tuple[Path, Path], tmp_path: Path
+) -> None:
+    annotations, releases = workspace
+    anchor = tmp_path / "releases.json"
+    build_release("1.0.0", [annotations], releases, anchor_index=anchor)
+    assert anchor.read_text() == (releases / "index.json").read_text()
+
+
+def test_two_builds_of_one_version_end_in_one_clear_message(
+    workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    annotations, releases = workspace
+    real = rel._check_keys
+    other: list[Any] = []
+
+    def meanwhile(folder: Path, specs: Any) -> None:
+        real(folder, specs)
+        if not other:  # another build finishes the same version while this one runs
+            other.append("started")
+            build_release("1.0.0", [annotations], releases)
+
+    monkeypatch.setattr(rel, "_check_keys", meanwhile)
+    with pytest.raises(ReleaseError, match="written by another build while this one ran"):
+        build_release("1.0.0", [annotations], releases)
+    assert sorted(p.name for p in releases.iterdir()) == ["1.0.0", "index.json"]
+    assert verify_release(releases / "1.0.0").ok
+
+
+def test_leftover_build_and_download_folders_are_ignored_by_git() -> None:
+    paths = ["datasets/releases/.building-123-abc/figures.parquet", ".incoming-x/SHA256SUMS"]
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", *paths], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.stdout.split() == paths

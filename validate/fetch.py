@@ -52,6 +52,7 @@ from sitrep.validate.release import CARD, MANIFEST, SUMS, parse_version
 from sitrep.validate.verify import (
     NON_RESOURCES,
     SAFE_NAME,
+    anchor,
     manifest_problems,
     parse_sums,
     resource_bytes,
@@ -94,14 +95,19 @@ def fetch_release(
     manifest_sha256: str | None = None,
     progress: bool = True,
     timeout: float = 30.0,
+    insecure: bool = False,
 ) -> Path:
     """Download release `version` from `source_url` into `cache_dir/<version>`, verified.
+
+    The manifest is checked against `manifest_sha256` or, by default, the hash the
+    installed package's index records (`verify.anchor`); a version neither knows is
+    refused before anything is downloaded or cached, unless `insecure`.
 
     Returns the folder. If it is already in the cache and verifies, nothing is downloaded;
     if it is there and does not verify, `VerificationError` asks the user to remove it.
     """
     parse_version(version)
-    trusted = _trusted(manifest_sha256)
+    trusted = anchor(version, _trusted(manifest_sha256), insecure=insecure)
     base = _base_url(source_url)
     cache = Path(cache_dir)
     target = cache / version

@@ -310,6 +310,7 @@ def build_release(
     created: datetime | None = None,
     workers: int | None = None,
     agreement: Agreement | None = None,
+    anchor_index: Path | None = None,
 ) -> Release:
     """Validate `sources` and write release `version` (None: the version the changes call
     for) into `releases/version`. Everything is written in a temporary folder inside
@@ -318,9 +319,13 @@ def build_release(
 
     `agreement`, given the ids of the released documents, returns the inter-annotator
     agreement summary the manifest records as `sitrep:agreement`; the layer that knows
-    the annotations (`sitrep.annotate.review.agreement.release_summary`) supplies it."""
-    published = published_versions(releases)
-    previous = published[-1] if published else None
+    the annotations (`sitrep.annotate.review.agreement.release_summary`) supplies it.
+
+    `anchor_index`, when given, receives a copy of `releases/index.json` once the release
+    is recorded: the index the installed package ships as its trust anchor."""
+    if version is not None:
+        _check_listed(version, releases)
+    previous = _latest(releases)
     if version is not None:
         _check_new(version, releases, previous)
     specs = table_specs()
@@ -357,12 +362,51 @@ def build_release(
         )
         target = releases / version
         staging.chmod(0o755)
-        os.rename(staging, target)  # fails rather than replace an existing folder
+        _rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _record_in_index(releases, version, target, previous, stamp)
+    if anchor_index is not None:
+        write_atomic(anchor_index, (releases / INDEX).read_text(encoding="utf-8"))
     return Release(version, target, previous, diff, writer.rows)
+
+
+def listed_versions(releases: Path) -> list[str]:
+    """Versions `releases/index.json` records, oldest first."""
+    path = releases / INDEX
+    if not path.is_file():
+        return []
+    listed = json.loads(path.read_text(encoding="utf-8")).get("releases", {})
+    return sorted((v for v in listed if SEMVER.match(v)), key=parse_version)
+
+
+def _latest(releases: Path) -> str | None:
+    """The latest published version, whose folder the diff needs."""
+    known = sorted(
+        set(published_versions(releases)) | set(listed_versions(releases)), key=parse_version
+    )
+    if known and not (releases / known[-1]).is_dir():
+        raise ReleaseError(
+            f"{releases / INDEX} lists release {known[-1]} but {releases / known[-1]} is "
+            "missing: the next release is diffed against it; restore the folder (for "
+            f"instance `sitrep release fetch {known[-1]} --from URL` and copy it back)"
+        )
+    return known[-1] if known else None
+
+
+def _rename(staging: Path, target: Path) -> None:
+    """Publish the finished build; fails rather than replace an existing folder."""
+    try:
+        os.rename(staging, target)
+    except OSError as exc:
+        if not target.exists():
+            raise
+        raise ReleaseError(
+            f"release {target.name} was written by another build while this one ran "
+            f"(it is at {target}); nothing of this build was kept. Run one build at a "
+            "time; build again for the next version"
+        ) from exc
 
 
 def remove_stale_builds(releases: Path) -> list[Path]:
@@ -385,6 +429,15 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _check_listed(version: str, releases: Path) -> None:
+    parse_version(version)
+    if version in listed_versions(releases) and not (releases / version).exists():
+        raise ReleaseError(
+            f"release {version} is listed in {releases / INDEX}: a published version is "
+            "never rebuilt, even when its folder is gone; build a new version"
+        )
 
 
 def _check_new(version: str, releases: Path, previous: str | None) -> None:
