@@ -7,7 +7,10 @@ STAMP   = $(VENV)/.installed
 LS_VENV  ?= .venv-ls
 LS_STAMP  = $(LS_VENV)/.installed
 
-.PHONY: setup setup-ls setup-browser run test screenshot lint codebook bench lock lock-ls clean
+CFF_VENV  ?= .venv-cff
+CFF_STAMP  = $(CFF_VENV)/.installed
+
+.PHONY: setup setup-ls setup-cff setup-browser run test screenshot lint codebook bench lock lock-ls clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: sitrep needs Python 3.11 or newer; found '$(PYTHON)'. Run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
@@ -33,6 +36,16 @@ $(LS_STAMP): constraints-ls.txt
 ## The local Label Studio (`sitrep annotate serve`), in .venv-ls.
 setup-ls: $(LS_STAMP)
 
+# cffconvert (which checks CITATION.cff) pins jsonschema<4, which clashes with ours: it
+# gets an environment of its own, like Label Studio.
+$(CFF_STAMP): constraints-cff.txt
+	test -x $(CFF_VENV)/bin/python || $(PYTHON) -m venv $(CFF_VENV)
+	$(CFF_VENV)/bin/python -m pip install --quiet -c constraints-cff.txt cffconvert==2.0.0
+	@touch $@
+
+## cffconvert in .venv-cff, for the test that validates CITATION.cff.
+setup-cff: $(CFF_STAMP)
+
 ## Debian's Chromium for the browser test: Playwright drives it and never downloads one.
 CHROMIUM ?= /usr/bin/chromium
 setup-browser:
@@ -46,7 +59,7 @@ run: setup setup-ls
 	$(BIN)/sitrep run
 
 ## The whole test suite (it starts a real Label Studio and a browser, so it installs both).
-test: setup setup-ls setup-browser
+test: setup setup-ls setup-cff setup-browser
 	$(BIN)/python -m pytest
 
 ## Re-take the README's screenshot of the labeling interface (the browser test takes it).

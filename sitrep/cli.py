@@ -24,12 +24,14 @@ from sitrep.schema.documents import scan_sources
 from sitrep.schema.report import RENDERERS, Report, render_text
 from sitrep.validate.dataset import load_dataset
 from sitrep.validate.fetch import default_cache_dir, fetch_release, make_server
+from sitrep.validate.publication import rehydrate
 from sitrep.validate.release import (
     INDEX,
     MANIFEST,
     ValidationFailed,
     build_release,
     record_in_changelog,
+    record_in_citation,
 )
 from sitrep.validate.verify import anchor, resource_bytes, trusted_hash, verify_release
 
@@ -298,6 +300,13 @@ def release_build(
         typer.Option(help="Releases folder (default: datasets/releases).", show_default=False),
     ] = None,
     changelog: Annotated[bool, typer.Option(help="Add the release notes to CHANGELOG.md.")] = True,
+    held_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="JSON list of the document ids that always go to the test split (default: datasets/held_out.json).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate the dataset and write an immutable release: Parquet tables, datapackage.json,
     SHA256SUMS, a dataset card and the diff against the previous release.
@@ -323,11 +332,13 @@ def release_build(
             agreement=release_summary(target.parent / "label-studio"),
             # the repository's releases: keep the index the package ships in step
             anchor_index=paths.packaged_index() if releases is None else None,
+            held_out=held_out or paths.held_out_file(root),
         )
     except ValidationFailed as exc:
         _release_failed(exc)
     if changelog and releases is None:
         record_in_changelog(root / "CHANGELOG.md", release)
+        record_in_citation(root / "CITATION.cff", release)
     out.print(_release_table(release.path))
     typer.echo(f"wrote {release.path} (previous: {release.previous or 'none'})")
 
@@ -436,6 +447,42 @@ def release_fetch(
             "warning: --insecure: no trusted manifest hash was known, so the files match "
             "their manifest but the manifest itself is unchecked"
         )
+
+
+@release_app.command("rehydrate")
+def release_rehydrate(
+    folder: Annotated[
+        Path, typer.Argument(help="A release folder (it is not changed).", show_default=False)
+    ],
+    texts: Annotated[
+        Path,
+        typer.Option(
+            help="Folder of the source texts you have (any file names: matched by sha256).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            help="New folder for documents.parquet and spans.parquet with the texts restored.",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Restore the texts a release could not ship (unknown licence) from files you have:
+    each is checked against the document's sha256 and length before it is used.
+
+    Example: sitrep release rehydrate datasets/releases/2.0.0 --texts seeds/articles --output texts-2.0.0
+    """
+    result = rehydrate(folder, texts, output)
+    for problem in result.problems:
+        typer.echo(f"{folder}: {problem}")
+    typer.echo(
+        f"restored {len(result.restored)} text(s) into {result.output}"
+        + (f"; not found in {texts}: {', '.join(result.missing)}" if result.missing else "")
+    )
+    if not result.ok or result.missing:
+        raise typer.Exit(1)
 
 
 @release_app.command("serve")

@@ -66,3 +66,8 @@ def packaged_index() -> Path:
     if found is None or not found.submodule_search_locations:
         raise ModuleNotFoundError("sitrep.validate is not installed; reinstall sitrep")
     return Path(next(iter(found.submodule_search_locations))).resolve() / "releases.json"
+
+
+def held_out_file(root: Path | None = None) -> Path:
+    """The documents every release puts in the test split (a JSON list of ids)."""
+    return (root or project_root()) / "datasets" / "held_out.json"

@@ -170,10 +170,13 @@ TABLES = [
 ]
 
 
+SPLIT_FILES = [f"{t}-train" for t in TABLES[:8]]  # the seed gold is all in train
+
+
 def test_the_release_has_the_tables_the_readers_are_tested_on(fetched: Fetched) -> None:
-    assert list(fetched.rows) == TABLES
+    assert list(fetched.rows) == TABLES[:8] + SPLIT_FILES + TABLES[8:]
     assert sorted(p.name for p in fetched.folder.glob("*.parquet")) == sorted(
-        f"{t}.parquet" for t in TABLES
+        f"{t}.parquet" for t in TABLES + SPLIT_FILES
     )
     assert fetched.rows["figures"] == 7 and fetched.rows["tombstones"] == 0
 
@@ -310,10 +313,10 @@ def _card_configs(folder: Path) -> list[dict[str, Any]]:
 def test_the_card_has_a_config_for_every_table_with_a_schema(fetched: Fetched) -> None:
     configs = _card_configs(fetched.folder)
 
-    tables = [r["name"] for r in fetched.manifest["resources"]]
-    assert [c["config_name"] for c in configs] == [
-        t for t in tables if t not in ("changes", "tombstones")
-    ]
+    assert [c["config_name"] for c in configs] == TABLES[:8]
+    for config in configs:
+        name = config["config_name"]
+        assert config["data_files"] == [{"split": "train", "path": f"{name}-train.parquet"}]
     assert [c["config_name"] for c in configs if c.get("default")] == ["figures"]
 
 
@@ -370,8 +373,8 @@ def test_load_names_the_tables_for_an_unknown_table(fetched: Fetched) -> None:
     with pytest.raises(UnknownTable) as info:
         load(VERSION, "../datapackage", cache_dir=fetched.cache, sha256=fetched.anchor)
 
-    assert info.value.available == sorted(TABLES)
-    assert "has no table '../datapackage'; its tables are: actors, changes, documents" in str(
+    assert info.value.available == sorted(TABLES + SPLIT_FILES)
+    assert "has no table '../datapackage'; its tables are: actors, actors-train, changes" in str(
         info.value
     )
 

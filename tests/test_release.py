@@ -62,7 +62,8 @@ def test_first_release_has_every_file_and_sha256sum_accepts_it(
         "figures",
         "spans",
     }
-    assert names == {f"{t}.parquet" for t in tables} | {
+    # the seed gold is all in the train split: each table again as <table>-train
+    assert names == {f"{t}.parquet" for t in tables} | {f"{t}-train.parquet" for t in tables} | {
         "changes.parquet",
         "tombstones.parquet",
         "datapackage.json",
@@ -131,7 +132,8 @@ def test_dataset_card_has_hugging_face_configs(workspace: tuple[Path, Path]) -> 
     card = (build_release("1.0.0", [annotations], releases).path / "README.md").read_text()
     assert card.startswith("---\n")
     assert (
-        "- config_name: figures\n  data_files:\n  - split: train\n    path: figures.parquet" in card
+        "- config_name: figures\n  data_files:\n  - split: train\n    path: figures-train.parquet"
+        in card
     )
 
 
@@ -331,7 +333,9 @@ def test_a_removed_span_is_diffed_as_itself_and_may_be_restored(
     assert changes.select("table", "key", "change").rows() == [
         ("spans", f"{CENTCOM}/26/33", "removed")
     ]
-    assert json.loads(changes["old"][0])["text"] == "CENTCOM"
+    removed = json.loads(changes["old"][0])
+    assert (removed["record_id"], removed["start"], removed["end"]) == ("act-centcom", 26, 33)
+    assert removed["text"] is None  # the seed's licence is unknown: no quotes, even here
     tombstones = pl.read_parquet(patch.path / "tombstones.parquet")
     assert tombstones.rows() == [("spans", f"{CENTCOM}/26/33", "1.0.1")]
     (annotations / GOLD.name).write_text(original, encoding="utf-8")
@@ -421,7 +425,7 @@ def test_frictionless_validate_accepts_a_release_with_changes(workspace: tuple[P
     report = _frictionless(release.path)
     errors = [e["message"] for t in report["tasks"] for e in t["errors"]]
     assert report["valid"], errors[:5]
-    assert len(report["tasks"]) == 10
+    assert len(report["tasks"]) == 10 + 8  # the tables, and each again as its train split
 
 
 def test_frictionless_validate_catches_a_broken_foreign_key(workspace: tuple[Path, Path]) -> None:

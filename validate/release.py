@@ -40,10 +40,16 @@ from sitrep.errors import ReleaseError
 from sitrep.fileio import write_atomic
 from sitrep.schema import spec
 from sitrep.schema.report import Report
+from sitrep.validate.card import release_notes, render_card
 from sitrep.validate.dataset import load_dataset
 from sitrep.validate.diff import CHANGES_SCHEMA, Bump, Diff, TableDiff, diff_releases
+from sitrep.validate.publication import prepare, read_held_out, split_rule
 from sitrep.validate.tables import (
+    DOC_ID,
+    DOCUMENTS,
     KEY,
+    SPANS,
+    SPLITS,
     ColumnSpec,
     TableSpec,
     public,
@@ -254,14 +260,23 @@ class TableWriter:
     chunk, file metadata naming the release and schema versions), so a release of any
     size is written without holding its tables in memory."""
 
-    def __init__(self, folder: Path, version: str, specs: dict[str, TableSpec]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        version: str,
+        specs: dict[str, TableSpec],
+        held_out: frozenset[str] = frozenset(),
+    ) -> None:
         self.folder, self.version, self.specs = folder, version, specs
+        self.held_out = held_out
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.rows: dict[str, int] = dict.fromkeys(specs, 0)
 
     def append(self, tables: dict[str, pl.DataFrame]) -> None:
         # rows stay in input order (files sorted, then document order): deterministic
         # without a sort, which would cost as much as writing the file
+        if DOCUMENTS in tables:
+            tables = prepare(tables, self.held_out)
         for name, frame in tables.items():
             self._write(name, public(frame))
 
@@ -280,7 +295,10 @@ class TableWriter:
         """Finish every file; a table no chunk had is written empty, with its columns."""
         for name, table in self.specs.items():
             if name not in self.writers:
-                self._write(name, pl.DataFrame(schema=table.schema))
+                empty = {name: pl.DataFrame(schema=table.schema)}
+                self._write(
+                    name, (prepare(empty, self.held_out) if name == DOCUMENTS else empty)[name]
+                )
         for writer in self.writers.values():
             writer.close()
 
@@ -311,6 +329,7 @@ def build_release(
     workers: int | None = None,
     agreement: Agreement | None = None,
     anchor_index: Path | None = None,
+    held_out: Path | None = None,
 ) -> Release:
     """Validate `sources` and write release `version` (None: the version the changes call
     for) into `releases/version`. Everything is written in a temporary folder inside
@@ -321,7 +340,8 @@ def build_release(
     agreement summary the manifest records as `sitrep:agreement`; the layer that knows
     the annotations (`sitrep.annotate.review.agreement.release_summary`) supplies it.
 
-    `anchor_index`, when given, receives a copy of `releases/index.json` once the release
+    `held_out` names the JSON list of documents that always go to the test split
+    (`sitrep.validate.publication`). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
     is recorded: the index the installed package ships as its trust anchor."""
     if version is not None:
         _check_listed(version, releases)
@@ -329,12 +349,13 @@ def build_release(
     if version is not None:
         _check_new(version, releases, previous)
     specs = table_specs()
+    held = read_held_out(held_out)
     stamp = (created or datetime.now(UTC)).replace(microsecond=0)
     releases.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(releases)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=releases))
     try:
-        writer = TableWriter(staging, version or "pending", specs)
+        writer = TableWriter(staging, version or "pending", specs, held)
         dataset = load_dataset(sources, keep_tables=False, on_tables=writer.append, workers=workers)
         writer.close()
         if not dataset.report.valid:
@@ -485,19 +506,17 @@ def _write_rest(
     """Everything but the tables: changes, tombstones, manifest, card, checksums."""
     write_table_file(diff.changes, folder / CHANGES, CHANGES_SPEC, version)
     write_table_file(tombstones, folder / TOMBSTONES, TOMBSTONES_SPEC, version)
-    documents = pl.read_parquet(
-        folder / "documents.parquet",
-        columns=["document_id", "publisher", "credit", "license", "provenance_annotators"],
-    )
+    split_rows = write_splits(folder, specs, version)
+    documents = _documents_meta(folder)
     manifest = build_manifest(
-        folder, version, stamp, rows, documents, diff, report, previous, specs
+        folder, version, stamp, rows, documents, diff, report, previous, specs, split_rows
     )
     if agreement is not None:
         manifest["sitrep:agreement"] = agreement(set(documents["document_id"].to_list()))
     (folder / MANIFEST).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    (folder / CARD).write_text(render_card(manifest, diff), encoding="utf-8")
+    (folder / CARD).write_text(render_card(manifest), encoding="utf-8")
     files = sorted(p.name for p in folder.iterdir() if p.name != SUMS)
     (folder / SUMS).write_text(
         "".join(f"{sha256_file(folder / f)}  {f}\n" for f in files), encoding="utf-8"
@@ -613,22 +632,107 @@ def _resource(
 
 
 def _sources(docs: pl.DataFrame) -> list[dict[str, Any]]:
-    groups = (
-        docs.group_by(pl.col("publisher").fill_null("unknown publisher"))
-        .agg(
-            pl.len().alias("n"),
-            pl.col("credit").drop_nulls().first(),
-            pl.col("license").drop_nulls().first(),
-        )
-        .sort("publisher")
-    )
+    """One source per document: where its text comes from and under which licence."""
     return [
         {
-            "title": f"{p} ({n} document(s))",
-            **({"description": f"Credit: {c}. Licence: {lic}."} if c else {}),
+            "title": d["title"] or d["document_id"],
+            **({"path": d["url"]} if d["url"] else {}),
+            "sitrep:document_id": d["document_id"],
+            "sitrep:publisher": d["publisher"],
+            "sitrep:license": d["license"],
+            "sitrep:license_id": d["license_id"],
+            "sitrep:credit": d["credit"],
+            "sitrep:source": d["source"],
+            "sitrep:text_included": d["text_included"],
+            "sitrep:split": d["split"],
+            "sitrep:coverage": d["coverage"],
         }
-        for p, n, c, lic in groups.iter_rows()
+        for d in docs.sort("document_id").iter_rows(named=True)
     ]
+
+
+def _documents_meta(folder: Path) -> pl.DataFrame:
+    return pl.read_parquet(folder / "documents.parquet").select(
+        "document_id",
+        "title",
+        "url",
+        "publisher",
+        "credit",
+        "license",
+        pl.col("license_id").cast(pl.String),
+        "source",
+        pl.col("coverage").cast(pl.List(pl.String)),
+        pl.col("split").cast(pl.String),
+        pl.col("text").is_not_null().alias("text_included"),
+        "provenance_annotators",
+    )
+
+
+def _split_counts(folder: Path, docs: pl.DataFrame, specs: dict[str, TableSpec]) -> dict[str, Any]:
+    """{split: {"documents": n, table: rows}} for every split that has documents."""
+    out: dict[str, Any] = {}
+    for split in SPLITS:
+        ids = docs.filter(pl.col("split") == split)["document_id"]
+        if ids.len() == 0:
+            continue
+        out[split] = {"documents": ids.len()}
+        for name in specs:
+            if name != DOCUMENTS:
+                keys = pl.scan_parquet(folder / f"{name}.parquet").select(DOC_ID)
+                out[split][name] = (
+                    keys.filter(pl.col(DOC_ID).is_in(ids.implode()))
+                    .select(pl.len())
+                    .collect()
+                    .item()
+                )
+    return out
+
+
+def _provenance_counts(folder: Path, specs: dict[str, TableSpec]) -> dict[str, dict[str, int]]:
+    """{record table: {provenance method: rows}}, counted from the data."""
+    out = {}
+    for name, table in specs.items():
+        if "provenance_method" in {c.name for c in table.columns}:
+            methods = pl.read_parquet(folder / f"{name}.parquet", columns=["provenance_method"])
+            counted = (
+                methods["provenance_method"]
+                .cast(pl.String)
+                .fill_null("not recorded")
+                .value_counts()
+            )
+            out[name] = dict(sorted(counted.iter_rows()))
+    return out
+
+
+def _coverage_counts(docs: pl.DataFrame, specs: dict[str, TableSpec]) -> dict[str, int]:
+    kinds = [n for n, t in specs.items() if t.parent is None and n not in (DOCUMENTS, SPANS)]
+    listed = docs["coverage"].explode().drop_nulls()
+    return {k: int((listed == k).sum()) for k in kinds}
+
+
+def write_splits(
+    folder: Path, specs: dict[str, TableSpec], version: str
+) -> dict[tuple[str, str], int]:
+    """`<table>-<split>.parquet` for every table and every split that has documents (the
+    files the card's configs point at); {(table, split): rows}."""
+    splits = pl.read_parquet(folder / "documents.parquet", columns=[DOC_ID, "split"])
+    rows = {}
+    for name in specs:
+        data = pq.read_table(folder / f"{name}.parquet")
+        frame = pl.from_arrow(data)
+        assert isinstance(frame, pl.DataFrame)
+        for split in SPLITS:
+            ids = splits.filter(pl.col("split") == split)[DOC_ID]
+            if ids.len() == 0:
+                continue
+            part = frame.filter(pl.col(DOC_ID).is_in(ids.implode()))
+            meta = {**_file_meta(version, name), "sitrep:split": split}
+            schema = data.schema.with_metadata({**(data.schema.metadata or {}), **meta})
+            pq.write_table(
+                part.to_arrow().cast(schema), folder / f"{name}-{split}.parquet", compression="zstd"
+            )
+            rows[(name, split)] = part.height
+    return rows
 
 
 def build_manifest(
@@ -641,12 +745,22 @@ def build_manifest(
     report: Report,
     previous: str | None,
     specs: dict[str, TableSpec],
+    split_rows: dict[tuple[str, str], int],
 ) -> dict[str, Any]:
     annotators = sorted(docs["provenance_annotators"].explode().drop_nulls().unique().to_list())
     resources = [
         _resource(folder, n, r, table_schema(release_spec(specs[n], specs)), f"{n} table")
         for n, r in rows.items()
     ]
+    for (name, split), count in split_rows.items():
+        part = _resource(
+            folder,
+            f"{name}-{split}",
+            count,
+            table_schema(release_spec(specs[name], specs)),
+            f"{name} table, {split} split",
+        )
+        resources.append({**part, "sitrep:table": name, "sitrep:split": split})
     resources.append(
         _resource(
             folder,
@@ -670,13 +784,16 @@ def build_manifest(
         "name": "sitrep",
         "id": f"urn:sitrep:release:{version}",
         "title": "sitrep: events, actors and figures reported in the news",
-        "description": "Hand-annotated actors, events, locations and figures (numeric claims as intervals, with who asserted them), each anchored to its source text by evidence spans.",
+        "description": "Actors, events, locations and figures (numeric claims as intervals, with who asserted them) reported in news texts, each anchored to its source text by evidence spans; how each record was made (by hand, from an accepted or edited proposal, or by a machine alone) is counted in sitrep:provenance.",
         "version": version,
         "created": stamp.isoformat().replace("+00:00", "Z"),
-        "licenses": [LICENSE],
+        "licenses": [LICENSE],  # the annotations'; each text's own is in `sources`
         "sources": _sources(docs),
         "contributors": [{"title": a, "roles": ["annotator"]} for a in annotators],
         "resources": resources,
+        "sitrep:splits": {"rule": split_rule(), "counts": _split_counts(folder, docs, specs)},
+        "sitrep:provenance": _provenance_counts(folder, specs),
+        "sitrep:coverage": _coverage_counts(docs, specs),
         "sitrep:schema_version": spec.schema_version(),
         "sitrep:table_schema_sha256": schema_fingerprint(specs),
         "sitrep:toolkit_version": __version__,
@@ -696,79 +813,6 @@ def build_manifest(
             for n, t in diff.tables.items()
         },
     }
-
-
-def release_notes(manifest: dict[str, Any]) -> str:
-    """A Markdown summary of what changed, for the card and CHANGELOG.md."""
-    previous = manifest.get("sitrep:previous")
-    lines = [f"Changes since {previous}:" if previous else "First release.", ""]
-    lines += [
-        "| table | rows | added | removed | modified | columns changed |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    rows = {r["name"]: r["sitrep:rows"] for r in manifest["resources"]}
-    for name, c in manifest["sitrep:changes"].items():
-        cols = ", ".join(f"{k} ({v})" for k, v in sorted(c["columns"].items()))
-        lines.append(
-            f"| {name} | {rows.get(name, 0):,} | {c['added']:,} | {c['removed']:,} | {c['modified']:,} | {cols} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def render_card(manifest: dict[str, Any], diff: Diff) -> str:
-    """The dataset card: Hugging Face YAML front matter, then what a user needs."""
-    tables = [
-        r["name"]
-        for r in manifest["resources"]
-        if r["name"] not in (CHANGES_SPEC.name, TOMBSTONES_SPEC.name)
-    ]
-    configs = "\n".join(
-        f"- config_name: {t}\n  data_files:\n  - split: train\n    path: {t}.parquet"
-        + ("\n  default: true" if t == "figures" else "")
-        for t in tables
-    )
-    version = manifest["version"]
-    return f"""---
-license: cc-by-4.0
-language:
-- en
-pretty_name: sitrep {version}
-tags:
-- event-data
-- conflict
-- information-extraction
-configs:
-{configs}
----
-
-# sitrep {version}
-
-{manifest["description"]}
-
-Schema {manifest["sitrep:schema_version"]}; built {manifest["created"]}; {manifest["sitrep:validation"]["counts"].get("documents", 0)} document(s).
-Verify before use: `sha256sum -c SHA256SUMS` or `sitrep release verify .`.
-
-## Tables
-
-{chr(10).join(f"- `{r['path']}`: {r['sitrep:rows']:,} rows" for r in manifest["resources"])}
-
-Records join on `document_id` plus `id`; spans, participants and event locations point
-at their record with `record_id` / `event_id`. The codebook (`schema/CODEBOOK.md` in the
-sitrep repository) defines every column and vocabulary.
-
-```python
-import polars as pl
-figures = pl.read_parquet("figures.parquet")
-# or: datasets.load_dataset("<this folder>", "figures")
-```
-
-## Release notes
-
-{release_notes(manifest)}
-## Sources and credit
-
-{chr(10).join(f"- {s['title']}" + (f": {s['description']}" if "description" in s else "") for s in manifest["sources"])}
-"""
 
 
 def _record_in_index(
@@ -798,3 +842,14 @@ def record_in_changelog(changelog: Path, release: Release) -> None:
         text = text.rstrip("\n") + "\n\n## Dataset\n\n"
     head, tail = text.split("## Dataset\n", 1)
     write_atomic(changelog, f"{head}## Dataset\n\n{entry}{tail.lstrip(chr(10))}")
+
+
+def record_in_citation(citation: Path, release: Release) -> None:
+    """Point CITATION.cff's `version` and `date-released` at the new release."""
+    if not citation.exists():
+        return
+    manifest = json.loads((release.path / MANIFEST).read_text(encoding="utf-8"))
+    text = citation.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^version: .*$", f"version: {release.version}", text)
+    text = re.sub(r"(?m)^date-released: .*$", f'date-released: "{manifest["created"][:10]}"', text)
+    write_atomic(citation, text)

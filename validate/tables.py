@@ -491,15 +491,33 @@ def _released(table: TableSpec) -> tuple[ColumnSpec, ...]:
     return tuple(c for c in table.columns if c.name != POSITION)
 
 
+SPLITS = ("train", "dev", "test")
+# Columns only a release has, computed when it is written (`sitrep.validate.publication`)
+RELEASE_ONLY = {
+    DOCUMENTS: (
+        ColumnSpec("text_length", pl.Int64(), False, (), minimum=1),
+        ColumnSpec("split", pl.Enum(SPLITS), False, ()),
+    )
+}
+# A text whose licence does not allow redistribution is withheld, with its quotes
+WITHHELD = {DOCUMENTS: "text", SPANS: "text"}
+
+
 def release_spec(table: TableSpec, specs: dict[str, TableSpec]) -> TableSpec:
-    """`table` as a release writes it: `key` first, then its columns, then its
-    `<name>_key` reference columns."""
+    """`table` as a release writes it: `key` first, then its columns (a text that may be
+    withheld nullable), the columns only a release has, then its `<name>_key` reference
+    columns."""
     key = ColumnSpec(KEY, pl.String(), False, ())
+    own = [
+        replace(c, nullable=True) if WITHHELD.get(table.name) == c.name else c
+        for c in _released(table)
+    ]
     refs = [
         ColumnSpec(name, pl.String(), True, (), references=target)
         for name, target, _ in reference_keys(table, specs)
     ]
-    return replace(table, columns=(key, *_released(table), *refs))
+    extra = RELEASE_ONLY.get(table.name, ())
+    return replace(table, columns=(key, *own, *extra, *refs))
 
 
 @cache
@@ -512,4 +530,5 @@ def release_specs() -> dict[str, TableSpec]:
 def with_keys(frame: pl.DataFrame, table: TableSpec, specs: dict[str, TableSpec]) -> pl.DataFrame:
     """`frame` (a public table) with its global key and reference key columns."""
     refs = [expr for _, _, expr in reference_keys(table, specs)]
-    return frame.select(key_expr(table.key), *[c.name for c in _released(table)], *refs)
+    extra = [c.name for c in RELEASE_ONLY.get(table.name, ())]
+    return frame.select(key_expr(table.key), *[c.name for c in _released(table)], *extra, *refs)
