@@ -431,6 +431,10 @@ def release_fetch(
             help="Fetch a release no trusted hash is known for: its files are checked against its own manifest only.",
         ),
     ] = False,
+    deadline: Annotated[
+        float,
+        typer.Option(help="Seconds the whole download may take, however slowly the server sends."),
+    ] = 3600.0,
 ) -> None:
     """Download a release, verify every file's size and sha256 against its manifest, and
     only then place it in the local cache. Refuses missing, extra, truncated or altered
@@ -439,7 +443,12 @@ def release_fetch(
     Example: sitrep release fetch 1.0.0 --from http://127.0.0.1:8000
     """
     folder = fetch_release(
-        version, source, cache or default_cache_dir(), manifest_sha256=sha256, insecure=insecure
+        version,
+        source,
+        cache or default_cache_dir(),
+        manifest_sha256=sha256,
+        insecure=insecure,
+        deadline=deadline,
     )
     typer.echo(f"OK: {version} verified and cached at {folder}")
     if insecure and anchor(version, sha256, insecure=True) is None:

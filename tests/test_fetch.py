@@ -797,3 +797,106 @@ def test_insecure_fetches_an_unknown_release_against_its_own_manifest(
 ) -> None:
     folder = fetch_release(VERSION, url, outside / "cache", progress=False, insecure=True)
     assert verify_release(folder).ok
+
+
+# -- leftovers: deadlines, killed fetches, what `serve` shows ------------------------------
+
+
+def test_a_server_that_drips_bytes_hits_the_overall_deadline(site: Path, cache: Path) -> None:
+    stop = threading.Event()
+
+    class Dripping(SimpleHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if not self.path.endswith("/spans.parquet"):
+                return super().do_GET()
+            data = (site / self.path.lstrip("/")).read_bytes()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            for byte in data:  # one byte every 0.2 s: never silent long enough to time out
+                if stop.wait(0.2):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), lambda *a: Dripping(*a, directory=str(site)))
+    try:
+        with serving(server) as base:
+            started = time.monotonic()
+            with pytest.raises(DownloadError, match="did not finish within its deadline"):
+                fetch_files(VERSION, base, cache, progress=False, timeout=1.0, deadline=2.0)
+            elapsed = time.monotonic() - started
+    finally:
+        stop.set()
+    assert elapsed < 6
+    assert_nothing_saved(cache)
+
+
+def test_a_killed_fetch_leaves_an_incoming_folder_the_next_fetch_sweeps(
+    url: str, cache: Path, trusted: str
+) -> None:
+    import subprocess
+    import sys
+
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from sitrep.validate import fetch\n"
+        "real = fetch._Session.get\n"
+        "def die(self, name, *a, **k):\n"
+        "    if name == 'README.md':\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        "    return real(self, name, *a, **k)\n"
+        "fetch._Session.get = die\n"
+        "fetch.fetch_release(sys.argv[1], sys.argv[2], Path(sys.argv[3]),\n"
+        "                    manifest_sha256=sys.argv[4], progress=False)\n"
+    )
+    killed = subprocess.run(
+        [sys.executable, "-c", script, VERSION, url, str(cache), trusted], capture_output=True
+    )
+    assert killed.returncode == -9, killed.stderr
+    leftovers = [p.name for p in cache.iterdir()]
+    assert len(leftovers) == 1 and leftovers[0].startswith(".incoming-"), leftovers
+    fetch_files(VERSION, url, cache, manifest_sha256=trusted, progress=False)
+    assert sorted(p.name for p in cache.iterdir()) == [VERSION]
+
+
+def test_a_running_fetchs_incoming_folder_is_left_alone(cache: Path) -> None:
+    import os
+
+    mine = cache / f".incoming-{os.getpid()}-abc"
+    mine.mkdir(parents=True)
+    assert fetch.remove_stale_downloads(cache) == []
+    assert mine.is_dir()
+
+
+def _status(url: str) -> int:
+    import urllib.error
+    import urllib.request
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return int(response.status)
+    except urllib.error.HTTPError as exc:
+        return exc.code
+
+
+def test_serve_lists_no_folder_and_follows_no_symlink_out_of_its_root(
+    site: Path, tmp_path: Path
+) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("not for the web")
+    (site / "leak.txt").symlink_to(secret)
+    (site / "outside").symlink_to(tmp_path)
+    (site / "inside.txt").symlink_to(site / VERSION / "SHA256SUMS")
+    with serving(make_server(site, "127.0.0.1", 0, quiet=True)) as base:
+        assert _status(f"{base}/") == 404
+        assert _status(f"{base}/{VERSION}/") == 404
+        assert _status(f"{base}/{VERSION}") == 404
+        assert _status(f"{base}/leak.txt") == 404
+        assert _status(f"{base}/outside/secret.txt") == 404
+        assert _status(f"{base}/inside.txt") == 200
+        assert _status(f"{base}/{VERSION}/SHA256SUMS") == 200

@@ -436,13 +436,14 @@ def remove_stale_builds(releases: Path) -> list[Path]:
     removed = []
     for folder in releases.glob(f"{STAGING}*"):
         pid = folder.name.removeprefix(STAGING).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (the owner of a staging folder)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
