@@ -256,3 +256,24 @@ def test_citation_cff_is_valid_for_cffconvert() -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "valid according to schema version 1.2.0" in done.stdout
+
+
+def test_changes_never_quote_a_withheld_text(tmp_path: Path) -> None:
+    """Against the committed 1.0.0 (which shipped the seed's text), the next release's
+    changes.parquet says the text went, without quoting it."""
+    releases = tmp_path / "releases"
+    shutil.copytree(ROOT / "datasets" / "releases", releases)
+    built = build_release(None, [ANNOTATIONS], releases, held_out=HELD_OUT)
+    assert built.version == "2.0.0"  # the tables' columns changed: a major release
+    changes = pl.read_parquet(built.path / "changes.parquet")
+    text = SEED_TEXT.read_text(encoding="utf-8")
+    quoted = changes.filter(
+        pl.col("old").str.contains(text[:60], literal=True)
+        | pl.col("new").str.contains(text[:60], literal=True)
+        | pl.col("old").str.contains("U.S. Central Command", literal=True)
+    )
+    assert quoted.height == 0
+    for path in built.path.glob("*.parquet"):  # no file of the release holds the text
+        frame = pl.read_parquet(path)
+        for column in frame.select(pl.col(pl.String)).columns:
+            assert not frame[column].str.contains(text[:60], literal=True).any(), (path, column)

@@ -50,6 +50,7 @@ from sitrep.validate.tables import (
     KEY,
     SPANS,
     SPLITS,
+    WITHHELD,
     ColumnSpec,
     TableSpec,
     public,
@@ -313,11 +314,25 @@ def _first_release(rows: dict[str, int]) -> Diff:
 
 
 def _diff_against(prev_dir: Path, staging: Path, specs: dict[str, TableSpec]) -> Diff:
-    old = read_release_tables(prev_dir, list(specs))
     new = read_release_tables(staging, list(specs))
+    old = _withhold(read_release_tables(prev_dir, list(specs)), new[DOCUMENTS])
     manifest = json.loads((prev_dir / MANIFEST).read_text(encoding="utf-8"))
     changed = manifest.get("sitrep:table_schema_sha256") != schema_fingerprint(specs)
     return diff_releases(old, new, {n: s.key for n, s in specs.items()}, schema_changed=changed)
+
+
+def _withhold(old: dict[str, pl.DataFrame], documents: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The previous release's tables with the texts this release withholds nulled too, so
+    that changes.parquet (which quotes old values) never carries a withheld text."""
+    withheld = documents.filter(pl.col("text").is_null())[DOC_ID].implode()
+    out = dict(old)
+    for name, column in WITHHELD.items():
+        if name in out and column in out[name].columns:
+            hide = pl.col(DOC_ID).is_in(withheld)
+            out[name] = out[name].with_columns(
+                pl.when(hide).then(None).otherwise(pl.col(column)).alias(column)
+            )
+    return out
 
 
 def build_release(
