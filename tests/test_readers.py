@@ -234,6 +234,24 @@ def test_duckdb_counts_every_table(fetched: Fetched, table: str) -> None:
         assert described[column] == "VARCHAR", column
 
 
+def test_duckdb_joins_over_the_global_keys(fetched: Fetched) -> None:
+    """The README's join: one key column a side, no composite key."""
+    figures, actors, spans = (fetched.file(t) for t in ("figures", "actors", "spans"))
+    rows = duckdb.sql(
+        f"""
+        select f.best, f.qualifier, a.name
+        from '{figures}' f join '{actors}' a on f.claimed_by_key = a.key
+        where f.best = 8400
+        """
+    ).fetchall()
+    assert rows == [(8400.0, "approximately", "U.S. Department of State")]
+    per_figure = duckdb.sql(
+        f"select count(*) from '{spans}' s join '{figures}' f on s.figure_key = f.key"
+    ).fetchall()
+    expected = pl.read_parquet(spans).filter(pl.col("record_table") == "figures").height
+    assert per_figure == [(expected,)]
+
+
 def test_duckdb_joins_figures_with_their_spans(fetched: Fetched) -> None:
     figures, spans = fetched.file("figures"), fetched.file("spans")
     query = f"""
