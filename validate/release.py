@@ -33,6 +33,7 @@ from typing import Any
 
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sitrep import __version__
@@ -195,8 +196,8 @@ def _tombstones(folder: Path | None, diff: Diff, version: str) -> pl.DataFrame:
 def _check_keys(folder: Path, specs: dict[str, TableSpec]) -> None:
     """Every table's global key is unique (the manifest declares it the primary key)."""
     for name in specs:
-        keys = pl.read_parquet(folder / f"{name}.parquet", columns=[KEY])[KEY]
-        twice = keys.filter(keys.is_duplicated()).unique().sort()
+        counted = pl.scan_parquet(folder / f"{name}.parquet").group_by(KEY).len()
+        twice = counted.filter(pl.col("len") > 1).select(KEY).sort(KEY).collect()[KEY]
         if twice.len():
             raise ReleaseError(
                 f"{name}: key(s) {', '.join(twice.head(5))} occur more than once "
@@ -730,24 +731,40 @@ def write_splits(
     folder: Path, specs: dict[str, TableSpec], version: str
 ) -> dict[tuple[str, str], int]:
     """`<table>-<split>.parquet` for every table and every split that has documents (the
-    files the card's configs point at); {(table, split): rows}."""
+    files the card's configs point at); {(table, split): rows}. Each table is streamed a
+    batch at a time into its split files, so memory stays bounded at any size."""
     splits = pl.read_parquet(folder / "documents.parquet", columns=[DOC_ID, "split"])
-    rows = {}
+    members = {
+        split: pa.array(ids.to_list(), pa.string())
+        for split in SPLITS
+        if (ids := splits.filter(pl.col("split") == split)[DOC_ID]).len()
+    }
+    rows: dict[tuple[str, str], int] = {}
     for name in specs:
-        data = pq.read_table(folder / f"{name}.parquet")
-        frame = pl.from_arrow(data)
-        assert isinstance(frame, pl.DataFrame)
-        for split in SPLITS:
-            ids = splits.filter(pl.col("split") == split)[DOC_ID]
-            if ids.len() == 0:
-                continue
-            part = frame.filter(pl.col(DOC_ID).is_in(ids.implode()))
-            meta = {**_file_meta(version, name), "sitrep:split": split}
-            schema = data.schema.with_metadata({**(data.schema.metadata or {}), **meta})
-            pq.write_table(
-                part.to_arrow().cast(schema), folder / f"{name}-{split}.parquet", compression="zstd"
+        source = pq.ParquetFile(folder / f"{name}.parquet")
+        base = source.schema_arrow
+        writers = {
+            split: pq.ParquetWriter(
+                folder / f"{name}-{split}.parquet",
+                base.with_metadata(
+                    {**(base.metadata or {}), **_file_meta(version, name), "sitrep:split": split}
+                ),
+                compression="zstd",
             )
-            rows[(name, split)] = part.height
+            for split in members
+        }
+        try:
+            for batch in source.iter_batches(batch_size=1 << 16):
+                ids = batch.column(base.get_field_index(DOC_ID)).cast(pa.string())
+                for split, wanted in members.items():
+                    part = batch.filter(pc.is_in(ids, value_set=wanted))
+                    writers[split].write_batch(part)
+                    rows[(name, split)] = rows.get((name, split), 0) + part.num_rows
+        finally:
+            for writer in writers.values():
+                writer.close()
+        for split in members:
+            rows.setdefault((name, split), 0)
     return rows
 
 
