@@ -312,8 +312,11 @@ def release_build(
     SHA256SUMS, a dataset card and the diff against the previous release.
 
     The version must be the bump the changes call for: a table schema change is major, new
-    records minor, corrections and removals a patch (--next picks it). An existing version
-    is never rebuilt; a failed build leaves nothing behind.
+    records minor, corrections and removals a patch (--next picks it). A version that exists
+    or is listed in index.json is never rebuilt; a failed build leaves nothing behind.
+    Documents in datasets/held_out.json go to the test split; texts whose licence is
+    unknown are not shipped. Into datasets/releases, the build also records its hash in
+    the index the package ships, its notes in CHANGELOG.md and its version in CITATION.cff.
 
     Example: sitrep release build --version 1.1.0
     """
@@ -484,6 +487,9 @@ def release_rehydrate(
     Example: sitrep release rehydrate datasets/releases/2.0.0 --texts seeds/articles --output texts-2.0.0
     """
     result = rehydrate(folder, texts, output)
+    if result.output is None:
+        typer.echo(f"{folder} ships every text: nothing to restore, nothing written")
+        return
     for problem in result.problems:
         typer.echo(f"{folder}: {problem}")
     typer.echo(

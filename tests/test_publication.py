@@ -277,3 +277,21 @@ def test_changes_never_quote_a_withheld_text(tmp_path: Path) -> None:
         frame = pl.read_parquet(path)
         for column in frame.select(pl.col(pl.String)).columns:
             assert not frame[column].str.contains(text[:60], literal=True).any(), (path, column)
+
+
+def test_rehydrate_on_a_release_that_withholds_nothing_writes_nothing(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "release",
+            "rehydrate",
+            str(ROOT / "datasets" / "releases" / "1.0.0"),
+            "--texts",
+            str(ROOT / "seeds" / "articles"),
+            "--output",
+            str(tmp_path / "out"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "ships every text: nothing to restore" in result.output
+    assert not (tmp_path / "out").exists()

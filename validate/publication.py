@@ -109,7 +109,7 @@ def prepare(tables: dict[str, pl.DataFrame], held_out: frozenset[str]) -> dict[s
 class Rehydration:
     """What `rehydrate` did, per withheld document."""
 
-    output: Path
+    output: Path | None  # None: the release withholds no text, nothing was written
     restored: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
@@ -142,6 +142,8 @@ def rehydrate(release: Path, texts: Path, output: Path) -> Rehydration:
     if not texts.is_dir():
         raise OutputError(f"{texts} is not a folder of text files")
     docs = pl.read_parquet(release / f"{DOCUMENTS}.parquet")
+    if docs["text"].null_count() == 0:  # every text shipped (releases before 2.0.0 too)
+        return Rehydration(None)
     pool = _texts_by_hash(texts)
     result = Rehydration(output)
     restored: dict[str, str] = {}
