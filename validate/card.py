@@ -170,7 +170,7 @@ reviewed by a person):
 
 ## Coverage: empty is not "none"
 
-A document is annotated exhaustively only for the record kinds its `coverage` column
+A document is annotated exhaustively only for the record kinds its `provenance_coverage` column
 lists; for any other kind an empty table means "not annotated", not "nothing there".
 Annotated exhaustively: {_coverage_line(manifest)}.
 

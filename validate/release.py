@@ -678,7 +678,7 @@ def _documents_meta(folder: Path) -> pl.DataFrame:
         "license",
         pl.col("license_id").cast(pl.String),
         "source",
-        pl.col("coverage").cast(pl.List(pl.String)),
+        pl.col("provenance_coverage").cast(pl.List(pl.String)).alias("coverage"),
         pl.col("split").cast(pl.String),
         pl.col("text").is_not_null().alias("text_included"),
         "provenance_annotators",
