@@ -452,3 +452,26 @@ def test_load_verifies_once_until_the_folder_changes(
         == fetched.rows["figures"]
     )
     assert calls == [copy, copy]  # the same files as at first: that verdict still holds
+
+
+def test_hf_datasets_loads_every_config_of_a_release_with_three_splits(
+    tmp_path: Path, hf: Any
+) -> None:
+    """All the gold: three splits, and tables (locations, events) with no row in some."""
+    annotations = SEED_GOLD.parent
+    releases = tmp_path / "releases"
+    built = build_release(
+        "0.9.0", [annotations], releases, held_out=annotations.parent / "held_out.json"
+    )
+    manifest = json.loads((built.path / "datapackage.json").read_text())
+    counts = manifest["sitrep:splits"]["counts"]
+    assert set(counts) == {"train", "dev", "test"}
+    for config in _card_configs(built.path):
+        name = config["config_name"]
+        loaded = hf.load_dataset(str(built.path), name)
+        expected = {
+            s: c[name] if name != "documents" else c["documents"] for s, c in counts.items()
+        }
+        assert {s: d.num_rows for s, d in loaded.items()} == {
+            s: n for s, n in expected.items() if n
+        }, name

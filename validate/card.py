@@ -69,6 +69,8 @@ def _configs(manifest: dict[str, Any]) -> str:
             for split in manifest["sitrep:splits"]["counts"]
             if (table, split) in parts
         )
+        if not files:  # no rows in any split: nothing for a config to load
+            continue
         out.append(
             f"- config_name: {table}\n  data_files:{files}"
             + ("\n  default: true" if table == "figures" else "")
@@ -202,7 +204,8 @@ from 'figures.parquet' f join 'actors.parquet' a on f.claimed_by_key = a.key
 ```
 
 The codebook (`schema/CODEBOOK.md` in the sitrep repository) defines every column and
-vocabulary. `<table>-<split>.parquet` hold each split's rows for the configs above.
+vocabulary. `<table>-<split>.parquet` hold each split's rows for the configs above (a
+split with no row of a table has no file for it).
 
 ## How to cite
 

@@ -763,8 +763,10 @@ def write_splits(
         finally:
             for writer in writers.values():
                 writer.close()
-        for split in members:
-            rows.setdefault((name, split), 0)
+        for split in members:  # a split with no row of the table gets no file: Hugging
+            if (name, split) not in rows or not rows[(name, split)]:  # Face cannot load one
+                (folder / f"{name}-{split}.parquet").unlink()
+                rows.pop((name, split), None)
     return rows
 
 
