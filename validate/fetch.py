@@ -3,11 +3,12 @@
 `fetch_release` reads `<source>/<version>/<file>` over https, http or file URLs (stdlib
 urllib only) and accepts the release only when every check passes:
 
-1. `SHA256SUMS` and `datapackage.json` arrive first (each at most `METADATA_LIMIT`
-   bytes). When a trusted manifest hash is given (from `releases/index.json` or the
-   user), the manifest must have it; it must also have the hash its `SHA256SUMS` line
-   gives, and agree with `SHA256SUMS` on every resource (`verify.manifest_problems`).
-   Without a trusted hash the checks catch corruption, not a dishonest server.
+1. Before anything is fetched, the trusted manifest hash is decided (`verify.anchor`):
+   the one the user gives, else the one the installed package's index of releases
+   records; a version neither knows is refused unless `insecure`. `SHA256SUMS` and
+   `datapackage.json` then arrive first (each at most `METADATA_LIMIT` bytes); the
+   manifest must have the trusted hash, the hash its `SHA256SUMS` line gives, and agree
+   with `SHA256SUMS` on every resource (`verify.manifest_problems`).
 2. The file set is exact: `SHA256SUMS` lists the manifest's resources plus the two files
    that are not resources, `README.md` and `datapackage.json` (never itself). A file
    named in one list but not the other refuses the release, as does any name that is not
@@ -21,7 +22,9 @@ urllib only) and accepts the release only when every check passes:
 
 Only transient failures (a reset connection, an HTTP 5xx, a cut-off body) are retried,
 `TRIES` times in all with doubling pauses; a refused connection, a 404, a timeout or a
-bad scheme fail at once with the URL in the message.
+bad scheme fail at once with the URL in the message. The whole download has a deadline,
+so a server that sends a byte now and then cannot hold it forever; the `.incoming-<pid>-*`
+folder of a killed fetch is swept by the next one.
 """
 
 from __future__ import annotations

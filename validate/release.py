@@ -5,7 +5,7 @@ release, enforces the semver bump the diff requires, and writes
 `<releases>/<version>/` through a temporary folder and one rename:
 
 * one Parquet file per table (zstd, explicit schema, file metadata with the release and
-  schema versions);
+  schema versions), and the same tables per split (`<table>-<split>.parquet`);
 * `changes.parquet`: every added, removed and modified row since the previous release;
 * `tombstones.parquet`: every key ever removed, so ids are never reused;
 * `datapackage.json`: Frictionless Data Package v2 manifest (resources with bytes,
@@ -13,8 +13,13 @@ release, enforces the semver bump the diff requires, and writes
 * `README.md`: a dataset card whose YAML `configs` let Hugging Face `datasets` open it;
 * `SHA256SUMS`: `sha256sum -c` checks every other file.
 
-`releases/index.json` records each release's manifest hash: the anchor a download is
-verified against.
+`releases/index.json` records each release's manifest hash, and the package ships a copy
+(`sitrep/validate/releases.json`): the anchor a download, a verification or a load is
+checked against anywhere. A version listed there is never rebuilt.
+
+Rows are keyed by content and every table has a global `key` (`tables.release_spec`);
+texts whose licence forbids shipping them are withheld and every document gets its split
+(`publication`); the card is written from the manifest's counts (`card`).
 """
 
 from __future__ import annotations
