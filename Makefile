@@ -7,7 +7,10 @@ STAMP   = $(VENV)/.installed
 LS_VENV  ?= .venv-ls
 LS_STAMP  = $(LS_VENV)/.installed
 
-.PHONY: setup setup-ls setup-browser setup-postgres run test typecheck screenshot lint codebook bench lock lock-ls clean
+CFF_VENV  ?= .venv-cff
+CFF_STAMP  = $(CFF_VENV)/.installed
+
+.PHONY: setup setup-ls setup-cff setup-browser setup-postgres run test typecheck screenshot lint codebook bench lock lock-ls clean
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null || { echo "error: sitrep needs Python 3.11 or newer; found '$(PYTHON)'. Run: make PYTHON=/path/to/python3.11 ..." >&2; exit 1; }
@@ -33,6 +36,16 @@ $(LS_STAMP): constraints-ls.txt
 ## The local Label Studio (`sitrep annotate serve`), in .venv-ls.
 setup-ls: $(LS_STAMP)
 
+# cffconvert (which checks CITATION.cff) pins jsonschema<4, which clashes with ours: it
+# gets an environment of its own, like Label Studio.
+$(CFF_STAMP): constraints-cff.txt
+	test -x $(CFF_VENV)/bin/python || $(PYTHON) -m venv $(CFF_VENV)
+	$(CFF_VENV)/bin/python -m pip install --quiet -c constraints-cff.txt cffconvert==2.0.0
+	@touch $@
+
+## cffconvert in .venv-cff, for the test that validates CITATION.cff.
+setup-cff: $(CFF_STAMP)
+
 ## Debian's Chromium for the browser test: Playwright drives it and never downloads one.
 CHROMIUM ?= /usr/bin/chromium
 setup-browser:
@@ -55,7 +68,7 @@ run: setup setup-ls
 
 ## The whole test suite (it starts real Label Studio servers, PostgreSQL and a browser, so it
 ## installs them), after the type check.
-test: setup setup-ls setup-browser setup-postgres typecheck
+test: setup setup-ls setup-cff setup-browser setup-postgres typecheck
 	$(BIN)/python -m pytest
 
 ## mypy --strict over the package as it is installed: the layer folders are mapped into

@@ -39,6 +39,7 @@ META_FIELDS = (
     "credit",
     "notes",
 )
+OPTIONAL_META = ("license_id", "source")  # schema 1.1.0; absent means null
 REQUIRED_VALUES = ("id", "language", "retrieved")
 STORY_REQUIRED = ("id", "url", "title", "published", "text")
 COLLECTION_REQUIRED = ("id_prefix", "publisher", "language", "retrieved", "license", "credit")
@@ -62,6 +63,8 @@ class SourceDocument:
     notes: str | None
     text: str
     origin: str
+    license_id: str | None = None  # the licence as the schema's TextLicense value
+    source: str | None = None  # where sitrep obtained the text
 
     @property
     def text_sha256(self) -> str:
@@ -195,7 +198,8 @@ def _article(txt: Path, report: Report) -> SourceDocument | None:
             )
         )
         return None
-    return SourceDocument(**{k: meta[k] for k in META_FIELDS}, text=text, origin=str(txt))
+    extra = {k: meta.get(k) for k in OPTIONAL_META}
+    return SourceDocument(**{k: meta[k] for k in META_FIELDS}, text=text, origin=str(txt), **extra)
 
 
 def _published_date(value: str) -> str | None:
@@ -303,6 +307,8 @@ def _story(line: str, where: str, shared: dict[str, Any], report: Report) -> Sou
         notes=None,
         text=story["text"],
         origin=where,
+        license_id=shared.get("license_id"),
+        source=shared.get("source"),
     )
 
 

@@ -343,17 +343,32 @@ def release_build(
         typer.Option(help="Releases folder (default: datasets/releases).", show_default=False),
     ] = None,
     changelog: Annotated[bool, typer.Option(help="Add the release notes to CHANGELOG.md.")] = True,
+    held_out: Annotated[
+        Path | None,
+        typer.Option(
+            help="The held-out documents, always in the test split (default: datasets/splits.json; a JSON list of ids also works).",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate the dataset and write an immutable release: Parquet tables, datapackage.json,
     SHA256SUMS, a dataset card and the diff against the previous release.
 
     The version must be the bump the changes call for: a table schema change is major, new
-    records minor, corrections and removals a patch (--next picks it). An existing version
-    is never rebuilt; a failed build leaves nothing behind.
+    records minor, corrections and removals a patch (--next picks it). A version that exists
+    or is listed in index.json is never rebuilt; a failed build leaves nothing behind.
+    Documents in datasets/splits.json go to the test split; texts whose licence is
+    unknown are not shipped. Into datasets/releases, the build also records its hash in
+    the index the package ships, its notes in CHANGELOG.md and its version in CITATION.cff.
 
     Example: sitrep release build --version 1.1.0
     """
-    from sitrep.validate.release import ValidationFailed, build_release, record_in_changelog
+    from sitrep.validate.release import (
+        ValidationFailed,
+        build_release,
+        record_in_changelog,
+        record_in_citation,
+    )
 
     if (version is None) == (not next_):
         _console(stderr=True).print("error: give either --version MAJOR.MINOR.PATCH or --next")
@@ -362,17 +377,24 @@ def release_build(
 
     root = paths.project_root()
     target = releases or paths.releases_dir(root)
+    shipped = root / "validate" / "releases.json"
     try:
         release = build_release(
             version,
             sources or [paths.annotations_dir(root)],
             target,
             agreement=release_summary(target.parent / "label-studio"),
+            # sitrep's own repository: keep the index its package ships in step (a dataset
+            # checkout without sitrep's source has no such file, and the installed package
+            # is never written to)
+            anchor_index=shipped if releases is None and shipped.is_file() else None,
+            held_out=held_out or paths.held_out_file(root),
         )
     except ValidationFailed as exc:
         _release_failed(exc)
     if changelog and releases is None:
         record_in_changelog(root / "CHANGELOG.md", release)
+        record_in_citation(root / "CITATION.cff", release)
     _console().print(_release_table(release.path))
     typer.echo(f"wrote {release.path} (previous: {release.previous or 'none'})")
 
@@ -381,6 +403,7 @@ def _release_table(folder: Path) -> Table:
     from rich.table import Table
 
     from sitrep.validate.release import MANIFEST
+    from sitrep.validate.verify import resource_bytes
 
     manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     table = Table(title=f"sitrep {manifest['version']}", title_justify="left")
@@ -392,7 +415,7 @@ def _release_table(folder: Path) -> Table:
         table.add_row(
             res["name"],
             f"{res['sitrep:rows']:,}",
-            f"{res['bytes']:,}",
+            f"{resource_bytes(res):,}",
             *(f"{c.get(k, 0):,}" if c else "" for k in ("added", "removed", "modified")),
         )
     return table
@@ -406,10 +429,17 @@ def release_verify(
     sha256: Annotated[
         str | None,
         typer.Option(
-            help="Trusted sha256 of its datapackage.json (default: from releases/index.json beside it, if any).",
+            help="Trusted sha256 of its datapackage.json (default: the hash the installed sitrep's index records; for a version it does not know, the releases/index.json beside the folder).",
             show_default=False,
         ),
     ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Accept a release no trusted hash is known for (its files are still checked against its own manifest).",
+        ),
+    ] = False,
 ) -> None:
     """Check a release folder as a downloader would: every file against SHA256SUMS and the
     manifest, no file missing or extra, the manifest against its trusted hash.
@@ -417,21 +447,18 @@ def release_verify(
     Example: sitrep release verify datasets/releases/1.0.0
     """
     from sitrep.validate.release import INDEX
-    from sitrep.validate.verify import trusted_hash, verify_release
+    from sitrep.validate.verify import anchor, trusted_hash, verify_release
 
-    trusted = sha256 or trusted_hash(folder.parent / INDEX, folder.name)
+    beside = trusted_hash(folder.parent / INDEX, folder.name)
+    trusted = anchor(folder.name, sha256, insecure=insecure, fallback=beside)
     result = verify_release(folder, manifest_sha256=trusted)
     for problem in result.problems:
         typer.echo(f"{folder}: {problem}")
     if not result.ok:
         typer.echo(f"FAILED: {len(result.problems)} problem(s); do not use this release")
         raise typer.Exit(1)
-    anchor = (
-        "against the trusted manifest hash"
-        if trusted
-        else "(no trusted manifest hash known: pass --sha256)"
-    )
-    typer.echo(f"OK: {folder} verified, {len(result.files)} file(s) {anchor}")
+    how = "against the trusted manifest hash" if trusted else "(--insecure: manifest unchecked)"
+    typer.echo(f"OK: {folder} verified, {len(result.files)} file(s) {how}")
 
 
 @release_app.command("fetch")
@@ -457,10 +484,21 @@ def release_fetch(
     sha256: Annotated[
         str | None,
         typer.Option(
-            help="Trusted sha256 of the release's datapackage.json (default: from datasets/releases/index.json when it lists the version).",
+            help="Trusted sha256 of the release's datapackage.json, for a version the installed sitrep does not know yet (default: the hash its index records).",
             show_default=False,
         ),
     ] = None,
+    insecure: Annotated[
+        bool,
+        typer.Option(
+            "--insecure",
+            help="Fetch a release no trusted hash is known for: its files are checked against its own manifest only.",
+        ),
+    ] = False,
+    deadline: Annotated[
+        float,
+        typer.Option(help="Seconds the whole download may take, however slowly the server sends."),
+    ] = 3600.0,
 ) -> None:
     """Download a release, verify every file's size and sha256 against its manifest, and
     only then place it in the local cache. Refuses missing, extra, truncated or altered
@@ -469,17 +507,63 @@ def release_fetch(
     Example: sitrep release fetch 1.0.0 --from http://127.0.0.1:8000
     """
     from sitrep.validate.fetch import default_cache_dir, fetch_release
-    from sitrep.validate.release import INDEX
-    from sitrep.validate.verify import trusted_hash
+    from sitrep.validate.verify import anchor
 
-    trusted = sha256 or trusted_hash(paths.releases_dir() / INDEX, version)
-    folder = fetch_release(version, source, cache or default_cache_dir(), manifest_sha256=trusted)
+    folder = fetch_release(
+        version,
+        source,
+        cache or default_cache_dir(),
+        manifest_sha256=sha256,
+        insecure=insecure,
+        deadline=deadline,
+    )
     typer.echo(f"OK: {version} verified and cached at {folder}")
-    if trusted is None:
+    if insecure and anchor(version, sha256, insecure=True) is None:
         _console(stderr=True).print(
-            "warning: no trusted manifest hash was known (no datasets/releases/index.json entry, "
-            "no --sha256): the files match their manifest, but the manifest itself is unchecked"
+            "warning: --insecure: no trusted manifest hash was known, so the files match "
+            "their manifest but the manifest itself is unchecked"
         )
+
+
+@release_app.command("rehydrate")
+def release_rehydrate(
+    folder: Annotated[
+        Path, typer.Argument(help="A release folder (it is not changed).", show_default=False)
+    ],
+    texts: Annotated[
+        Path,
+        typer.Option(
+            help="Folder of the source texts you have (any file names: matched by sha256).",
+            show_default=False,
+        ),
+    ],
+    output: Annotated[
+        Path,
+        typer.Option(
+            help="New folder for documents.parquet and spans.parquet with the texts restored.",
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Restore the texts a release could not ship (unknown licence) from files you have:
+    each is checked against the document's sha256 and length before it is used.
+
+    Example: sitrep release rehydrate datasets/releases/2.0.0 --texts seeds/articles --output texts-2.0.0
+    """
+    from sitrep.validate.publication import rehydrate
+
+    result = rehydrate(folder, texts, output)
+    if result.output is None:
+        typer.echo(f"{folder} ships every text: nothing to restore, nothing written")
+        return
+    for problem in result.problems:
+        typer.echo(f"{folder}: {problem}")
+    typer.echo(
+        f"restored {len(result.restored)} text(s) into {result.output}"
+        + (f"; not found in {texts}: {', '.join(result.missing)}" if result.missing else "")
+    )
+    if not result.ok or result.missing:
+        raise typer.Exit(1)
 
 
 @release_app.command("serve")

@@ -63,3 +63,7 @@ class UnknownTable(ConfigError):
         )
         self.table = table
         self.available = available
+
+
+class UntrustedRelease(VerificationError):
+    """No trusted manifest hash is known for the release, so it cannot be checked."""

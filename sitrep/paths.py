@@ -56,3 +56,19 @@ def seeds_dir(root: Path | None = None) -> Path:
 
 def releases_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "datasets" / "releases"
+
+
+def packaged_index() -> Path:
+    """The index of release manifest hashes shipped inside the installed package: the
+    trust anchor `fetch`, `verify` and `load` use outside a checkout. Found without
+    importing `sitrep.validate`, like `schema_dir`."""
+    found = importlib.util.find_spec("sitrep.validate")
+    if found is None or not found.submodule_search_locations:
+        raise ModuleNotFoundError("sitrep.validate is not installed; reinstall sitrep")
+    return Path(next(iter(found.submodule_search_locations))).resolve() / "releases.json"
+
+
+def held_out_file(root: Path | None = None) -> Path:
+    """The documents every release puts in the test split: the held-out sets of the
+    splits file, current and retired (see `sitrep.validate.publication.read_held_out`)."""
+    return (root or project_root()) / "datasets" / "splits.json"

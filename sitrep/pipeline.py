@@ -90,6 +90,7 @@ def _demo_release(root: Path, work: Path, result: JobResult) -> tuple[Path, str]
             [paths.annotations_dir(root)],
             demo,
             agreement=release_summary(paths.annotations_dir(root).parent / "label-studio"),
+            held_out=paths.held_out_file(root),
         )
         return demo, result.release.version
     except ReleaseError as exc:

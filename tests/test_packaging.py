@@ -130,3 +130,72 @@ def test_import_datasets_from_the_repository_root_is_not_our_folder(tmp_path: Pa
     resolved = Path(result.stdout.strip())
     assert ROOT / "datasets" not in resolved.parents
     assert resolved.name == "__init__.py"
+
+
+def test_the_installed_wheel_anchors_fetches_outside_the_repository(
+    wheel: Path, tmp_path: Path
+) -> None:
+    """Installed from the wheel, in a folder with no checkout: the committed 1.0.0 is
+    fetched against the index the wheel ships, and a copy whose manifest was edited to
+    agree with altered files is refused."""
+    import shutil
+
+    from test_fetch import tamper_consistently
+
+    target = tmp_path / "site-packages"
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--no-deps",
+            "--target",
+            str(target),
+            str(wheel),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    assert (target / "sitrep" / "validate" / "releases.json").is_file()
+    good, bad = tmp_path / "good", tmp_path / "bad"
+    for site in (good, bad):
+        shutil.copytree(ROOT / "datasets" / "releases" / "1.0.0", site / "1.0.0")
+    tamper_consistently(bad / "1.0.0")
+    code = (
+        "import sys, threading\n"
+        "from pathlib import Path\n"
+        "from sitrep.errors import VerificationError\n"
+        "from sitrep.validate.fetch import fetch_release, make_server\n"
+        "for site in sys.argv[1:]:\n"
+        "    server = make_server(site, '127.0.0.1', 0, quiet=True)\n"
+        "    threading.Thread(target=server.serve_forever, daemon=True).start()\n"
+        "    url = f'http://127.0.0.1:{server.server_address[1]}'\n"
+        "    try:\n"
+        "        fetch_release('1.0.0', url, Path(site).name + '-cache', progress=False)\n"
+        "        print('accepted')\n"
+        "    except VerificationError as exc:\n"
+        "        print('refused', 'not the release you trust' in str(exc))\n"
+        "    server.shutdown()\n"
+    )
+    home = tmp_path / "elsewhere"
+    home.mkdir()
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-I",
+            "-c",
+            f"import sys; sys.path.insert(0, {str(target)!r})\n{code}",
+            str(good),
+            str(bad),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=home,
+        env={k: v for k, v in os.environ.items() if k not in ("SITREP_HOME", "PYTHONPATH")},
+        timeout=300,
+    )
+    assert result.stdout.split("\n")[:2] == ["accepted", "refused True"], result.stderr
+    assert [p.name for p in (home / "good-cache").iterdir()] == ["1.0.0"]
+    assert list((home / "bad-cache").iterdir()) == []  # nothing of the refused release kept

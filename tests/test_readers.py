@@ -37,7 +37,7 @@ from sitrep.validate.fetch import fetch_release, make_server
 from sitrep.validate.release import build_release
 from sitrep.validate.verify import trusted_hash
 
-VERSION = "1.0.0"
+VERSION = "0.9.0"  # a version the installed package does not list: anchored by --sha256
 # The readers are tested on a release of the seed gold alone (its counts are known).
 SEED_GOLD = (
     Path(__file__).resolve().parents[1] / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
@@ -53,6 +53,7 @@ class Fetched:
     cache: Path
     folder: Path
     manifest: dict[str, Any]
+    anchor: str  # the manifest hash the build's index records
 
     @property
     def rows(self) -> dict[str, int]:
@@ -64,7 +65,12 @@ class Fetched:
     def enums(self, table: str) -> list[str]:
         res = next(r for r in self.manifest["resources"] if r["name"] == table)
         fields = res.get("schema", {}).get("fields", [])
-        return [f["name"] for f in fields if "enum" in f.get("constraints", {})]
+        # vocabularies of strings (dictionary-encoded); integer vocabularies stay integers
+        return [
+            f["name"]
+            for f in fields
+            if "enum" in f.get("constraints", {}) and f["type"] == "string"
+        ]
 
 
 def _refuse_remote(address: Any) -> None:
@@ -118,7 +124,8 @@ def fetched(tmp_path_factory: pytest.TempPathFactory) -> Fetched:
         server.server_close()
         thread.join(timeout=5)
     manifest = json.loads((folder / "datapackage.json").read_text(encoding="utf-8"))
-    return Fetched(cache, folder, manifest)
+    assert anchor is not None
+    return Fetched(cache, folder, manifest, anchor)
 
 
 @pytest.fixture(scope="module")
@@ -163,10 +170,13 @@ TABLES = [
 ]
 
 
+SPLIT_FILES = [f"{t}-train" for t in TABLES[:8]]  # the seed gold is all in train
+
+
 def test_the_release_has_the_tables_the_readers_are_tested_on(fetched: Fetched) -> None:
-    assert list(fetched.rows) == TABLES
+    assert list(fetched.rows) == TABLES[:8] + SPLIT_FILES + TABLES[8:]
     assert sorted(p.name for p in fetched.folder.glob("*.parquet")) == sorted(
-        f"{t}.parquet" for t in TABLES
+        f"{t}.parquet" for t in TABLES + SPLIT_FILES
     )
     assert fetched.rows["figures"] == 7 and fetched.rows["tombstones"] == 0
 
@@ -222,6 +232,24 @@ def test_duckdb_counts_every_table(fetched: Fetched, table: str) -> None:
     )
     for column in fetched.enums(table):
         assert described[column] == "VARCHAR", column
+
+
+def test_duckdb_joins_over_the_global_keys(fetched: Fetched) -> None:
+    """The README's join: one key column a side, no composite key."""
+    figures, actors, spans = (fetched.file(t) for t in ("figures", "actors", "spans"))
+    rows = duckdb.sql(
+        f"""
+        select f.best, f.qualifier, a.name
+        from '{figures}' f join '{actors}' a on f.claimed_by_key = a.key
+        where f.best = 8400
+        """
+    ).fetchall()
+    assert rows == [(8400.0, "approximately", "U.S. Department of State")]
+    per_figure = duckdb.sql(
+        f"select count(*) from '{spans}' s join '{figures}' f on s.figure_key = f.key"
+    ).fetchall()
+    expected = pl.read_parquet(spans).filter(pl.col("record_table") == "figures").height
+    assert per_figure == [(expected,)]
 
 
 def test_duckdb_joins_figures_with_their_spans(fetched: Fetched) -> None:
@@ -303,8 +331,10 @@ def _card_configs(folder: Path) -> list[dict[str, Any]]:
 def test_the_card_has_a_config_for_every_table_with_a_schema(fetched: Fetched) -> None:
     configs = _card_configs(fetched.folder)
 
-    with_schema = [r["name"] for r in fetched.manifest["resources"] if "schema" in r]
-    assert [c["config_name"] for c in configs] == with_schema
+    assert [c["config_name"] for c in configs] == TABLES[:8]
+    for config in configs:
+        name = config["config_name"]
+        assert config["data_files"] == [{"split": "train", "path": f"{name}-train.parquet"}]
     assert [c["config_name"] for c in configs if c.get("default")] == ["figures"]
 
 
@@ -324,7 +354,7 @@ def test_hf_datasets_loads_every_config_of_the_card(fetched: Fetched, hf: Any) -
 
 
 def test_load_reads_a_table_eagerly(fetched: Fetched) -> None:
-    frame = load(VERSION, "figures", cache_dir=fetched.cache)
+    frame = load(VERSION, "figures", cache_dir=fetched.cache, sha256=fetched.anchor)
 
     assert isinstance(frame, pl.DataFrame)
     assert frame.equals(pl.read_parquet(fetched.file("figures")))
@@ -334,7 +364,7 @@ def test_load_reads_a_table_eagerly(fetched: Fetched) -> None:
 
 
 def test_load_reads_a_table_lazily(fetched: Fetched) -> None:
-    lazy = load(VERSION, "figures", cache_dir=fetched.cache, lazy=True)
+    lazy = load(VERSION, "figures", cache_dir=fetched.cache, lazy=True, sha256=fetched.anchor)
 
     assert isinstance(lazy, pl.LazyFrame)
     counted = lazy.filter(pl.col("qualifier") == "approximately").select("id").collect()
@@ -343,7 +373,10 @@ def test_load_reads_a_table_lazily(fetched: Fetched) -> None:
 
 @pytest.mark.parametrize("table", TABLES)
 def test_load_reads_every_table(fetched: Fetched, table: str) -> None:
-    assert load(VERSION, table, cache_dir=fetched.cache).height == fetched.rows[table]
+    assert (
+        load(VERSION, table, cache_dir=fetched.cache, sha256=fetched.anchor).height
+        == fetched.rows[table]
+    )
 
 
 def test_load_uses_sitrep_cache_by_default(
@@ -351,22 +384,22 @@ def test_load_uses_sitrep_cache_by_default(
 ) -> None:
     monkeypatch.setenv("SITREP_CACHE", str(fetched.cache))
 
-    assert load(VERSION, "documents").height == 1
+    assert load(VERSION, "documents", sha256=fetched.anchor).height == 1
 
 
 def test_load_names_the_tables_for_an_unknown_table(fetched: Fetched) -> None:
     with pytest.raises(UnknownTable) as info:
-        load(VERSION, "../datapackage", cache_dir=fetched.cache)
+        load(VERSION, "../datapackage", cache_dir=fetched.cache, sha256=fetched.anchor)
 
-    assert info.value.available == sorted(TABLES)
-    assert "has no table '../datapackage'; its tables are: actors, changes, documents" in str(
+    assert info.value.available == sorted(TABLES + SPLIT_FILES)
+    assert "has no table '../datapackage'; its tables are: actors, actors-train, changes" in str(
         info.value
     )
 
 
 def test_load_says_how_to_fetch_a_version_not_in_the_cache(fetched: Fetched) -> None:
     with pytest.raises(ReleaseNotCached) as info:
-        load("2.0.0", "figures", cache_dir=fetched.cache)
+        load("2.0.0", "figures", cache_dir=fetched.cache, sha256=fetched.anchor)
 
     assert "sitrep release fetch 2.0.0 --from URL" in str(info.value)
     assert str(fetched.cache) in str(info.value)
@@ -375,7 +408,7 @@ def test_load_says_how_to_fetch_a_version_not_in_the_cache(fetched: Fetched) -> 
 @pytest.mark.parametrize("version", ["../1.0.0", "1.0", "latest"])
 def test_load_refuses_a_version_that_is_not_semver(fetched: Fetched, version: str) -> None:
     with pytest.raises(ReleaseError, match=r"is not MAJOR\.MINOR\.PATCH"):
-        load(version, "figures", cache_dir=fetched.cache)
+        load(version, "figures", cache_dir=fetched.cache, sha256=fetched.anchor)
 
 
 def test_load_refuses_a_release_that_does_not_verify(fetched: Fetched, tmp_path: Path) -> None:
@@ -384,7 +417,7 @@ def test_load_refuses_a_release_that_does_not_verify(fetched: Fetched, tmp_path:
     (copy / "spans.parquet").write_bytes(b"PAR1")
 
     with pytest.raises(VerificationError) as info:
-        load(VERSION, "figures", cache_dir=cache)
+        load(VERSION, "figures", cache_dir=cache, sha256=fetched.anchor)
 
     assert "spans.parquet: sha256 differs from SHA256SUMS" in str(info.value)
     assert "remove the folder and fetch it again" in str(info.value)
@@ -404,15 +437,41 @@ def test_load_verifies_once_until_the_folder_changes(
     monkeypatch.setattr(api, "verify_release", counting)
 
     for table in ("figures", "spans", "figures"):
-        load(VERSION, table, cache_dir=copy.parent)
+        load(VERSION, table, cache_dir=copy.parent, sha256=fetched.anchor)
     assert calls == [copy]
 
     extra = copy / "notes.txt"
     extra.write_text("added after the fetch")
     with pytest.raises(VerificationError, match=r"notes\.txt: not listed in SHA256SUMS"):
-        load(VERSION, "figures", cache_dir=copy.parent)
+        load(VERSION, "figures", cache_dir=copy.parent, sha256=fetched.anchor)
     assert calls == [copy, copy]
 
     os.remove(extra)
-    assert load(VERSION, "figures", cache_dir=copy.parent).height == fetched.rows["figures"]
+    assert (
+        load(VERSION, "figures", cache_dir=copy.parent, sha256=fetched.anchor).height
+        == fetched.rows["figures"]
+    )
     assert calls == [copy, copy]  # the same files as at first: that verdict still holds
+
+
+def test_hf_datasets_loads_every_config_of_a_release_with_three_splits(
+    tmp_path: Path, hf: Any
+) -> None:
+    """All the gold: three splits, and tables (locations, events) with no row in some."""
+    annotations = SEED_GOLD.parent
+    releases = tmp_path / "releases"
+    built = build_release(
+        "0.9.0", [annotations], releases, held_out=annotations.parent / "splits.json"
+    )
+    manifest = json.loads((built.path / "datapackage.json").read_text())
+    counts = manifest["sitrep:splits"]["counts"]
+    assert set(counts) == {"train", "dev", "test"}
+    for config in _card_configs(built.path):
+        name = config["config_name"]
+        loaded = hf.load_dataset(str(built.path), name)
+        expected = {
+            s: c[name] if name != "documents" else c["documents"] for s, c in counts.items()
+        }
+        assert {s: d.num_rows for s, d in loaded.items()} == {
+            s: n for s, n in expected.items() if n
+        }, name

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sitrep.errors import ReleaseError
+from sitrep.schema.report import Report
 from sitrep.validate import release as rel
 from sitrep.validate.release import ValidationFailed, build_release, record_in_changelog
 from sitrep.validate.verify import trusted_hash, verify_release
@@ -61,7 +62,8 @@ def test_first_release_has_every_file_and_sha256sum_accepts_it(
         "figures",
         "spans",
     }
-    assert names == {f"{t}.parquet" for t in tables} | {
+    # the seed gold is all in the train split: each table again as <table>-train
+    assert names == {f"{t}.parquet" for t in tables} | {f"{t}-train.parquet" for t in tables} | {
         "changes.parquet",
         "tombstones.parquet",
         "datapackage.json",
@@ -95,11 +97,20 @@ def test_manifest_is_a_frictionless_v2_data_package(workspace: tuple[Path, Path]
         assert manifest[key], key
     figures = next(r for r in manifest["resources"] if r["name"] == "figures")
     assert figures["hash"] == "sha256:" + rel.sha256_file(release.path / "figures.parquet")
-    assert figures["bytes"] == (release.path / "figures.parquet").stat().st_size
+    assert figures["sitrep:bytes"] == (release.path / "figures.parquet").stat().st_size
     assert figures["sitrep:rows"] == 7
-    assert figures["schema"]["primaryKey"] == ["document_id", "id"]
-    qualifier = next(f for f in figures["schema"]["fields"] if f["name"] == "qualifier")
-    assert "up_to" in qualifier["constraints"]["enum"]
+    assert figures["schema"]["primaryKey"] == ["key"]
+    fields = {f["name"]: f for f in figures["schema"]["fields"]}
+    assert "up_to" in fields["qualifier"]["constraints"]["enum"]
+    assert fields["key"]["constraints"] == {"required": True}
+    # JSON Schema constraints carried over: a pattern and a bound
+    assert fields["id"]["constraints"]["pattern"].startswith("^")
+    assert {
+        "fields": ["claimed_by_key"],
+        "reference": {"resource": "actors", "fields": ["key"]},
+    } in figures["schema"]["foreignKeys"]
+    # every resource declares its schema, changes and tombstones included
+    assert all("schema" in r for r in manifest["resources"])
     assert manifest["sitrep:validation"]["valid"] is True
     assert {c["title"] for c in manifest["contributors"]} == {"sitrep-editors"}
 
@@ -109,7 +120,7 @@ def test_parquet_files_carry_release_and_schema_versions(workspace: tuple[Path, 
     release = build_release("1.0.0", [annotations], releases)
     meta = pq.read_metadata(release.path / "events.parquet").metadata
     assert meta[b"sitrep:release"] == b"1.0.0"
-    assert meta[b"sitrep:schema_version"] == b"1.0.0"
+    assert meta[b"sitrep:schema_version"] == b"1.1.0"
     assert (
         pq.read_metadata(release.path / "events.parquet").row_group(0).column(0).compression
         == "ZSTD"
@@ -121,7 +132,8 @@ def test_dataset_card_has_hugging_face_configs(workspace: tuple[Path, Path]) -> 
     card = (build_release("1.0.0", [annotations], releases).path / "README.md").read_text()
     assert card.startswith("---\n")
     assert (
-        "- config_name: figures\n  data_files:\n  - split: train\n    path: figures.parquet" in card
+        "- config_name: figures\n  data_files:\n  - split: train\n    path: figures-train.parquet"
+        in card
     )
 
 
@@ -178,7 +190,16 @@ def test_corrections_are_a_patch_and_the_diff_names_the_column(
             build_release(wrong, [annotations], releases)
     release = build_release("1.0.1", [annotations], releases)
     changes = pl.read_parquet(release.path / "changes.parquet")
-    assert changes.rows() == [("actors", "seed-8128c0eee969d3a6/act-centcom", "modified", ["name"])]
+    assert changes.rows() == [
+        (
+            "actors",
+            "seed-8128c0eee969d3a6/act-centcom",
+            "modified",
+            "name",
+            '"U.S. Central Command"',
+            '"US Central Command"',
+        )
+    ]
     assert release.diff.tables["actors"].columns == {"name": 1}
 
 
@@ -290,3 +311,197 @@ def test_the_published_releases_verify_against_the_committed_index() -> None:
         assert trusted is not None, version
         result = verify_release(releases / version, manifest_sha256=trusted)
         assert result.ok, result.problems
+
+
+CENTCOM = "seed-8128c0eee969d3a6/actors/act-centcom"
+
+
+def _centcom_spans(doc: dict[str, Any]) -> list[dict[str, Any]]:
+    return next(a for a in doc["actors"] if a["id"] == "act-centcom")["spans"]
+
+
+def test_a_removed_span_is_diffed_as_itself_and_may_be_restored(
+    workspace: tuple[Path, Path],
+) -> None:
+    annotations, releases = workspace
+    build_release("1.0.0", [annotations], releases)
+    original = (annotations / GOLD.name).read_text()
+    _edit(annotations, lambda d: _centcom_spans(d).pop(1))  # the middle span, 26-33
+    patch = build_release(None, [annotations], releases)
+    assert patch.version == "1.0.1"
+    changes = pl.read_parquet(patch.path / "changes.parquet")
+    assert changes.select("table", "key", "change").rows() == [
+        ("spans", f"{CENTCOM}/26/33", "removed")
+    ]
+    removed = json.loads(changes["old"][0])
+    assert (removed["record_id"], removed["start"], removed["end"]) == ("act-centcom", 26, 33)
+    assert removed["text"] is None  # the seed's licence is unknown: no quotes, even here
+    tombstones = pl.read_parquet(patch.path / "tombstones.parquet")
+    assert tombstones.rows() == [("spans", f"{CENTCOM}/26/33", "1.0.1")]
+    (annotations / GOLD.name).write_text(original, encoding="utf-8")
+    restored = build_release(None, [annotations], releases)  # allowed: the same span
+    assert restored.version == "1.1.0"
+    back = pl.read_parquet(restored.path / "changes.parquet")
+    assert back.select("table", "key", "change").rows() == [("spans", f"{CENTCOM}/26/33", "added")]
+
+
+def test_reordering_spans_changes_nothing(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    build_release("1.0.0", [annotations], releases)
+    _edit(annotations, lambda d: _centcom_spans(d).reverse())
+    with pytest.raises(ReleaseError, match="nothing changed"):
+        build_release(None, [annotations], releases)
+
+
+def test_every_table_has_a_unique_non_null_global_key(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    release = build_release("1.0.0", [annotations], releases)
+    manifest = json.loads((release.path / "datapackage.json").read_text())
+    for res in manifest["resources"]:
+        schema = pq.read_schema(release.path / res["path"])
+        frame = pl.read_parquet(release.path / res["path"])
+        key = "key"
+        assert not schema.field(key).nullable, res["name"]
+        assert frame[key].n_unique() == frame.height, res["name"]
+        for name in ("document_id", "record_table", "start", "end"):
+            if name in schema.names:
+                assert not schema.field(name).nullable, (res["name"], name)
+    spans = pl.read_parquet(release.path / "spans.parquet")
+    first = spans.filter(pl.col("key") == f"{CENTCOM}/4/24")
+    assert first["actor_key"].to_list() == ["seed-8128c0eee969d3a6/act-centcom"]
+    assert first["figure_key"].to_list() == [None]
+
+
+def test_enum_columns_are_unordered_dictionaries(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    release = build_release("1.0.0", [annotations], releases)
+    qualifier = pq.read_schema(release.path / "figures.parquet").field("qualifier").type
+    assert qualifier.ordered is False
+    pandas = pq.read_table(release.path / "figures.parquet").to_pandas()
+    assert pandas["qualifier"].cat.ordered is False
+    assert isinstance(pl.read_parquet(release.path / "figures.parquet")["qualifier"].dtype, pl.Enum)
+
+
+def test_a_duplicate_key_is_refused_naming_it(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+
+    def twice(doc: dict[str, Any]) -> None:
+        spans = _centcom_spans(doc)
+        spans.append(dict(spans[0]))
+
+    _edit(annotations, twice)
+    with pytest.raises((ReleaseError, ValidationFailed)) as caught:
+        build_release("1.0.0", [annotations], releases)
+    assert "act-centcom" in str(caught.value) or any(
+        "act-centcom" in i.pointer or "spans" in i.pointer
+        for i in getattr(caught.value, "report", Report()).issues
+    )
+    assert not (releases / "1.0.0").exists()
+
+
+def _frictionless(folder: Path) -> dict[str, Any]:
+    """`frictionless validate --json` (frictionless-py, the reference validator)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "frictionless", "validate", "--json", "datapackage.json"],
+        cwd=folder,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = json.loads(done.stdout)
+    assert (done.returncode == 0) == report["valid"]
+    return report
+
+
+def test_frictionless_validate_accepts_a_release_with_changes(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    build_release("1.0.0", [annotations], releases)
+    _edit(
+        annotations,
+        lambda d: (d["actors"][0].update(name="US Central Command"), _centcom_spans(d).pop(1)),
+    )
+    release = build_release(None, [annotations], releases)
+    assert pl.read_parquet(release.path / "changes.parquet").height == 2
+    report = _frictionless(release.path)
+    errors = [e["message"] for t in report["tasks"] for e in t["errors"]]
+    assert report["valid"], errors[:5]
+    assert len(report["tasks"]) == 10 + 8  # the tables, and each again as its train split
+
+
+def test_frictionless_validate_catches_a_broken_foreign_key(workspace: tuple[Path, Path]) -> None:
+    annotations, releases = workspace
+    release = build_release("1.0.0", [annotations], releases)
+    path = release.path / "figures.parquet"
+    data = pq.read_table(path)
+    broken = pl.from_arrow(data).with_columns(
+        pl.when(pl.col("claimed_by_key").is_not_null())
+        .then(pl.lit("seed-8128c0eee969d3a6/act-nobody"))
+        .otherwise(pl.col("claimed_by_key"))
+        .alias("claimed_by_key")
+    )
+    pq.write_table(broken.to_arrow().cast(data.schema), path)  # type: ignore[union-attr]
+    report = _frictionless(release.path)
+    figures = next(t for t in report["tasks"] if t["name"] == "figures")
+    assert not report["valid"]
+    assert {e["type"] for e in figures["errors"]} == {"foreign-key"}
+
+
+def test_a_version_listed_in_the_index_is_never_rebuilt_folder_or_not(
+    workspace: tuple[Path, Path], tmp_path: Path
+) -> None:
+    annotations, releases = workspace
+    first = build_release("1.0.0", [annotations], releases)
+    listed = (releases / "index.json").read_text()
+    shutil.move(first.path, tmp_path / "moved-away")
+    with pytest.raises(ReleaseError, match=r"1\.0\.0 is listed in .*never rebuilt"):
+        build_release("1.0.0", [annotations], releases)
+    with pytest.raises(ReleaseError, match=r"lists release 1\.0\.0 but .* is missing"):
+        build_release(None, [annotations], releases)
+    assert (releases / "index.json").read_text() == listed
+    assert not (releases / "1.0.0").exists()
+
+
+def test_the_package_ships_the_committed_index() -> None:
+    from sitrep import paths
+
+    packaged = json.loads(paths.packaged_index().read_text())
+    committed = json.loads((ROOT / "datasets" / "releases" / "index.json").read_text())
+    assert packaged == committed
+    assert "1.0.0" in packaged["releases"]
+
+
+def test_a_build_can_keep_the_packaged_index_in_step(
+    workspace: tuple[Path, Path], tmp_path: Path
+) -> None:
+    annotations, releases = workspace
+    anchor = tmp_path / "releases.json"
+    build_release("1.0.0", [annotations], releases, anchor_index=anchor)
+    assert anchor.read_text() == (releases / "index.json").read_text()
+
+
+def test_two_builds_of_one_version_end_in_one_clear_message(
+    workspace: tuple[Path, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    annotations, releases = workspace
+    real = rel._check_keys
+    other: list[Any] = []
+
+    def meanwhile(folder: Path, specs: Any) -> None:
+        real(folder, specs)
+        if not other:  # another build finishes the same version while this one runs
+            other.append("started")
+            build_release("1.0.0", [annotations], releases)
+
+    monkeypatch.setattr(rel, "_check_keys", meanwhile)
+    with pytest.raises(ReleaseError, match="written by another build while this one ran"):
+        build_release("1.0.0", [annotations], releases)
+    assert sorted(p.name for p in releases.iterdir()) == ["1.0.0", "index.json"]
+    assert verify_release(releases / "1.0.0").ok
+
+
+def test_leftover_build_and_download_folders_are_ignored_by_git() -> None:
+    paths = ["datasets/releases/.building-123-abc/figures.parquet", ".incoming-x/SHA256SUMS"]
+    done = subprocess.run(
+        ["git", "check-ignore", "--no-index", *paths], cwd=ROOT, capture_output=True, text=True
+    )
+    assert done.stdout.split() == paths

@@ -130,6 +130,8 @@ def build(sheet: dict[str, Any], source: Any) -> dict[str, Any]:
     doc["provenance"] |= {
         "updated": None,
         "notes": f"{sheet['notes']} {MARK}{sheet['document']}.json.",
+        # a sheet lists every figure, actor and location of its text (not its events)
+        "coverage": sheet.get("coverage", ["actors", "locations", "figures"]),
     }
     return doc
 

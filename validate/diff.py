@@ -1,8 +1,14 @@
 """Row-level differences between two releases, and the semver bump they require.
 
-Rows are matched on each table's key (document id plus record id, or the position of a
-span or link row). A row is added, removed (a tombstone: its key may never come back)
-or modified; for modified rows the changed columns are listed and counted.
+Rows are matched on each table's global `key`: a record by document id and id, a span by
+its record and offsets, a participant or event location by its event, actor or location
+and role (`tables.key_expr`). Keys by content mean that removing, reordering or restoring
+a span is diffed as what it is: one span removed, nothing, one span added.
+
+`changes.parquet` has one row per added or removed row (`old` or `new` holds the whole
+row as JSON) and one row per changed column of a modified row (`column`, and its `old`
+and `new` values as JSON), so a user sees what a correction changed without opening the
+previous release.
 """
 
 from __future__ import annotations
@@ -12,12 +18,15 @@ from enum import IntEnum
 
 import polars as pl
 
-KEY = "key"
+from sitrep.validate.tables import KEY, key_expr
+
 CHANGES_SCHEMA = {
     "table": pl.String,
     KEY: pl.String,
     "change": pl.String,
-    "columns": pl.List(pl.String),
+    "column": pl.String,
+    "old": pl.String,
+    "new": pl.String,
 }
 
 
@@ -57,49 +66,66 @@ class Diff:
         return Bump.NONE
 
 
-def key_expr(key: tuple[str, ...]) -> pl.Expr:
-    """One string key per row: the key columns joined with '/'."""
-    return pl.concat_str([pl.col(k).cast(pl.String) for k in key], separator="/").alias(KEY)
+def keyed(frame: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
+    """`frame` with its global key: the `key` column a release wrote, or (for a release
+    written before keys were columns) the key computed from the key columns."""
+    return frame if KEY in frame.columns else frame.with_columns(key_expr(key))
+
+
+def _json(column: str) -> pl.Expr:
+    """The value of `column` as JSON text (null stays null)."""
+    encoded = pl.struct(pl.col(column).alias("v")).struct.json_encode()
+    text = encoded.str.strip_prefix('{"v":').str.strip_suffix("}")
+    return pl.when(pl.col(column).is_null()).then(None).otherwise(text)
+
+
+def _whole_rows(frame: pl.DataFrame, change: str) -> pl.DataFrame:
+    values = [c for c in frame.columns if c != KEY]
+    row = pl.struct(values).struct.json_encode() if values else pl.lit(None, pl.String)
+    return frame.select(
+        KEY,
+        pl.lit(change).alias("change"),
+        pl.lit(None, pl.String).alias("column"),
+        (row if change == "removed" else pl.lit(None, pl.String)).alias("old"),
+        (row if change == "added" else pl.lit(None, pl.String)).alias("new"),
+    )
+
+
+def _modified(both: pl.DataFrame, shared: list[str]) -> pl.DataFrame:
+    """One row per changed column of each row present on both sides."""
+    parts = [
+        both.filter(~pl.col(c).eq_missing(pl.col(f"{c}__old"))).select(
+            KEY,
+            pl.lit("modified").alias("change"),
+            pl.lit(c).alias("column"),
+            _json(f"{c}__old").alias("old"),
+            _json(c).alias("new"),
+        )
+        for c in shared
+    ]
+    return pl.concat(parts) if parts else pl.DataFrame(schema=_ROW_SCHEMA)
+
+
+_ROW_SCHEMA = {k: v for k, v in CHANGES_SCHEMA.items() if k != "table"}
 
 
 def diff_table(
     name: str, old: pl.DataFrame, new: pl.DataFrame, key: tuple[str, ...]
 ) -> tuple[pl.DataFrame, TableDiff]:
-    """Changes of one table; columns present in only one side count as changed."""
-    old_k, new_k = old.with_columns(key_expr(key)), new.with_columns(key_expr(key))
-    added = new_k.join(old_k.select(KEY), on=KEY, how="anti").select(KEY)
-    removed = old_k.join(new_k.select(KEY), on=KEY, how="anti").select(KEY)
-    shared = [c for c in new.columns if c in old.columns and c not in key]
-    both = new_k.join(old_k, on=KEY, how="inner", suffix="__old")
-    flags = [(~pl.col(c).eq_missing(pl.col(f"{c}__old"))).alias(c) for c in shared]
-    changed = both.select(KEY, *flags) if shared else both.select(KEY)
-    counts = {c: int(changed[c].sum()) for c in shared if changed[c].sum()}
-    columns = (
-        pl.concat_list(
-            [pl.when(pl.col(c)).then(pl.lit(c)).otherwise(None) for c in shared]
-        ).list.drop_nulls()
-        if shared
-        else pl.lit([], dtype=pl.List(pl.String))
-    )
-    modified = changed.select(KEY, columns.alias("columns")).filter(
-        pl.col("columns").list.len() > 0
-    )
+    """Changes of one table; columns present in only one side are not compared (a
+    change of columns is a schema change, which the manifest's fingerprint catches)."""
+    old_k, new_k = keyed(old, key), keyed(new, key)
+    added = new_k.join(old_k.select(KEY), on=KEY, how="anti")
+    removed = old_k.join(new_k.select(KEY), on=KEY, how="anti")
+    shared = [c for c in new_k.columns if c in old_k.columns and c != KEY]
+    both = new_k.join(old_k.select(KEY, *shared), on=KEY, how="inner", suffix="__old")
+    modified = _modified(both, shared)
     rows = pl.concat(
-        [
-            added.with_columns(
-                pl.lit("added").alias("change"),
-                pl.lit([], dtype=pl.List(pl.String)).alias("columns"),
-            ),
-            removed.with_columns(
-                pl.lit("removed").alias("change"),
-                pl.lit([], dtype=pl.List(pl.String)).alias("columns"),
-            ),
-            modified.with_columns(pl.lit("modified").alias("change")).select(
-                KEY, "change", "columns"
-            ),
-        ]
-    ).select(pl.lit(name).alias("table"), KEY, "change", "columns")
-    return rows, TableDiff(added.height, removed.height, modified.height, counts)
+        [_whole_rows(added, "added"), _whole_rows(removed, "removed"), modified.cast(_ROW_SCHEMA)]  # type: ignore[arg-type]
+    ).select(pl.lit(name).alias("table"), *_ROW_SCHEMA)
+    counts = dict(modified.group_by("column").len().sort("column").iter_rows())
+    changed_rows = modified[KEY].n_unique() if modified.height else 0
+    return rows, TableDiff(added.height, removed.height, changed_rows, counts)
 
 
 def diff_releases(
@@ -121,4 +147,8 @@ def diff_releases(
         parts.append(rows)
         summary[name] = counts
     changes = pl.concat(parts) if parts else pl.DataFrame(schema=CHANGES_SCHEMA)
-    return Diff(changes.cast(CHANGES_SCHEMA).sort("table", KEY), summary, schema_changed)  # type: ignore[arg-type]
+    return Diff(
+        changes.cast(CHANGES_SCHEMA).sort("table", KEY, "column", nulls_last=False),  # type: ignore[arg-type]
+        summary,
+        schema_changed,
+    )

@@ -3,11 +3,12 @@
 `fetch_release` reads `<source>/<version>/<file>` over https, http or file URLs (stdlib
 urllib only) and accepts the release only when every check passes:
 
-1. `SHA256SUMS` and `datapackage.json` arrive first (each at most `METADATA_LIMIT`
-   bytes). When a trusted manifest hash is given (from `releases/index.json` or the
-   user), the manifest must have it; it must also have the hash its `SHA256SUMS` line
-   gives, and agree with `SHA256SUMS` on every resource (`verify.manifest_problems`).
-   Without a trusted hash the checks catch corruption, not a dishonest server.
+1. Before anything is fetched, the trusted manifest hash is decided (`verify.anchor`):
+   the one the user gives, else the one the installed package's index of releases
+   records; a version neither knows is refused unless `insecure`. `SHA256SUMS` and
+   `datapackage.json` then arrive first (each at most `METADATA_LIMIT` bytes); the
+   manifest must have the trusted hash, the hash its `SHA256SUMS` line gives, and agree
+   with `SHA256SUMS` on every resource (`verify.manifest_problems`).
 2. The file set is exact: `SHA256SUMS` lists the manifest's resources plus the two files
    that are not resources, `README.md` and `datapackage.json` (never itself). A file
    named in one list but not the other refuses the release, as does any name that is not
@@ -21,7 +22,9 @@ urllib only) and accepts the release only when every check passes:
 
 Only transient failures (a reset connection, an HTTP 5xx, a cut-off body) are retried,
 `TRIES` times in all with doubling pauses; a refused connection, a 404, a timeout or a
-bad scheme fail at once with the URL in the message.
+bad scheme fail at once with the URL in the message. The whole download has a deadline,
+so a server that sends a byte now and then cannot hold it forever; the `.incoming-<pid>-*`
+folder of a killed fetch is swept by the next one.
 """
 
 from __future__ import annotations
@@ -48,12 +51,14 @@ from typing import Any, BinaryIO
 
 from sitrep import __version__
 from sitrep.errors import ConfigError, DownloadError, VerificationError
-from sitrep.validate.release import CARD, MANIFEST, SUMS, parse_version
+from sitrep.validate.release import CARD, MANIFEST, SUMS, parse_version, process_alive
 from sitrep.validate.verify import (
     NON_RESOURCES,
     SAFE_NAME,
+    anchor,
     manifest_problems,
     parse_sums,
+    resource_bytes,
     verify_release,
 )
 
@@ -63,6 +68,8 @@ METADATA_LIMIT = 16 * 1024 * 1024
 TRIES = 3
 BACKOFF_SECONDS = 0.5
 CHUNK = 1 << 16
+DEADLINE_SECONDS = 3600.0  # the whole download, however slowly the server sends
+INCOMING = ".incoming-"  # + pid: a download in progress, renamed to its version when done
 USER_AGENT = f"sitrep/{__version__} (+release fetch)"
 
 Advance = Callable[[int], None]
@@ -93,27 +100,49 @@ def fetch_release(
     manifest_sha256: str | None = None,
     progress: bool = True,
     timeout: float = 30.0,
+    insecure: bool = False,
+    deadline: float = DEADLINE_SECONDS,
 ) -> Path:
     """Download release `version` from `source_url` into `cache_dir/<version>`, verified.
+
+    The manifest is checked against `manifest_sha256` or, by default, the hash the
+    installed package's index records (`verify.anchor`); a version neither knows is
+    refused before anything is downloaded or cached, unless `insecure`. `timeout` bounds
+    each wait for the server; `deadline` the whole download, so a server that sends a
+    byte now and then cannot keep it waiting forever.
 
     Returns the folder. If it is already in the cache and verifies, nothing is downloaded;
     if it is there and does not verify, `VerificationError` asks the user to remove it.
     """
     parse_version(version)
-    trusted = _trusted(manifest_sha256)
+    trusted = anchor(version, _trusted(manifest_sha256), insecure=insecure)
     base = _base_url(source_url)
     cache = Path(cache_dir)
     target = cache / version
     if target.exists() or target.is_symlink():
         return _cached(target, version, trusted)
     cache.mkdir(parents=True, exist_ok=True)
-    incoming = Path(tempfile.mkdtemp(dir=cache, prefix=".incoming-"))
+    remove_stale_downloads(cache)
+    incoming = Path(tempfile.mkdtemp(dir=cache, prefix=f"{INCOMING}{os.getpid()}-"))
     try:
-        _download(_Session(base, version, incoming, timeout), trusted, progress)
+        session = _Session(base, version, incoming, timeout, time.monotonic() + deadline)
+        _download(session, trusted, progress)
         incoming.chmod(0o755)
         return _place(incoming, target, version, trusted)
     finally:
         shutil.rmtree(incoming, ignore_errors=True)
+
+
+def remove_stale_downloads(cache: Path) -> list[Path]:
+    """Remove the `.incoming-<pid>-*` folders of fetches whose process is gone (killed
+    mid-download); they never held a release, only a download in progress."""
+    removed = []
+    for folder in cache.glob(f"{INCOMING}*"):
+        pid = folder.name.removeprefix(INCOMING).split("-", 1)[0]
+        if pid.isdigit() and not process_alive(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
 
 
 def resource_sizes(manifest: dict[str, Any]) -> tuple[dict[str, int], list[str]]:
@@ -121,7 +150,9 @@ def resource_sizes(manifest: dict[str, Any]) -> tuple[dict[str, int], list[str]]
     sizes: dict[str, int] = {}
     problems = []
     for res in manifest.get("resources", []):
-        path, size = (res.get("path"), res.get("bytes")) if isinstance(res, dict) else (None, None)
+        path, size = (
+            (res.get("path"), resource_bytes(res)) if isinstance(res, dict) else (None, None)
+        )
         if not isinstance(size, int) or isinstance(size, bool) or size < 0:
             problems.append(f"{MANIFEST}: resource {path!r} has no valid 'bytes' ({size!r})")
         elif isinstance(path, str):
@@ -297,6 +328,7 @@ class _Session:
     version: str
     folder: Path
     timeout: float
+    deadline: float  # time.monotonic() by which the whole download must be done
 
     def __post_init__(self) -> None:
         self.opener = urllib.request.build_opener(_SafeRedirect)
@@ -331,7 +363,7 @@ class _Session:
 
         try:
             with self._open(url) as response, (self.folder / name).open("wb") as out:
-                return _stream(response, out, name, size, counted)
+                return _stream(response, out, name, size, counted, self._in_time)
         except (ConnectionResetError, http.client.HTTPException) as exc:
             advance(-sent)  # the next try starts this file again
             raise _Transient(f"{type(exc).__name__}: {exc}") from exc
@@ -339,6 +371,13 @@ class _Session:
             raise DownloadError(
                 f"{url}: the server stopped sending for {self.timeout:g} s (timed out); try later"
             ) from exc
+
+    def _in_time(self, url_name: str) -> None:
+        if time.monotonic() > self.deadline:
+            raise DownloadError(
+                f"{self.url(url_name)}: the download did not finish within its deadline "
+                "(the server sends too slowly); nothing was saved, try later or raise --deadline"
+            )
 
     def _open(self, url: str) -> Any:
         request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT})
@@ -400,12 +439,19 @@ def _url_error(url: str, reason: Any, timeout: float) -> Exception:
 
 
 def _stream(
-    response: BinaryIO, out: BinaryIO, name: str, size: int | None, advance: Advance
+    response: BinaryIO,
+    out: BinaryIO,
+    name: str,
+    size: int | None,
+    advance: Advance,
+    in_time: Callable[[str], None],
 ) -> tuple[str, int]:
     limit = METADATA_LIMIT if size is None else size
     digest = hashlib.sha256()
     got = 0
-    while block := response.read(CHUNK):
+    in_time(name)
+    while block := response.read1(CHUNK) if hasattr(response, "read1") else response.read(CHUNK):
+        in_time(name)
         got += len(block)
         if got > limit:
             said = "allowed for this file" if size is None else "the manifest says"
@@ -423,9 +469,27 @@ def _stream(
 
 
 class _Handler(SimpleHTTPRequestHandler):
-    """Serves one folder; logs unless told to be quiet."""
+    """Serves the files of one folder and nothing else: no folder listings, and no path
+    (through a symlink or otherwise) that resolves outside the folder; logs unless told
+    to be quiet."""
 
     quiet = False
+
+    def send_head(self) -> Any:
+        path = Path(self.translate_path(self.path))
+        root = Path(self.directory).resolve()
+        real = path.resolve()
+        if real != root and root not in real.parents:
+            self.send_error(404, "Not found")  # outside the served folder: say nothing more
+            return None
+        if real.is_dir():
+            self.send_error(404, "Not found")  # folders are never listed
+            return None
+        return super().send_head()
+
+    def list_directory(self, path: Any) -> Any:
+        self.send_error(404, "Not found")
+        return None
 
     def log_message(self, format: str, *args: Any) -> None:
         if not self.quiet:

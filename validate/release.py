@@ -5,7 +5,7 @@ release, enforces the semver bump the diff requires, and writes
 `<releases>/<version>/` through a temporary folder and one rename:
 
 * one Parquet file per table (zstd, explicit schema, file metadata with the release and
-  schema versions);
+  schema versions), and the same tables per split (`<table>-<split>.parquet`);
 * `changes.parquet`: every added, removed and modified row since the previous release;
 * `tombstones.parquet`: every key ever removed, so ids are never reused;
 * `datapackage.json`: Frictionless Data Package v2 manifest (resources with bytes,
@@ -13,8 +13,13 @@ release, enforces the semver bump the diff requires, and writes
 * `README.md`: a dataset card whose YAML `configs` let Hugging Face `datasets` open it;
 * `SHA256SUMS`: `sha256sum -c` checks every other file.
 
-`releases/index.json` records each release's manifest hash: the anchor a download is
-verified against.
+`releases/index.json` records each release's manifest hash, and the package ships a copy
+(`sitrep/validate/releases.json`): the anchor a download, a verification or a load is
+checked against anywhere. A version listed there is never rebuilt.
+
+Rows are keyed by content and every table has a global `key` (`tables.release_spec`);
+texts whose licence forbids shipping them are withheld and every document gets its split
+(`publication`); the card is written from the manifest's counts (`card`).
 """
 
 from __future__ import annotations
@@ -32,6 +37,8 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from sitrep import __version__
@@ -39,9 +46,24 @@ from sitrep.errors import ReleaseError
 from sitrep.fileio import write_atomic
 from sitrep.schema import spec
 from sitrep.schema.report import Report
+from sitrep.validate.card import release_notes, render_card
 from sitrep.validate.dataset import load_dataset
-from sitrep.validate.diff import CHANGES_SCHEMA, KEY, Bump, Diff, TableDiff, diff_releases, key_expr
-from sitrep.validate.tables import TableSpec, public, table_specs
+from sitrep.validate.diff import CHANGES_SCHEMA, Bump, Diff, TableDiff, diff_releases
+from sitrep.validate.publication import prepare, read_held_out, split_rule
+from sitrep.validate.tables import (
+    DOC_ID,
+    DOCUMENTS,
+    KEY,
+    SPANS,
+    SPLITS,
+    WITHHELD,
+    ColumnSpec,
+    TableSpec,
+    public,
+    release_spec,
+    table_specs,
+    with_keys,
+)
 
 SEMVER = re.compile(r"^(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})\.(0|[1-9]\d{0,5})$")
 MANIFEST = "datapackage.json"
@@ -60,6 +82,18 @@ LICENSE = {
 # Given the released document ids, the agreement summary recorded in the manifest.
 Agreement = Callable[[set[str]], dict[str, Any]]
 TOMBSTONE_SCHEMA = {"table": pl.String, KEY: pl.String, "removed_in": pl.String}
+
+
+def _plain_spec(name: str, schema: dict[str, Any], key: tuple[str, ...]) -> TableSpec:
+    nullable = {"column", "old", "new"}
+    cols = tuple(ColumnSpec(c, t(), c in nullable, ()) for c, t in schema.items())
+    return TableSpec(name, key, cols, name)
+
+
+# changes and tombstones are tables too: written with explicit schemas, declared in the
+# manifest like the others
+CHANGES_SPEC = _plain_spec("changes", CHANGES_SCHEMA, ("table", KEY, "change", "column"))
+TOMBSTONES_SPEC = _plain_spec("tombstones", TOMBSTONE_SCHEMA, ("table", KEY, "removed_in"))
 
 
 class ValidationFailed(ReleaseError):
@@ -105,9 +139,10 @@ def sha256_file(path: Path) -> str:
 
 
 def schema_fingerprint(specs: dict[str, TableSpec]) -> str:
-    """sha256 of the tables' columns and dtypes: what a major version protects."""
+    """sha256 of the released tables' columns and dtypes: what a major version protects."""
     layout = {
-        name: [[c.name, str(c.dtype), c.nullable] for c in t.columns] for name, t in specs.items()
+        name: [[c.name, str(c.dtype), c.nullable] for c in release_spec(t, specs).columns]
+        for name, t in specs.items()
     }
     return hashlib.sha256(json.dumps(layout, sort_keys=True).encode()).hexdigest()
 
@@ -163,17 +198,68 @@ def _tombstones(folder: Path | None, diff: Diff, version: str) -> pl.DataFrame:
     return pl.concat([old, new.cast(TOMBSTONE_SCHEMA)]).sort("table", KEY)  # type: ignore[arg-type]
 
 
+def _check_keys(folder: Path, specs: dict[str, TableSpec]) -> None:
+    """Every table's global key is unique (the manifest declares it the primary key)."""
+    for name in specs:
+        counted = pl.scan_parquet(folder / f"{name}.parquet").group_by(KEY).len()
+        twice = counted.filter(pl.col("len") > 1).select(KEY).sort(KEY).collect()[KEY]
+        if twice.len():
+            raise ReleaseError(
+                f"{name}: key(s) {', '.join(twice.head(5))} occur more than once "
+                f"(expected one row per key {'/'.join(specs[name].key)}); remove the duplicate "
+                "from its annotation file"
+            )
+
+
 def _check_reuse(folder: Path, tombstones: pl.DataFrame, specs: dict[str, TableSpec]) -> None:
+    """A removed id never comes back. Rows keyed by content (spans, participants, event
+    locations) may: restoring a removed span brings back the same span, not a reused id."""
     for name, table in specs.items():
         dead = tombstones.filter(pl.col("table") == name).select(KEY)
-        if dead.is_empty():
+        if dead.is_empty() or table.key[-1] not in ("id", "document_id"):
             continue
-        keys = pl.read_parquet(folder / f"{name}.parquet", columns=list(table.key))
-        back = keys.select(key_expr(table.key)).join(dead, on=KEY, how="semi")
+        keys = pl.read_parquet(folder / f"{name}.parquet", columns=[KEY])
+        back = keys.join(dead, on=KEY, how="semi")
         if back.height:
             raise ReleaseError(
                 f"{name}: id(s) removed in an earlier release are back ({', '.join(back[KEY].head(5))}); ids are never reused, give the record a new id"
             )
+
+
+def _file_meta(version: str, table: str) -> dict[str, str]:
+    return {
+        "sitrep:release": version,
+        "sitrep:schema_version": spec.schema_version(),
+        "sitrep:table": table,
+    }
+
+
+def _unordered(field: pa.Field, nullable: bool) -> pa.Field:
+    """`field` with its dictionaries unordered (a vocabulary has no order: pandas would
+    otherwise show `exact < approximately`) and the nullability the spec declares."""
+    kind = field.type
+    if pa.types.is_dictionary(kind):
+        kind = pa.dictionary(kind.index_type, kind.value_type, ordered=False)
+    elif pa.types.is_large_list(kind):
+        kind = pa.large_list(_unordered(kind.value_field, True))
+    elif pa.types.is_list(kind):
+        kind = pa.list_(_unordered(kind.value_field, True))
+    return pa.field(field.name, kind, nullable=nullable, metadata=field.metadata)
+
+
+def arrow_schema(table: TableSpec, data: pa.Schema, meta: dict[str, str]) -> pa.Schema:
+    """The Parquet schema of a released table: Polars' Arrow types for its columns, enums
+    as unordered dictionaries, keys and required columns not nullable."""
+    nullable = {c.name: c.nullable for c in table.columns}
+    fields = [_unordered(f, nullable.get(f.name, True)) for f in data]
+    return pa.schema(fields, metadata={**(data.metadata or {}), **meta})
+
+
+def write_table_file(frame: pl.DataFrame, path: Path, table: TableSpec, version: str) -> None:
+    """One whole table as a release file (zstd, explicit schema, file metadata)."""
+    data = frame.select([c.name for c in table.columns]).to_arrow()
+    schema = arrow_schema(table, data.schema, _file_meta(version, table.name))
+    pq.write_table(data.cast(schema), path, compression="zstd")
 
 
 class TableWriter:
@@ -181,26 +267,31 @@ class TableWriter:
     chunk, file metadata naming the release and schema versions), so a release of any
     size is written without holding its tables in memory."""
 
-    def __init__(self, folder: Path, version: str, specs: dict[str, TableSpec]) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        version: str,
+        specs: dict[str, TableSpec],
+        held_out: frozenset[str] = frozenset(),
+    ) -> None:
         self.folder, self.version, self.specs = folder, version, specs
+        self.held_out = held_out
         self.writers: dict[str, pq.ParquetWriter] = {}
         self.rows: dict[str, int] = dict.fromkeys(specs, 0)
 
     def append(self, tables: dict[str, pl.DataFrame]) -> None:
         # rows stay in input order (files sorted, then document order): deterministic
         # without a sort, which would cost as much as writing the file
+        if DOCUMENTS in tables:
+            tables = prepare(tables, self.held_out)
         for name, frame in tables.items():
             self._write(name, public(frame))
 
     def _write(self, name: str, frame: pl.DataFrame) -> None:
-        data = frame.to_arrow()
+        table = release_spec(self.specs[name], self.specs)
+        data = with_keys(frame, self.specs[name], self.specs).to_arrow()
         if name not in self.writers:
-            meta = {
-                "sitrep:release": self.version,
-                "sitrep:schema_version": spec.schema_version(),
-                "sitrep:table": name,
-            }
-            schema = data.schema.with_metadata({**(data.schema.metadata or {}), **meta})
+            schema = arrow_schema(table, data.schema, _file_meta(self.version, name))
             self.writers[name] = pq.ParquetWriter(
                 self.folder / f"{name}.parquet", schema, compression="zstd"
             )
@@ -211,7 +302,10 @@ class TableWriter:
         """Finish every file; a table no chunk had is written empty, with its columns."""
         for name, table in self.specs.items():
             if name not in self.writers:
-                self._write(name, pl.DataFrame(schema=table.schema))
+                empty = {name: pl.DataFrame(schema=table.schema)}
+                self._write(
+                    name, (prepare(empty, self.held_out) if name == DOCUMENTS else empty)[name]
+                )
         for writer in self.writers.values():
             writer.close()
 
@@ -226,11 +320,25 @@ def _first_release(rows: dict[str, int]) -> Diff:
 
 
 def _diff_against(prev_dir: Path, staging: Path, specs: dict[str, TableSpec]) -> Diff:
-    old = read_release_tables(prev_dir, list(specs))
     new = read_release_tables(staging, list(specs))
+    old = _withhold(read_release_tables(prev_dir, list(specs)), new[DOCUMENTS])
     manifest = json.loads((prev_dir / MANIFEST).read_text(encoding="utf-8"))
     changed = manifest.get("sitrep:table_schema_sha256") != schema_fingerprint(specs)
     return diff_releases(old, new, {n: s.key for n, s in specs.items()}, schema_changed=changed)
+
+
+def _withhold(old: dict[str, pl.DataFrame], documents: pl.DataFrame) -> dict[str, pl.DataFrame]:
+    """The previous release's tables with the texts this release withholds nulled too, so
+    that changes.parquet (which quotes old values) never carries a withheld text."""
+    withheld = documents.filter(pl.col("text").is_null())[DOC_ID].implode()
+    out = dict(old)
+    for name, column in WITHHELD.items():
+        if name in out and column in out[name].columns:
+            hide = pl.col(DOC_ID).is_in(withheld)
+            out[name] = out[name].with_columns(
+                pl.when(hide).then(None).otherwise(pl.col(column)).alias(column)
+            )
+    return out
 
 
 def build_release(
@@ -241,6 +349,8 @@ def build_release(
     created: datetime | None = None,
     workers: int | None = None,
     agreement: Agreement | None = None,
+    anchor_index: Path | None = None,
+    held_out: Path | None = None,
 ) -> Release:
     """Validate `sources` and write release `version` (None: the version the changes call
     for) into `releases/version`. Everything is written in a temporary folder inside
@@ -249,18 +359,24 @@ def build_release(
 
     `agreement`, given the ids of the released documents, returns the inter-annotator
     agreement summary the manifest records as `sitrep:agreement`; the layer that knows
-    the annotations (`sitrep.annotate.review.agreement.release_summary`) supplies it."""
-    published = published_versions(releases)
-    previous = published[-1] if published else None
+    the annotations (`sitrep.annotate.review.agreement.release_summary`) supplies it.
+
+    `held_out` names the JSON list of documents that always go to the test split
+    (`sitrep.validate.publication`). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
+    is recorded: the index the installed package ships as its trust anchor."""
+    if version is not None:
+        _check_listed(version, releases)
+    previous = _latest(releases)
     if version is not None:
         _check_new(version, releases, previous)
     specs = table_specs()
+    held = read_held_out(held_out)
     stamp = (created or datetime.now(UTC)).replace(microsecond=0)
     releases.mkdir(parents=True, exist_ok=True)
     remove_stale_builds(releases)
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=releases))
     try:
-        writer = TableWriter(staging, version or "pending", specs)
+        writer = TableWriter(staging, version or "pending", specs, held)
         dataset = load_dataset(sources, keep_tables=False, on_tables=writer.append, workers=workers)
         writer.close()
         if not dataset.report.valid:
@@ -271,6 +387,7 @@ def build_release(
         _check_bump(version, previous, diff)
         if writer.version != version:  # an automatic version: stamp it into the files
             _restamp(staging, version, specs)
+        _check_keys(staging, specs)
         tombstones = _tombstones(prev_dir, diff, version)
         _check_reuse(staging, tombstones, specs)
         _write_rest(
@@ -287,12 +404,51 @@ def build_release(
         )
         target = releases / version
         staging.chmod(0o755)
-        os.rename(staging, target)  # fails rather than replace an existing folder
+        _rename(staging, target)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     _record_in_index(releases, version, target, previous, stamp)
+    if anchor_index is not None:
+        write_atomic(anchor_index, (releases / INDEX).read_text(encoding="utf-8"))
     return Release(version, target, previous, diff, writer.rows)
+
+
+def listed_versions(releases: Path) -> list[str]:
+    """Versions `releases/index.json` records, oldest first."""
+    path = releases / INDEX
+    if not path.is_file():
+        return []
+    listed = json.loads(path.read_text(encoding="utf-8")).get("releases", {})
+    return sorted((v for v in listed if SEMVER.match(v)), key=parse_version)
+
+
+def _latest(releases: Path) -> str | None:
+    """The latest published version, whose folder the diff needs."""
+    known = sorted(
+        set(published_versions(releases)) | set(listed_versions(releases)), key=parse_version
+    )
+    if known and not (releases / known[-1]).is_dir():
+        raise ReleaseError(
+            f"{releases / INDEX} lists release {known[-1]} but {releases / known[-1]} is "
+            "missing: the next release is diffed against it; restore the folder (for "
+            f"instance `sitrep release fetch {known[-1]} --from URL` and copy it back)"
+        )
+    return known[-1] if known else None
+
+
+def _rename(staging: Path, target: Path) -> None:
+    """Publish the finished build; fails rather than replace an existing folder."""
+    try:
+        os.rename(staging, target)
+    except OSError as exc:
+        if not target.exists():
+            raise
+        raise ReleaseError(
+            f"release {target.name} was written by another build while this one ran "
+            f"(it is at {target}); nothing of this build was kept. Run one build at a "
+            "time; build again for the next version"
+        ) from exc
 
 
 def remove_stale_builds(releases: Path) -> list[Path]:
@@ -301,13 +457,14 @@ def remove_stale_builds(releases: Path) -> list[Path]:
     removed = []
     for folder in releases.glob(f"{STAGING}*"):
         pid = folder.name.removeprefix(STAGING).split("-", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
             removed.append(folder)
     return removed
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether process `pid` still runs (the owner of a staging folder)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -315,6 +472,15 @@ def _alive(pid: int) -> bool:
     except PermissionError:
         return True
     return True
+
+
+def _check_listed(version: str, releases: Path) -> None:
+    parse_version(version)
+    if version in listed_versions(releases) and not (releases / version).exists():
+        raise ReleaseError(
+            f"release {version} is listed in {releases / INDEX}: a published version is "
+            "never rebuilt, even when its folder is gone; build a new version"
+        )
 
 
 def _check_new(version: str, releases: Path, previous: str | None) -> None:
@@ -336,18 +502,15 @@ def _next_version(previous: str | None, diff: Diff) -> str:
 
 
 def _restamp(folder: Path, version: str, specs: dict[str, TableSpec]) -> None:
+    """Write the version into each table's file metadata (the data stays as written)."""
     for name in specs:
         path = folder / f"{name}.parquet"
-        _parquet(pl.read_parquet(path), path, version, name)
-
-
-def _parquet(frame: pl.DataFrame, path: Path, version: str, table: str) -> None:
-    meta = {
-        "sitrep:release": version,
-        "sitrep:schema_version": spec.schema_version(),
-        "sitrep:table": table,
-    }
-    frame.write_parquet(path, compression="zstd", statistics=True, metadata=meta)
+        data = pq.read_table(path)
+        meta = {
+            **(data.schema.metadata or {}),
+            **{k.encode(): v.encode() for k, v in _file_meta(version, name).items()},
+        }
+        pq.write_table(data.replace_schema_metadata(meta), path, compression="zstd")
 
 
 def _write_rest(
@@ -363,21 +526,19 @@ def _write_rest(
     agreement: Agreement | None,
 ) -> None:
     """Everything but the tables: changes, tombstones, manifest, card, checksums."""
-    _parquet(diff.changes, folder / CHANGES, version, "changes")
-    _parquet(tombstones, folder / TOMBSTONES, version, "tombstones")
-    documents = pl.read_parquet(
-        folder / "documents.parquet",
-        columns=["document_id", "publisher", "credit", "license", "provenance_annotators"],
-    )
+    write_table_file(diff.changes, folder / CHANGES, CHANGES_SPEC, version)
+    write_table_file(tombstones, folder / TOMBSTONES, TOMBSTONES_SPEC, version)
+    split_rows = write_splits(folder, specs, version)
+    documents = _documents_meta(folder)
     manifest = build_manifest(
-        folder, version, stamp, rows, documents, diff, report, previous, specs
+        folder, version, stamp, rows, documents, diff, report, previous, specs, split_rows
     )
     if agreement is not None:
         manifest["sitrep:agreement"] = agreement(set(documents["document_id"].to_list()))
     (folder / MANIFEST).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
-    (folder / CARD).write_text(render_card(manifest, diff), encoding="utf-8")
+    (folder / CARD).write_text(render_card(manifest), encoding="utf-8")
     files = sorted(p.name for p in folder.iterdir() if p.name != SUMS)
     (folder / SUMS).write_text(
         "".join(f"{sha256_file(folder / f)}  {f}\n" for f in files), encoding="utf-8"
@@ -394,35 +555,78 @@ FRICTIONLESS_TYPES = {
 }
 
 
-def _field(name: str, dtype: pl.DataType, required: bool) -> dict[str, Any]:
-    out: dict[str, Any] = {"name": name}
-    if isinstance(dtype, pl.Enum):
-        out.update(type="string", constraints={"enum": list(dtype.categories)})
-    elif isinstance(dtype, pl.Datetime):
-        out["type"] = "datetime"
-    elif isinstance(dtype, pl.List):
-        out["type"] = "array"
-    else:
-        out["type"] = FRICTIONLESS_TYPES.get(type(dtype), "any")
-    if required:
-        out.setdefault("constraints", {})["required"] = True
+def _constraints(col: ColumnSpec) -> dict[str, Any]:
+    """The JSON Schema constraints of a column, as Table Schema constraints."""
+    out: dict[str, Any] = {}
+    if not col.nullable:
+        out["required"] = True
+    if isinstance(col.dtype, pl.Enum):
+        out["enum"] = list(col.dtype.categories)
+    elif col.allowed is not None:
+        out["enum"] = list(col.allowed)
+    if col.pattern is not None:
+        out["pattern"] = col.pattern
+    if col.min_length is not None:
+        out["minLength"] = col.min_length
+    if col.minimum is not None:
+        out["minimum"] = col.minimum
+    if col.maximum is not None:
+        out["maximum"] = col.maximum
     return out
 
 
-def _table_schema(table: TableSpec) -> dict[str, Any]:
-    fields = [_field(c.name, c.dtype, not c.nullable) for c in table.columns]
+def _field(col: ColumnSpec) -> dict[str, Any]:
+    """One Table Schema field. Two of frictionless-py's limits shape it (its Parquet
+    reader goes through pandas): a list cell arrives as a numpy array, which its `array`
+    type refuses, so lists are `any`; a null in a numeric column arrives as NaN, which
+    fails `integer` and every bound, so a nullable numeric column is a `number` and keeps
+    its bounds in `sitrep:constraints`. Everything it can check is declared for it."""
+    dtype = col.dtype
+    out: dict[str, Any] = {"name": col.name}
+    constraints = _constraints(col)
+    if isinstance(dtype, pl.Enum):
+        out["type"] = "string"
+    elif isinstance(dtype, pl.Datetime):
+        out["type"] = "datetime"
+    elif isinstance(dtype, pl.List):
+        out["type"] = "any"
+        out["sitrep:type"] = f"list of {_item_type(dtype.inner)}"
+        inner = {k: v for k, v in constraints.items() if k != "required"}
+        constraints = {k: v for k, v in constraints.items() if k == "required"}
+        if inner:
+            out["sitrep:constraints"] = inner
+    else:
+        out["type"] = FRICTIONLESS_TYPES.get(type(dtype), "any")
+    if out["type"] in ("integer", "number") and col.nullable:
+        out["type"] = "number"
+        bounds = {k: v for k, v in constraints.items() if k in ("minimum", "maximum")}
+        constraints = {k: v for k, v in constraints.items() if k not in bounds}
+        if bounds:
+            out["sitrep:constraints"] = bounds
+    if constraints:
+        out["constraints"] = constraints
+    return out
+
+
+def _item_type(dtype: Any) -> str:
+    if isinstance(dtype, pl.Enum):
+        return "string, one of " + ", ".join(dtype.categories)
+    return FRICTIONLESS_TYPES.get(type(dtype), "any")
+
+
+def table_schema(table: TableSpec) -> dict[str, Any]:
+    """The Table Schema of a released table: every column with its JSON Schema
+    constraints, `key` as the primary key, each `<name>_key` (and `document_id`) as a
+    one-column foreign key."""
     fks = [
-        {
-            "fields": ["document_id", c.name],
-            "reference": {
-                "resource": c.references,
-                "fields": ["document_id", "document_id" if c.references == "documents" else "id"],
-            },
-        }
+        {"fields": [c.name], "reference": {"resource": c.references, "fields": [KEY]}}
         for c in table.columns
-        if c.references and c.name != "document_id"
+        if c.references and (c.name.endswith("_key") or c.name == "document_id")
     ]
-    schema: dict[str, Any] = {"fields": fields, "primaryKey": list(table.key)}
+    schema: dict[str, Any] = {
+        "fields": [_field(c) for c in table.columns],
+        "primaryKey": [KEY] if KEY in {c.name for c in table.columns} else list(table.key),
+    }
     if fks:
         schema["foreignKeys"] = fks
     return schema
@@ -437,7 +641,9 @@ def _resource(
         "path": path.name,
         "format": "parquet",
         "mediatype": PARQUET_MEDIATYPE,
-        "bytes": path.stat().st_size,
+        # not `bytes`: frictionless-py cannot count a Parquet file's bytes and would
+        # refuse every resource; SHA256SUMS and the verifier check sizes and hashes
+        "sitrep:bytes": path.stat().st_size,
         "hash": f"sha256:{sha256_file(path)}",
         "description": description,
         "sitrep:rows": rows,
@@ -448,22 +654,125 @@ def _resource(
 
 
 def _sources(docs: pl.DataFrame) -> list[dict[str, Any]]:
-    groups = (
-        docs.group_by(pl.col("publisher").fill_null("unknown publisher"))
-        .agg(
-            pl.len().alias("n"),
-            pl.col("credit").drop_nulls().first(),
-            pl.col("license").drop_nulls().first(),
-        )
-        .sort("publisher")
-    )
+    """One source per document: where its text comes from and under which licence."""
     return [
         {
-            "title": f"{p} ({n} document(s))",
-            **({"description": f"Credit: {c}. Licence: {lic}."} if c else {}),
+            "title": d["title"] or d["document_id"],
+            **({"path": d["url"]} if d["url"] else {}),
+            "sitrep:document_id": d["document_id"],
+            "sitrep:publisher": d["publisher"],
+            "sitrep:license": d["license"],
+            "sitrep:license_id": d["license_id"],
+            "sitrep:credit": d["credit"],
+            "sitrep:source": d["source"],
+            "sitrep:text_included": d["text_included"],
+            "sitrep:split": d["split"],
+            "sitrep:coverage": d["coverage"],
         }
-        for p, n, c, lic in groups.iter_rows()
+        for d in docs.sort("document_id").iter_rows(named=True)
     ]
+
+
+def _documents_meta(folder: Path) -> pl.DataFrame:
+    return pl.read_parquet(folder / "documents.parquet").select(
+        "document_id",
+        "title",
+        "url",
+        "publisher",
+        "credit",
+        "license",
+        pl.col("license_id").cast(pl.String),
+        "source",
+        pl.col("provenance_coverage").cast(pl.List(pl.String)).alias("coverage"),
+        pl.col("split").cast(pl.String),
+        pl.col("text").is_not_null().alias("text_included"),
+        "provenance_annotators",
+    )
+
+
+def _split_counts(folder: Path, docs: pl.DataFrame, specs: dict[str, TableSpec]) -> dict[str, Any]:
+    """{split: {"documents": n, table: rows}} for every split that has documents."""
+    out: dict[str, Any] = {}
+    for split in SPLITS:
+        ids = docs.filter(pl.col("split") == split)["document_id"]
+        if ids.len() == 0:
+            continue
+        out[split] = {"documents": ids.len()}
+        for name in specs:
+            if name != DOCUMENTS:
+                keys = pl.scan_parquet(folder / f"{name}.parquet").select(DOC_ID)
+                out[split][name] = (
+                    keys.filter(pl.col(DOC_ID).is_in(ids.implode()))
+                    .select(pl.len())
+                    .collect()
+                    .item()
+                )
+    return out
+
+
+def _provenance_counts(folder: Path, specs: dict[str, TableSpec]) -> dict[str, dict[str, int]]:
+    """{record table: {provenance method: rows}}, counted from the data."""
+    out = {}
+    for name, table in specs.items():
+        if "provenance_method" in {c.name for c in table.columns}:
+            methods = pl.read_parquet(folder / f"{name}.parquet", columns=["provenance_method"])
+            counted = (
+                methods["provenance_method"]
+                .cast(pl.String)
+                .fill_null("not recorded")
+                .value_counts()
+            )
+            out[name] = dict(sorted(counted.iter_rows()))
+    return out
+
+
+def _coverage_counts(docs: pl.DataFrame, specs: dict[str, TableSpec]) -> dict[str, int]:
+    kinds = [n for n, t in specs.items() if t.parent is None and n not in (DOCUMENTS, SPANS)]
+    listed = docs["coverage"].explode().drop_nulls()
+    return {k: int((listed == k).sum()) for k in kinds}
+
+
+def write_splits(
+    folder: Path, specs: dict[str, TableSpec], version: str
+) -> dict[tuple[str, str], int]:
+    """`<table>-<split>.parquet` for every table and every split that has documents (the
+    files the card's configs point at); {(table, split): rows}. Each table is streamed a
+    batch at a time into its split files, so memory stays bounded at any size."""
+    splits = pl.read_parquet(folder / "documents.parquet", columns=[DOC_ID, "split"])
+    members = {
+        split: pa.array(ids.to_list(), pa.string())
+        for split in SPLITS
+        if (ids := splits.filter(pl.col("split") == split)[DOC_ID]).len()
+    }
+    rows: dict[tuple[str, str], int] = {}
+    for name in specs:
+        source = pq.ParquetFile(folder / f"{name}.parquet")
+        base = source.schema_arrow
+        writers = {
+            split: pq.ParquetWriter(
+                folder / f"{name}-{split}.parquet",
+                base.with_metadata(
+                    {**(base.metadata or {}), **_file_meta(version, name), "sitrep:split": split}
+                ),
+                compression="zstd",
+            )
+            for split in members
+        }
+        try:
+            for batch in source.iter_batches(batch_size=1 << 16):
+                ids = batch.column(base.get_field_index(DOC_ID)).cast(pa.string())
+                for split, wanted in members.items():
+                    part = batch.filter(pc.is_in(ids, value_set=wanted))
+                    writers[split].write_batch(part)
+                    rows[(name, split)] = rows.get((name, split), 0) + part.num_rows
+        finally:
+            for writer in writers.values():
+                writer.close()
+        for split in members:  # a split with no row of the table gets no file: Hugging
+            if (name, split) not in rows or not rows[(name, split)]:  # Face cannot load one
+                (folder / f"{name}-{split}.parquet").unlink()
+                rows.pop((name, split), None)
+    return rows
 
 
 def build_manifest(
@@ -476,17 +785,28 @@ def build_manifest(
     report: Report,
     previous: str | None,
     specs: dict[str, TableSpec],
+    split_rows: dict[tuple[str, str], int],
 ) -> dict[str, Any]:
     annotators = sorted(docs["provenance_annotators"].explode().drop_nulls().unique().to_list())
     resources = [
-        _resource(folder, n, r, _table_schema(specs[n]), f"{n} table") for n, r in rows.items()
+        _resource(folder, n, r, table_schema(release_spec(specs[n], specs)), f"{n} table")
+        for n, r in rows.items()
     ]
+    for (name, split), count in split_rows.items():
+        part = _resource(
+            folder,
+            f"{name}-{split}",
+            count,
+            table_schema(release_spec(specs[name], specs)),
+            f"{name} table, {split} split",
+        )
+        resources.append({**part, "sitrep:table": name, "sitrep:split": split})
     resources.append(
         _resource(
             folder,
             "changes",
             diff.changes.height,
-            None,
+            table_schema(CHANGES_SPEC),
             f"row-level changes since {previous or 'nothing (first release)'}",
         )
     )
@@ -495,7 +815,7 @@ def build_manifest(
             folder,
             "tombstones",
             pl.read_parquet(folder / TOMBSTONES).height,
-            None,
+            table_schema(TOMBSTONES_SPEC),
             "every key removed in this or an earlier release; never reused",
         )
     )
@@ -504,13 +824,16 @@ def build_manifest(
         "name": "sitrep",
         "id": f"urn:sitrep:release:{version}",
         "title": "sitrep: events, actors and figures reported in the news",
-        "description": "Hand-annotated actors, events, locations and figures (numeric claims as intervals, with who asserted them), each anchored to its source text by evidence spans.",
+        "description": "Actors, events, locations and figures (numeric claims as intervals, with who asserted them) reported in news texts, each anchored to its source text by evidence spans; how each record was made (by hand, from an accepted or edited proposal, or by a machine alone) is counted in sitrep:provenance.",
         "version": version,
         "created": stamp.isoformat().replace("+00:00", "Z"),
-        "licenses": [LICENSE],
+        "licenses": [LICENSE],  # the annotations'; each text's own is in `sources`
         "sources": _sources(docs),
         "contributors": [{"title": a, "roles": ["annotator"]} for a in annotators],
         "resources": resources,
+        "sitrep:splits": {"rule": split_rule(), "counts": _split_counts(folder, docs, specs)},
+        "sitrep:provenance": _provenance_counts(folder, specs),
+        "sitrep:coverage": _coverage_counts(docs, specs),
         "sitrep:schema_version": spec.schema_version(),
         "sitrep:table_schema_sha256": schema_fingerprint(specs),
         "sitrep:toolkit_version": __version__,
@@ -530,75 +853,6 @@ def build_manifest(
             for n, t in diff.tables.items()
         },
     }
-
-
-def release_notes(manifest: dict[str, Any]) -> str:
-    """A Markdown summary of what changed, for the card and CHANGELOG.md."""
-    previous = manifest.get("sitrep:previous")
-    lines = [f"Changes since {previous}:" if previous else "First release.", ""]
-    lines += [
-        "| table | rows | added | removed | modified | columns changed |",
-        "|---|---:|---:|---:|---:|---|",
-    ]
-    rows = {r["name"]: r["sitrep:rows"] for r in manifest["resources"]}
-    for name, c in manifest["sitrep:changes"].items():
-        cols = ", ".join(f"{k} ({v})" for k, v in sorted(c["columns"].items()))
-        lines.append(
-            f"| {name} | {rows.get(name, 0):,} | {c['added']:,} | {c['removed']:,} | {c['modified']:,} | {cols} |"
-        )
-    return "\n".join(lines) + "\n"
-
-
-def render_card(manifest: dict[str, Any], diff: Diff) -> str:
-    """The dataset card: Hugging Face YAML front matter, then what a user needs."""
-    tables = [r["name"] for r in manifest["resources"] if "schema" in r]
-    configs = "\n".join(
-        f"- config_name: {t}\n  data_files:\n  - split: train\n    path: {t}.parquet"
-        + ("\n  default: true" if t == "figures" else "")
-        for t in tables
-    )
-    version = manifest["version"]
-    return f"""---
-license: cc-by-4.0
-language:
-- en
-pretty_name: sitrep {version}
-tags:
-- event-data
-- conflict
-- information-extraction
-configs:
-{configs}
----
-
-# sitrep {version}
-
-{manifest["description"]}
-
-Schema {manifest["sitrep:schema_version"]}; built {manifest["created"]}; {manifest["sitrep:validation"]["counts"].get("documents", 0)} document(s).
-Verify before use: `sha256sum -c SHA256SUMS` or `sitrep release verify .`.
-
-## Tables
-
-{chr(10).join(f"- `{r['path']}`: {r['sitrep:rows']:,} rows" for r in manifest["resources"])}
-
-Records join on `document_id` plus `id`; spans, participants and event locations point
-at their record with `record_id` / `event_id`. The codebook (`schema/CODEBOOK.md` in the
-sitrep repository) defines every column and vocabulary.
-
-```python
-import polars as pl
-figures = pl.read_parquet("figures.parquet")
-# or: datasets.load_dataset("<this folder>", "figures")
-```
-
-## Release notes
-
-{release_notes(manifest)}
-## Sources and credit
-
-{chr(10).join(f"- {s['title']}" + (f": {s['description']}" if "description" in s else "") for s in manifest["sources"])}
-"""
 
 
 def _record_in_index(
@@ -628,3 +882,14 @@ def record_in_changelog(changelog: Path, release: Release) -> None:
         text = text.rstrip("\n") + "\n\n## Dataset\n\n"
     head, tail = text.split("## Dataset\n", 1)
     write_atomic(changelog, f"{head}## Dataset\n\n{entry}{tail.lstrip(chr(10))}")
+
+
+def record_in_citation(citation: Path, release: Release) -> None:
+    """Point CITATION.cff's `version` and `date-released` at the new release."""
+    if not citation.exists():
+        return
+    manifest = json.loads((release.path / MANIFEST).read_text(encoding="utf-8"))
+    text = citation.read_text(encoding="utf-8")
+    text = re.sub(r"(?m)^version: .*$", f"version: {release.version}", text)
+    text = re.sub(r"(?m)^date-released: .*$", f'date-released: "{manifest["created"][:10]}"', text)
+    write_atomic(citation, text)

@@ -35,6 +35,9 @@ SPANS = "spans"
 SPANS_DEF = "Spans"
 INDEX = "_index"  # position of a record in its document's list; kept out of releases
 DOC_ID = "document_id"
+KEY = "key"  # a release's global key column: the key columns joined with '/'
+KEY_SUFFIX = "_key"
+POSITION = "position"
 
 
 @dataclass(frozen=True)
@@ -227,8 +230,11 @@ def derive_specs(schema: Json) -> dict[str, TableSpec]:
             parent = ColumnSpec(parent_col, pl.String(), False, ("id",), references=table)
             position = ColumnSpec("position", pl.Int32(), False, ())
             cols = (doc_id, parent, position, *walker.columns(sub_item))
+            content = tuple(
+                c.name for c in cols[3:] if c.references or isinstance(c.dtype, pl.Enum)
+            )
             specs[name] = TableSpec(
-                name, (DOC_ID, parent_col, "position"), cols, f"{table}.{prop}", table, parent_col
+                name, (DOC_ID, parent_col, *content), cols, f"{table}.{prop}", table, parent_col
             )
     kinds = pl.Enum(list(record_tables))
     span_cols = (
@@ -239,7 +245,7 @@ def derive_specs(schema: Json) -> dict[str, TableSpec]:
         *span_columns,
     )
     specs[SPANS] = TableSpec(
-        SPANS, (DOC_ID, "record_table", "record_id", "position"), span_cols, "*.spans"
+        SPANS, (DOC_ID, "record_table", "record_id", "start", "end"), span_cols, "*.spans"
     )
     return specs
 
@@ -443,3 +449,86 @@ def _link(records: pl.DataFrame, link: TableSpec) -> pl.DataFrame:
 def public(frame: pl.DataFrame) -> pl.DataFrame:
     """The frame without the hidden bookkeeping columns."""
     return frame.select([c for c in frame.columns if not c.startswith("_")])
+
+
+# --- release keys ------------------------------------------------------------------------
+#
+# Ids are unique only inside a document, and spans and link rows have no id at all. A
+# release therefore gives every table one global key column, `key` (the table's key
+# columns joined with '/': `document_id/id` for records, `document_id/event_id/actor/role`
+# for participants, `document_id/record_table/record_id/start/end` for spans), and every
+# reference a `<name>_key` column holding the referenced row's `key`, so a join never
+# needs a composite key and every foreign key is one column.
+
+
+def key_expr(columns: Sequence[str]) -> pl.Expr:
+    """One string key per row: `columns` joined with '/'."""
+    return pl.concat_str([pl.col(k).cast(pl.String) for k in columns], separator="/").alias(KEY)
+
+
+def _record_tables(specs: dict[str, TableSpec]) -> list[str]:
+    return [n for n, t in specs.items() if n not in (DOCUMENTS, SPANS) and t.parent is None]
+
+
+def reference_keys(table: TableSpec, specs: dict[str, TableSpec]) -> list[tuple[str, str, pl.Expr]]:
+    """(column, referenced table, expression) for each `<name>_key` column of `table`."""
+    out = []
+    for col in table.columns:
+        if col.references and col.name != DOC_ID:
+            name = f"{col.name.removesuffix('_id')}{KEY_SUFFIX}"
+            out.append((name, col.references, key_expr([DOC_ID, col.name]).alias(name)))
+    if table.name == SPANS:
+        for target in _record_tables(specs):
+            name = f"{_singular(target)}{KEY_SUFFIX}"
+            expr = pl.when(pl.col("record_table") == target).then(key_expr([DOC_ID, "record_id"]))
+            out.append((name, target, expr.alias(name)))
+    return out
+
+
+def _released(table: TableSpec) -> tuple[ColumnSpec, ...]:
+    """The columns a release keeps: not a row's position in its list, which rows keyed by
+    content do not need (removing a span would otherwise 'modify' every later one)."""
+    return tuple(c for c in table.columns if c.name != POSITION)
+
+
+SPLITS = ("train", "dev", "test")
+# Columns only a release has, computed when it is written (`sitrep.validate.publication`)
+RELEASE_ONLY = {
+    DOCUMENTS: (
+        ColumnSpec("text_length", pl.Int64(), False, (), minimum=1),
+        ColumnSpec("split", pl.Enum(SPLITS), False, ()),
+    )
+}
+# A text whose licence does not allow redistribution is withheld, with its quotes
+WITHHELD = {DOCUMENTS: "text", SPANS: "text"}
+
+
+def release_spec(table: TableSpec, specs: dict[str, TableSpec]) -> TableSpec:
+    """`table` as a release writes it: `key` first, then its columns (a text that may be
+    withheld nullable), the columns only a release has, then its `<name>_key` reference
+    columns."""
+    key = ColumnSpec(KEY, pl.String(), False, ())
+    own = [
+        replace(c, nullable=True) if WITHHELD.get(table.name) == c.name else c
+        for c in _released(table)
+    ]
+    refs = [
+        ColumnSpec(name, pl.String(), True, (), references=target)
+        for name, target, _ in reference_keys(table, specs)
+    ]
+    extra = RELEASE_ONLY.get(table.name, ())
+    return replace(table, columns=(key, *own, *extra, *refs))
+
+
+@cache
+def release_specs() -> dict[str, TableSpec]:
+    """Every table of the packaged schema as a release writes it."""
+    specs = table_specs()
+    return {name: release_spec(t, specs) for name, t in specs.items()}
+
+
+def with_keys(frame: pl.DataFrame, table: TableSpec, specs: dict[str, TableSpec]) -> pl.DataFrame:
+    """`frame` (a public table) with its global key and reference key columns."""
+    refs = [expr for _, _, expr in reference_keys(table, specs)]
+    extra = [c.name for c in RELEASE_ONLY.get(table.name, ())]
+    return frame.select(key_expr(table.key), *[c.name for c in _released(table)], *extra, *refs)

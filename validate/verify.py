@@ -16,10 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sitrep import __version__, paths
+from sitrep.errors import UntrustedRelease
 from sitrep.validate.release import CARD, MANIFEST, SUMS, parse_version, sha256_file
 
 NON_RESOURCES = frozenset({CARD, MANIFEST})  # release files that are not table resources
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+BYTES = "sitrep:bytes"  # a resource's size (frictionless-py cannot count Parquet bytes)
 SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *]([^/\\\x00]+)$")
 
 
@@ -91,14 +94,19 @@ def file_set_problems(manifest: dict[str, Any], listed: dict[str, str]) -> list[
     return problems
 
 
+def resource_bytes(resource: dict[str, Any]) -> Any:
+    """A resource's size: `sitrep:bytes` (releases from 2.0.0 on), or `bytes` (1.x)."""
+    return resource.get(BYTES, resource.get("bytes"))
+
+
 def expected_sizes(manifest: dict[str, Any]) -> dict[str, int]:
     """{resource path: bytes} for every resource whose size is a whole number."""
     return {
-        r["path"]: r["bytes"]
+        r["path"]: resource_bytes(r)
         for r in manifest.get("resources", [])
         if isinstance(r, dict)
-        and isinstance(r.get("bytes"), int)
-        and not isinstance(r["bytes"], bool)
+        and isinstance(resource_bytes(r), int)
+        and not isinstance(resource_bytes(r), bool)
     }
 
 
@@ -162,3 +170,46 @@ def trusted_hash(index: Path, version: str) -> str | None:
         return None
     entry = json.loads(index.read_text(encoding="utf-8")).get("releases", {}).get(version)
     return entry.get("datapackage_sha256") if isinstance(entry, dict) else None
+
+
+def packaged_hash(version: str) -> str | None:
+    """The manifest hash the installed package's index records for `version`."""
+    return trusted_hash(paths.packaged_index(), version)
+
+
+def anchor(
+    version: str,
+    sha256: str | None = None,
+    *,
+    insecure: bool = False,
+    fallback: str | None = None,
+) -> str | None:
+    """The manifest hash to check release `version` against, decided before anything is
+    downloaded or read: `sha256` when given (it must agree with the package's index if
+    that lists the version), else the package's index, else `fallback` (the index of a
+    releases folder, for a version built after this package). A version none of them
+    knows is refused (`UntrustedRelease`) unless `insecure`, which returns None."""
+    known = packaged_hash(version) or fallback
+    given = sha256.strip().lower() if sha256 else None
+    if given and known and given != known:
+        raise UntrustedRelease(
+            f"release {version}: the sha256 given ({given[:12]}...) is not the one this "
+            f"sitrep {__version__} knows for it ({known[:12]}...); refused"
+        )
+    if given or known or insecure:
+        return given or known
+    raise UntrustedRelease(
+        f"release {version} is not in the index of releases this sitrep {__version__} "
+        f"knows ({paths.packaged_index().name}: {', '.join(known_versions()) or 'none'}), so "
+        "nothing can vouch for its manifest; refused before anything was saved. Give the "
+        "sha256 of its datapackage.json from a source you trust (--sha256), upgrade "
+        "sitrep, or pass --insecure to check the files against their own manifest only"
+    )
+
+
+def known_versions() -> list[str]:
+    """Versions the installed package's index lists."""
+    index = paths.packaged_index()
+    if not index.is_file():
+        return []
+    return list(json.loads(index.read_text(encoding="utf-8")).get("releases", {}))
