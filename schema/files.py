@@ -231,11 +231,12 @@ def _read_upto(fd: int, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def read_raw(
+def read_bytes(
     path: Path, label: str | None = None, *, limit: int | None = None
 ) -> tuple[bytes | None, Issue | None]:
-    """The bytes of one document file, or the issue that stops it (special file,
-    unreadable, too large, empty, BOM). Never reads more than `limit` + 1 bytes."""
+    """The bytes of one regular file of at most `limit` bytes (default: the schema's
+    maximum document size), or the issue that stops it. Never reads more than `limit`
+    + 1 bytes, never opens a FIFO, socket or device."""
     name = label or str(path)
     limit = max_document_bytes() if limit is None else limit
     fd, size, issue = open_regular(path, name)
@@ -251,6 +252,18 @@ def read_raw(
         os.close(fd)
     if len(raw) > limit:
         return None, too_large(name, len(raw), limit)
+    return raw, None
+
+
+def read_raw(
+    path: Path, label: str | None = None, *, limit: int | None = None
+) -> tuple[bytes | None, Issue | None]:
+    """The bytes of one document file, or the issue that stops it (see `read_bytes`;
+    also empty, or a byte-order mark)."""
+    name = label or str(path)
+    raw, issue = read_bytes(path, label, limit=limit)
+    if raw is None:
+        return None, issue
     if not raw.strip():
         return None, empty(name, len(raw))
     if raw.startswith(b"\xef\xbb\xbf"):

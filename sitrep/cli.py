@@ -90,7 +90,9 @@ def validate(
     targets: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Annotation files or folders (default: datasets/annotations).", show_default=False
+            help="Annotation files or folders (default: datasets/annotations).",
+            show_default=False,
+            readable=False,  # an unreadable file is reported as an issue, not a usage error
         ),
     ] = None,
     fmt: Annotated[
@@ -238,7 +240,11 @@ def schema_version() -> None:
 def seeds_check(
     folder: Annotated[
         Path | None,
-        typer.Argument(help="Folder of source documents (default: seeds/).", show_default=False),
+        typer.Argument(
+            help="Folder of source documents (default: seeds/).",
+            show_default=False,
+            readable=False,  # reported as an issue, not a usage error
+        ),
     ] = None,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="Output: text, json or github.")
@@ -291,6 +297,7 @@ def release_build(
             "--from",
             help="Annotation files or folders (default: datasets/annotations).",
             show_default=False,
+            readable=False,  # an unreadable file is an issue of the report, not a usage error
         ),
     ] = None,
     releases: Annotated[

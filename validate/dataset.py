@@ -92,9 +92,11 @@ def _tables(names: list[str], raws: list[bytes]) -> dict[str, pl.DataFrame]:
     return build_tables(read_ndjson(b"\n".join(raws), names))
 
 
-def _unreadable(name: str, raw: bytes, exc: BaseException) -> list[Issue]:
-    """The report on one schema-valid document the tables refuse."""
+def _unreadable(name: str, raw: bytes, exc: BaseException, counts: Counter[str]) -> list[Issue]:
+    """The report on one schema-valid document the tables refuse (counted here, as
+    the documents layer one keeps out of the tables are)."""
     doc, _ = parse_raw(raw, name)
+    count_records(doc, counts)
     issues = _per_document(Source(name, raw), doc, [])
     if any(i.code is Code.FILE_DUPLICATE_KEY for i in issues):
         return issues
@@ -111,7 +113,7 @@ def _unreadable(name: str, raw: bytes, exc: BaseException) -> list[Issue]:
 
 
 def read_tables(
-    names: list[str], raws: list[bytes]
+    names: list[str], raws: list[bytes], counts: Counter[str]
 ) -> tuple[dict[str, pl.DataFrame] | None, list[Issue]]:
     """The tables of documents that passed layer one; a chunk the reader refuses is read
     again one document at a time, so one bad document names itself and spoils nothing."""
@@ -124,7 +126,7 @@ def read_tables(
         try:
             _tables([name], [raw])
         except READ_ERRORS as exc:
-            issues += _unreadable(name, raw, exc)
+            issues += _unreadable(name, raw, exc, counts)
             continue
         kept_names.append(name)
         kept_raws.append(raw)
@@ -182,7 +184,7 @@ def check_chunk(sources: list[Source], engine_name: Engine = "rust") -> Checked:
     documents that passed, with every table check. Runs in a worker process."""
     checked = check_sources(sources, engine_name)
     if checked.raws:
-        checked.tables, issues = read_tables(checked.names, checked.raws)
+        checked.tables, issues = read_tables(checked.names, checked.raws, checked.counts)
         checked.issues += issues
         if checked.tables is not None:
             checked.issues += validate_tables(checked.tables)
