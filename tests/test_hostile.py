@@ -18,7 +18,6 @@ import socket
 import stat
 import subprocess
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -52,13 +51,9 @@ def _cli(*args: str) -> tuple[int, str]:
     return result.exit_code, result.output
 
 
-def _run(
-    *args: str, user: str | None = None, timeout: int = 120
-) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, timeout: int = 120) -> subprocess.CompletedProcess[str]:
     """The real command in its own process (a hang fails the test by the timeout)."""
     command = [str(SITREP), *args]
-    if user is not None:
-        command = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *command]
     done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=ROOT)
     assert "Traceback" not in done.stderr, done.stderr
     return done
@@ -330,71 +325,61 @@ def test_file_names_cannot_reach_the_terminal_or_break_json(tmp_path: Path) -> N
     assert text.stdout.decode("utf-8").count("\n") == len(report["issues"]) + 1
 
 
-# --- permissions: as an unprivileged user, since root reads everything ----------------
+# --- permissions: with the capabilities that let root ignore them dropped -------------
 
-NOBODY = "65534"
-
-
-@pytest.fixture
-def readable_tree() -> Iterator[Path]:
-    """A folder an unprivileged user can reach (pytest's tmp_path is root's, 0700)."""
-    top = Path(tempfile.mkdtemp(prefix="sitrep-hostile-"))
-    top.chmod(0o755)
-    try:
-        yield top
-    finally:
-        for path in [top, *top.rglob("*")]:
-            if path.is_dir() and not path.is_symlink():
-                path.chmod(0o755)
-        shutil.rmtree(top)
-
-
-def _can_drop_privileges() -> bool:
-    if os.geteuid() != 0 or shutil.which("setpriv") is None:
-        return False
-    probe = subprocess.run(["setpriv", f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
-                            str(SITREP), "--version"], capture_output=True)  # fmt: skip
-    return probe.returncode == 0
-
-
+# Root reads every file whatever its mode; without CAP_DAC_OVERRIDE and
+# CAP_DAC_READ_SEARCH (dropped from the bounding set, so the command never gets them back)
+# it meets permissions as any user does. setpriv is in util-linux, part of every Debian.
+DROP = "-dac_override,-dac_read_search"
 needs_setpriv = pytest.mark.skipif(
-    not _can_drop_privileges(),
-    reason="needs root, setpriv (util-linux) and a sitrep an unprivileged user can run",
+    os.geteuid() == 0 and shutil.which("setpriv") is None,
+    reason="as root, needs setpriv (util-linux) to drop the capabilities that bypass chmod",
 )
 
 
+def _as_user(*args: str) -> subprocess.CompletedProcess[str]:
+    """`sitrep args` meeting file permissions (capabilities dropped when run as root)."""
+    prefix = ["setpriv", f"--bounding-set={DROP}", f"--inh-caps={DROP}"]
+    command = [*(prefix if os.geteuid() == 0 else []), str(SITREP), *args]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert "Traceback" not in done.stderr, done.stderr
+    return done
+
+
 @needs_setpriv
-def test_unreadable_subfolder_is_an_issue_not_ok(readable_tree: Path) -> None:
-    data = readable_tree / "data"
+def test_unreadable_subfolder_is_an_issue_not_ok(tmp_path: Path) -> None:
+    data = tmp_path / "data"
     (data / "locked").mkdir(parents=True)
     shutil.copy(GOOD, data / "good.json")
     shutil.copy(SEED, data / "locked" / "hidden.json")
-    for path in (data, data / "good.json", data / "locked" / "hidden.json"):
-        path.chmod(0o755 if path.is_dir() else 0o644)
     (data / "locked").chmod(0)
-    done = _run("validate", str(data), "--format", "json", user=NOBODY)
+    try:
+        done = _as_user("validate", str(data), "--format", "json")
+        seeds = _as_user("seeds", "check", str(data), "--format", "json")
+    finally:
+        (data / "locked").chmod(0o755)
     report = json.loads(done.stdout)
     assert done.returncode == 1
     assert [(i["file"], i["code"], i["found"]) for i in report["issues"]] == [
         (str(data / "locked"), "path.unreadable", "PermissionError")
     ]
     assert report["counts"]["documents"] == 1
+    assert seeds.returncode == 1
+    assert [i["code"] for i in json.loads(seeds.stdout)["issues"]] == ["path.unreadable"]
 
 
 @needs_setpriv
-def test_unreadable_file_is_an_issue_and_the_others_are_checked(readable_tree: Path) -> None:
-    shutil.copy(GOOD, readable_tree / "good.json")
-    shutil.copy(SEED, readable_tree / "secret.json")
-    (readable_tree / "good.json").chmod(0o644)
-    (readable_tree / "secret.json").chmod(0)
-    done = _run(
-        "validate", str(readable_tree / "secret.json"), str(readable_tree / "good.json"),
-        "--format", "json", user=NOBODY,
-    )  # fmt: skip
+def test_unreadable_file_is_an_issue_and_the_others_are_checked(tmp_path: Path) -> None:
+    shutil.copy(GOOD, tmp_path / "good.json")
+    shutil.copy(SEED, tmp_path / "secret.json")
+    (tmp_path / "secret.json").chmod(0)
+    done = _as_user(
+        "validate", str(tmp_path / "secret.json"), str(tmp_path / "good.json"), "--format", "json"
+    )
     report = json.loads(done.stdout)
     assert done.returncode == 1  # invalid data, not a usage error
     assert [(Path(i["file"]).name, i["code"]) for i in report["issues"]] == [
         ("secret.json", str(Code.FILE_UNREADABLE))
     ]
     assert report["counts"]["documents"] == 1
-    assert stat.S_IMODE((readable_tree / "secret.json").stat().st_mode) == 0
+    assert stat.S_IMODE((tmp_path / "secret.json").stat().st_mode) == 0
