@@ -115,6 +115,41 @@ def _python_leaves(errors: Iterable[Any]) -> Iterator[Any]:
             yield err
 
 
+@cache
+def _format_patterns() -> dict[str, str]:
+    """pattern -> format, for the strings whose pattern bounds their format (dates and
+    date-times: no year 0000, no leap second, ...). Such a pattern is part of the format:
+    it fails as `schema.format`, once per place, whichever engine finds it."""
+    out: dict[str, str] = {}
+    stack: list[Any] = [spec.validation_schema()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str) and isinstance(node.get("pattern"), str):
+                out[node["pattern"]] = node["format"]
+            stack += node.values()
+        elif isinstance(node, list):
+            stack += node
+    return out
+
+
+def _keyword(keyword: str, value: Any) -> tuple[str, Any]:
+    if keyword == "pattern" and isinstance(value, str) and value in _format_patterns():
+        return "format", _format_patterns()[value]
+    return keyword, value
+
+
+def _once(issues: list[Issue]) -> list[Issue]:
+    """Issues in order, each (code, pointer) once (a format and its bounding pattern)."""
+    seen: set[tuple[Code, str]] = set()
+    out = []
+    for issue in issues:
+        if (issue.code, issue.pointer) not in seen:
+            seen.add((issue.code, issue.pointer))
+            out.append(issue)
+    return out
+
+
 class RustEngine:
     """jsonschema-rs: compiled once, validates a document in microseconds."""
 
@@ -130,7 +165,7 @@ class RustEngine:
         out = []
         for err in _rust_leaves(self._validator.iter_errors(doc)):
             keyword = str(err.schema_path[-1]) if err.schema_path else ""
-            value = getattr(err.kind, "value", None)
+            keyword, value = _keyword(keyword, getattr(err.kind, "value", None))
             ptr = pointer(err.instance_path)
             if keyword == "required":
                 ptr = f"{ptr}/{value}"
@@ -144,7 +179,7 @@ class RustEngine:
                     _found(keyword, err.instance, value),
                 )
             )
-        return out
+        return _once(out)
 
 
 _RFC3339 = re.compile(
@@ -195,8 +230,7 @@ class PythonEngine:
     def issues(self, doc: Any, file: str) -> list[Issue]:
         out = []
         for err in _python_leaves(self._validator.iter_errors(doc)):
-            keyword = str(err.validator)
-            value = err.validator_value
+            keyword, value = _keyword(str(err.validator), err.validator_value)
             ptr = pointer(err.absolute_path)
             if keyword == "required":
                 missing = [
@@ -217,7 +251,7 @@ class PythonEngine:
                     _found(keyword, err.instance, value),
                 )
             )
-        return out
+        return _once(out)
 
 
 @cache

@@ -62,7 +62,7 @@ CASES: dict[str, tuple[Any, list[tuple[str, str]]]] = {
     ),
     "created-leap-second.json": (
         _set(("provenance", "created"), "2020-06-30T23:59:60Z"),
-        [("/provenance/created", "schema.pattern")],
+        [("/provenance/created", "schema.format")],
     ),
     "version-trailing-newline.json": (
         _set(("schema_version",), "1.0.0\n"),
