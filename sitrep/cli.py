@@ -103,8 +103,11 @@ def validate(
     """Check annotation documents: each against the JSON Schema and the rules it cannot
     express, then all of them as tables (Pandera models and cross-table checks).
 
-    Every problem is reported with file, JSON pointer, rule code, expected and found.
-    Exit status: 0 when everything is valid, 1 when anything is not. Never writes.
+    Every problem is reported with file (and line, for *.jsonl), JSON pointer, rule code,
+    expected and found; a file or folder that cannot be read, a FIFO, socket or device,
+    a document over 16 MiB and a repeated key are problems too, and everything else is
+    still checked. Exit status: 0 when everything is valid, 1 when anything is not, 2 for
+    a usage error. Never writes.
 
     Example: sitrep validate datasets/annotations --format github
     """
@@ -250,7 +253,8 @@ def seeds_check(
         Format, typer.Option("--format", "-f", help="Output: text, json or github.")
     ] = Format.text,
 ) -> None:
-    """Load every source document and report encoding, metadata and duplicate-id problems.
+    """Load every source document and report encoding, metadata and duplicate-id problems
+    (and folders or files that cannot be read, special files, over-long or over-deep JSON).
 
     Example: sitrep seeds check seeds
     """
