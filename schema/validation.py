@@ -340,7 +340,7 @@ def check_source(source: Source, *, engine_name: Engine = "rust") -> tuple[Any, 
     doc, issue = parse_raw(source.raw, source.name)
     if issue is not None:
         return None, [issue]
-    issues = duplicate_key_issues(source.raw, source.name)
+    issues = duplicate_key_issues(source.raw, source.name, doc)
     return doc, issues + validate_document(doc, source.name, engine_name=engine_name)
 
 

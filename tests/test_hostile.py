@@ -383,3 +383,27 @@ def test_unreadable_file_is_an_issue_and_the_others_are_checked(tmp_path: Path) 
     ]
     assert report["counts"]["documents"] == 1
     assert stat.S_IMODE((tmp_path / "secret.json").stat().st_mode) == 0
+
+
+# --- repeated keys: the quick filter never hides one -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("raw", "pointers"),
+    [
+        (b'{"a": 1, "a": 2}', ["/a"]),
+        (b'{"a" : 1, "a"\n: 2}', ["/a"]),  # whitespace before the colon
+        (b'{"b": "\\":", "b": "x"}', ["/b"]),  # a quote and colon inside a string
+        (b'{"b": "\\u0022:", "c": {"d": 1, "d": 1}}', ["/c/d"]),  # a quote written as \u0022
+        (b'{"x": [{"k": 1}, {"k": 1, "k": 1}]}', ["/x/1/k"]),
+        (b'{"a": 1, "b": "\\":"}', []),
+        (b'{"\\u0061": 1, "a": 2}', ["/a"]),  # the same key, escaped once
+    ],
+)
+def test_repeated_keys_are_found_however_written(raw: bytes, pointers: list[str]) -> None:
+    from sitrep.schema.files import duplicate_key_issues
+
+    doc = json.loads(raw)
+    found = duplicate_key_issues(raw, "x.json", doc)
+    assert [i.pointer for i in found] == pointers
+    assert all(i.code is Code.FILE_DUPLICATE_KEY for i in found)

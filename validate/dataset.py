@@ -77,7 +77,7 @@ def check_sources(sources: list[Source], engine_name: Engine = "rust") -> Checke
 def _per_document(source: Source, doc: object, schema_issues: list[Issue]) -> list[Issue]:
     """The per-document layer's report on a document kept out of the tables."""
     return (
-        duplicate_key_issues(source.raw, source.name)
+        duplicate_key_issues(source.raw, source.name, doc)
         + schema_issues
         + check_rules(doc, source.name)
     )
