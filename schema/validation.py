@@ -31,6 +31,23 @@ from sitrep.schema.rules import RECORD_KINDS, check_rules
 
 Engine = Literal["rust", "python"]
 
+__all__ = [  # the files API is re-exported: callers read and find files through here
+    "Engine",
+    "Loaded",
+    "Source",
+    "check_source",
+    "count_records",
+    "engine",
+    "find_files",
+    "iter_sources",
+    "parse_raw",
+    "pointer",
+    "read_document",
+    "read_raw",
+    "validate_document",
+    "validate_paths",
+]
+
 KEYWORD_CODES = {
     "required": Code.SCHEMA_REQUIRED,
     "type": Code.SCHEMA_TYPE,
@@ -272,8 +289,6 @@ def validate_document(
 
 
 # --- files -------------------------------------------------------------------------
-
-__all__ = ["Source", "find_files", "iter_sources", "read_raw"]  # re-exported from files
 
 
 @dataclass(frozen=True)
