@@ -144,6 +144,7 @@ def _format_patterns() -> dict[str, str]:
         if isinstance(node, dict):
             if isinstance(node.get("format"), str) and isinstance(node.get("pattern"), str):
                 out[node["pattern"]] = node["format"]
+                out[ecma_patterns(node)["pattern"]] = node["format"]  # as jsonschema-rs has it
             stack += node.values()
         elif isinstance(node, list):
             stack += node
@@ -167,13 +168,33 @@ def _once(issues: list[Issue]) -> list[Issue]:
     return out
 
 
+NEWLINE_GUARD = "$(?!\\n)"
+
+
+def ecma_patterns(node: Any) -> Any:
+    """`node` with each pattern's trailing-newline guard `$(?!\\n)` written as `$`. The
+    guard is for Python's `re`, where `$` also matches before a final newline; in
+    ECMA-262 (jsonschema-rs) and Rust `$` matches only at the very end, so the two mean
+    the same there, and without the lookahead jsonschema-rs keeps its regexes on the fast,
+    non-backtracking engine (every id and reference has a pattern)."""
+    if isinstance(node, dict):
+        out = {k: ecma_patterns(v) for k, v in node.items()}
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and pattern.endswith(NEWLINE_GUARD):
+            out["pattern"] = pattern.removesuffix(NEWLINE_GUARD) + "$"
+        return out
+    if isinstance(node, list):
+        return [ecma_patterns(v) for v in node]
+    return node
+
+
 class RustEngine:
     """jsonschema-rs: compiled once, validates a document in microseconds."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         import jsonschema_rs
 
-        self._validator = jsonschema_rs.validator_for(schema, validate_formats=True)
+        self._validator = jsonschema_rs.validator_for(ecma_patterns(schema), validate_formats=True)
 
     def is_valid(self, doc: Any) -> bool:
         return bool(self._validator.is_valid(doc))
