@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -360,24 +359,19 @@ def _repeated_pointers(tree: Any) -> list[str]:
     return sorted(out)
 
 
-# Where a key count of the raw bytes could differ from the parsed document's for another
-# reason than a repeated key: whitespace before a colon, or a quote or colon written as a
-# \\u escape inside a string.
-_UNSURE = re.compile(rb'"\s+:|\\u00(?:22|3[aA])')
-
-
 def may_repeat_keys(raw: bytes, doc: Any) -> bool:
-    """False only when `raw` surely repeats no key: outside strings `":` ends a key, and
-    inside strings orjson writes a quote as the raw text does (barring `_UNSURE`), so equal
-    counts of `":` in `raw` and in `doc` re-serialised mean equally many keys. A few
-    microseconds against a millisecond for the key-preserving parse."""
-    if _UNSURE.search(raw):
+    """False only when `raw` surely repeats no key. Outside strings every colon ends a
+    key; inside strings a colon is written as itself unless escaped as `\\u003a`. So
+    when `raw` has no such escape, it holds as many colons as `doc` re-serialised exactly
+    when it holds as many keys, and a repeated key is one that the parse dropped. A few
+    microseconds, against a millisecond for the key-preserving parse."""
+    if b"\\u003a" in raw or b"\\u003A" in raw:
         return True
     try:
         again = orjson.dumps(doc)
     except (TypeError, orjson.JSONEncodeError):
         return True
-    return raw.count(b'":') != again.count(b'":')
+    return raw.count(b":") != again.count(b":")
 
 
 def duplicate_key_issues(raw: bytes, name: str, doc: Any = None) -> list[Issue]:

@@ -385,7 +385,7 @@ def test_unreadable_file_is_an_issue_and_the_others_are_checked(tmp_path: Path) 
     assert stat.S_IMODE((tmp_path / "secret.json").stat().st_mode) == 0
 
 
-# --- repeated keys: the quick filter never hides one -----------------------------------
+# --- repeated keys: the quick filter (colon counts) never hides one -----------------------------------
 
 
 @pytest.mark.parametrize(
@@ -397,6 +397,8 @@ def test_unreadable_file_is_an_issue_and_the_others_are_checked(tmp_path: Path) 
         (b'{"b": "\\u0022:", "c": {"d": 1, "d": 1}}', ["/c/d"]),  # a quote written as \u0022
         (b'{"x": [{"k": 1}, {"k": 1, "k": 1}]}', ["/x/1/k"]),
         (b'{"a": 1, "b": "\\":"}', []),
+        (b'{"b": "\\u003a", "c": {"d": 1, "d": 1}}', ["/c/d"]),  # a colon written as \u003a
+        (b'{"b": "x\\u003A", "b": 2}', ["/b"]),
         (b'{"\\u0061": 1, "a": 2}', ["/a"]),  # the same key, escaped once
     ],
 )
