@@ -9,20 +9,26 @@ Two layouts are read:
   (publisher, licence, credit, id prefix).
 
 Every problem (encoding, missing metadata, a duplicate id) is collected into a report
-with the file and line; `load_sources` raises `SourceError` listing all of them.
+with the file and line; `load_sources` raises `SourceError` listing all of them. Files
+are found and opened as `sitrep.schema.files` does for annotations: a folder that cannot
+be listed, a FIFO, socket or device, a file or line over the size limit and JSON nested
+too deeply are each an issue, never a hang or a traceback.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
+import stat
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from sitrep.errors import SourceError
 from sitrep.schema import spec
+from sitrep.schema.files import read_bytes, read_lines, walk
 from sitrep.schema.report import Code, Issue, Report
 
 META_FIELDS = (
@@ -111,37 +117,36 @@ def _decode(raw: bytes, where: str, report: Report) -> str | None:
         return None
 
 
-def _read_json(path: Path, report: Report) -> Any:
+def _read_bytes(path: Path, report: Report) -> bytes | None:
+    """The bytes of a metadata or text file (regular files only, size-limited)."""
+    raw, issue = read_bytes(path)
+    if issue is not None:
+        report.issues.append(issue)
+    return raw
+
+
+def _loads(text: str, where: str, report: Report, expected: str) -> Any:
+    """Parsed JSON (strict, at most 1,024 levels deep), or None and an issue."""
     try:
-        text = _decode(path.read_bytes(), str(path), report)
-    except OSError as exc:
-        report.issues.append(
-            Issue(
-                Code.FILE_UNREADABLE,
-                str(path),
-                "",
-                f"cannot read: {exc.strerror or exc}",
-                "a readable file",
-                type(exc).__name__,
-            )
-        )
-        return None
-    if text is None:
-        return None
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError as exc:
         report.issues.append(
             Issue(
                 Code.FILE_JSON,
-                str(path),
+                where,
                 "",
                 f"invalid JSON at line {exc.lineno}: {exc.msg}",
-                "JSON",
+                expected,
                 exc.msg,
             )
         )
         return None
+
+
+def _read_json(path: Path, report: Report) -> Any:
+    raw = _read_bytes(path, report)
+    text = None if raw is None else _decode(raw, str(path), report)
+    return None if text is None else _loads(text, str(path), report, "JSON")
 
 
 def _missing(data: dict[str, Any], keys: tuple[str, ...], *, values: bool) -> list[str]:
@@ -165,20 +170,8 @@ def _article(txt: Path, report: Report) -> SourceDocument | None:
         )
         return None
     meta = _read_json(meta_path, report)
-    try:
-        text = _decode(txt.read_bytes(), str(txt), report)
-    except OSError as exc:
-        report.issues.append(
-            Issue(
-                Code.FILE_UNREADABLE,
-                str(txt),
-                "",
-                f"cannot read: {exc.strerror or exc}",
-                "a readable file",
-                type(exc).__name__,
-            )
-        )
-        return None
+    raw = _read_bytes(txt, report)
+    text = None if raw is None else _decode(raw, str(txt), report)
     if not isinstance(meta, dict) or text is None:
         return None
     problems = _missing(meta, META_FIELDS, values=False) + _missing(
@@ -225,43 +218,22 @@ def _collection(jsonl: Path, report: Report) -> list[SourceDocument]:
             )
         )
         return []
-    try:
-        text = _decode(jsonl.read_bytes(), str(jsonl), report)
-    except OSError as exc:
-        report.issues.append(
-            Issue(
-                Code.FILE_UNREADABLE,
-                str(jsonl),
-                "",
-                f"cannot read: {exc.strerror or exc}",
-                "a readable file",
-                type(exc).__name__,
-            )
-        )
-        return []
     out = []
-    for number, line in enumerate((text or "").split("\n"), start=1):
-        if line.strip():
-            doc = _story(line, f"{jsonl}:{number}", shared, report)
-            if doc is not None:
-                out.append(doc)
+    for item in read_lines(jsonl):
+        if isinstance(item, Issue):
+            report.issues.append(item)
+            continue
+        where, raw = item
+        line = _decode(raw, where, report)
+        doc = _story(line, where, shared, report) if line is not None else None
+        if doc is not None:
+            out.append(doc)
     return out
 
 
 def _story(line: str, where: str, shared: dict[str, Any], report: Report) -> SourceDocument | None:
-    try:
-        story = json.loads(line)
-    except json.JSONDecodeError as exc:
-        report.issues.append(
-            Issue(
-                Code.FILE_JSON,
-                where,
-                "",
-                f"invalid JSON: {exc.msg}",
-                "one JSON object a line",
-                exc.msg,
-            )
-        )
+    story = _loads(line, where, report, "one JSON object a line")
+    if story is None:
         return None
     if not isinstance(story, dict):
         report.issues.append(
@@ -312,27 +284,44 @@ def _story(line: str, where: str, shared: dict[str, Any], report: Report) -> Sou
     )
 
 
+def _not_a_folder(path: Path) -> Issue:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return Issue(
+            Code.PATH_MISSING,
+            str(path),
+            "",
+            "no such folder",
+            "a folder of source documents",
+            "nothing",
+        )
+    what = "a file" if stat.S_ISREG(mode) else "a FIFO, socket or device"
+    return Issue(
+        Code.PATH_SPECIAL if what != "a file" else Code.PATH_MISSING,
+        str(path),
+        "",
+        "not a folder (it was not opened)",
+        "a folder of source documents",
+        what,
+    )
+
+
 def scan_sources(folder: Path) -> tuple[list[SourceDocument], Report]:
     """Every source document under `folder`, and a report of every problem met."""
     report = Report()
     if not folder.is_dir():
-        report.issues.append(
-            Issue(
-                Code.PATH_MISSING,
-                str(folder),
-                "",
-                "no such folder",
-                "a folder of source documents",
-                "nothing",
-            )
-        )
+        report.issues.append(_not_a_folder(folder))
         return [], report
     docs: list[SourceDocument] = []
-    for txt in sorted(folder.rglob("*.txt")):
+    found = list(walk(folder, (".txt", ".jsonl")))
+    report.issues += [f for f in found if isinstance(f, Issue)]
+    files = [f for f in found if isinstance(f, Path)]
+    for txt in (f for f in files if f.suffix == ".txt"):
         report.files_checked += 1
         doc = _article(txt, report)
         docs.extend([doc] if doc else [])
-    for jsonl in sorted(folder.rglob("*.jsonl")):
+    for jsonl in (f for f in files if f.suffix == ".jsonl"):
         report.files_checked += 1
         docs.extend(_collection(jsonl, report))
     seen: dict[str, str] = {}

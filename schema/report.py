@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
+from typing import Any
 
 
 class Code(StrEnum):
@@ -22,10 +23,14 @@ class Code(StrEnum):
     # reading files
     PATH_MISSING = "path.missing"
     PATH_EMPTY = "path.empty"
+    PATH_UNREADABLE = "path.unreadable"
+    PATH_SPECIAL = "path.special"
     FILE_UNREADABLE = "file.unreadable"
     FILE_ENCODING = "file.encoding"
     FILE_EMPTY = "file.empty"
     FILE_JSON = "file.json"
+    FILE_TOO_LARGE = "file.too_large"
+    FILE_DUPLICATE_KEY = "file.duplicate_key"
     # source documents (seeds/)
     SOURCE_METADATA = "source.metadata"
     SOURCE_DUPLICATE = "source.duplicate_id"
@@ -61,15 +66,22 @@ class Code(StrEnum):
     # tables (sitrep.validate)
     TABLE_ORPHAN = "table.orphan"
     TABLE_COLUMNS = "table.columns"
+    TABLE_READ = "table.read"
 
 
 CODE_HELP: dict[Code, str] = {
     Code.PATH_MISSING: "a path given on the command line does not exist",
     Code.PATH_EMPTY: "a folder holds no *.json file",
+    Code.PATH_UNREADABLE: "a folder cannot be listed (permissions): its files were not read",
+    Code.PATH_SPECIAL: "a FIFO, socket, device or linked folder where a file was expected "
+    "(never opened, never followed)",
     Code.FILE_UNREADABLE: "a file cannot be read",
     Code.FILE_ENCODING: "a file is not UTF-8, or starts with a byte-order mark",
     Code.FILE_EMPTY: "a file is empty",
-    Code.FILE_JSON: "a file is not valid JSON",
+    Code.FILE_JSON: "a file is not valid JSON (or nests deeper than the parser allows)",
+    Code.FILE_TOO_LARGE: "a document is larger than the schema's maximum document size "
+    "(refused before it is parsed)",
+    Code.FILE_DUPLICATE_KEY: "an object names the same property twice",
     Code.SOURCE_METADATA: "a source document lacks required metadata",
     Code.SOURCE_DUPLICATE: "two source documents share an id",
     Code.SCHEMA_REQUIRED: "a required property is missing",
@@ -101,7 +113,104 @@ CODE_HELP: dict[Code, str] = {
     Code.PARTICIPANT_DUPLICATE: "an event lists the same actor in the same role twice",
     Code.TABLE_ORPHAN: "a span or link row belongs to no record",
     Code.TABLE_COLUMNS: "a table lacks a column the schema defines, or has one it does not",
+    Code.TABLE_READ: "a document the JSON Schema accepts cannot be read into the tables",
 }
+
+# --- bounded, printable values -------------------------------------------------------
+
+SHOWN = 200  # characters of a quoted value
+LIMITS = {"file": 1000, "pointer": 400, "message": 600, "expected": 400, "found": 400}
+_DEPTH = 8  # nesting shown before "..."
+
+
+def cut(text: str, limit: int = SHOWN) -> str:
+    """`text`, or its first `limit` characters and how long it was."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text):,} characters)"
+
+
+def _pieces(value: Any, depth: int = 0) -> Iterator[str]:
+    """JSON text of `value`, lazily: a caller that stops early never pays for the rest."""
+    if isinstance(value, str):
+        yield json.dumps(value[: SHOWN + 1], ensure_ascii=False)
+    elif isinstance(value, bool) or value is None or isinstance(value, float):
+        yield json.dumps(value)
+    elif isinstance(value, int):
+        yield str(value) if value.bit_length() < 256 else f"<{value.bit_length()}-bit integer>"
+    elif isinstance(value, dict | list) and depth >= _DEPTH:
+        yield "{...}" if isinstance(value, dict) else "[...]"
+    elif isinstance(value, dict):
+        yield "{"
+        for i, (key, item) in enumerate(value.items()):
+            yield (", " if i else "") + json.dumps(str(key)[:SHOWN], ensure_ascii=False) + ": "
+            yield from _pieces(item, depth + 1)
+        yield "}"
+    elif isinstance(value, list):
+        yield "["
+        for i, item in enumerate(value):
+            yield ", " if i else ""
+            yield from _pieces(item, depth + 1)
+        yield "]"
+    else:
+        yield json.dumps(str(value)[: SHOWN + 1], ensure_ascii=False)
+
+
+def _size(value: Any) -> str:
+    if isinstance(value, str):
+        return f"{len(value):,} characters"
+    if isinstance(value, list):
+        return f"an array of {len(value):,} items"
+    if isinstance(value, dict):
+        return f"an object of {len(value):,} properties"
+    return "cut"
+
+
+def preview(value: Any, limit: int = SHOWN) -> str:
+    """`value` as JSON, at most `limit` characters and then its size; a 500 MB array
+    costs no more to show than a short one."""
+    shown, size = [], 0
+    for piece in _pieces(value):
+        shown.append(piece)
+        size += len(piece)
+        if size > limit:
+            return f"{''.join(shown)[:limit]}... ({_size(value)})"
+    return "".join(shown)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# Characters that move the cursor, recolour or reorder a terminal line: C0 and C1
+# controls, DEL, line and paragraph separators, and the bidirectional overrides.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _byte(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # Undecodable bytes of a file name come back as U+DC80..U+DCFF (surrogateescape).
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def utf8(text: str) -> str:
+    """`text` without lone surrogates (the undecodable bytes of a file name become
+    `\\xNN`), so it always encodes as UTF-8."""
+    return _SURROGATE.sub(_byte, text) if _SURROGATE.search(text) else text
+
+
+def _escape(match: re.Match[str]) -> str:
+    char = match.group()
+    if char in _NAMED:
+        return _NAMED[char]
+    return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
+
+
+def printable(text: str, *, newlines: bool = False) -> str:
+    """`text` for one line of a terminal: valid UTF-8, control characters escaped (line
+    breaks kept when `newlines`, for formats that escape them their own way)."""
+    text = utf8(text)
+    if newlines:
+        return _CONTROL.sub(lambda m: m.group() if m.group() in "\r\n" else _escape(m), text)
+    return _CONTROL.sub(_escape, text)
 
 
 @dataclass(frozen=True)
@@ -115,8 +224,16 @@ class Issue:
     expected: str = ""
     found: str = ""
 
+    def __post_init__(self) -> None:
+        # Bounded whatever the data: a 2 MB value gives a short line that says its size.
+        for name, limit in LIMITS.items():
+            value = getattr(self, name)
+            if len(value) > limit:
+                object.__setattr__(self, name, cut(value, limit))
+
     def to_dict(self) -> dict[str, str]:
-        data = asdict(self)
+        """The issue as JSON-ready text: always valid UTF-8, whatever the file names hold."""
+        data = {k: utf8(v) for k, v in asdict(self).items()}
         data["code"] = str(self.code)
         return data
 
@@ -187,7 +304,11 @@ def _describe(issue: Issue) -> str:
 
 
 def render_text(report: Report) -> str:
-    lines = [f"{i.file}:{i.pointer or '/'}: [{i.code}] {_describe(i)}" for i in report.issues]
+    """One line per issue and a summary; nothing in the data can start a line of its own
+    or reach the terminal as a control sequence."""
+    lines = [
+        printable(f"{i.file}:{i.pointer or '/'}: [{i.code}] {_describe(i)}") for i in report.issues
+    ]
     if report.valid:
         lines.append(f"OK: {report.files_checked} file(s) valid")
     else:
@@ -203,7 +324,12 @@ def render_json(report: Report) -> str:
 
 
 def _gh_escape(value: str, *, prop: bool = False) -> str:
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    value = (
+        printable(value, newlines=True)
+        .replace("%", "%25")
+        .replace("\r", "%0D")
+        .replace("\n", "%0A")
+    )
     if prop:
         value = value.replace(":", "%3A").replace(",", "%2C")
     return value

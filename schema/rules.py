@@ -9,13 +9,12 @@ there: the JSON Schema layer reports the missing parts.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterator
 from functools import cache
 from typing import Any
 
 from sitrep.schema import spec
-from sitrep.schema.report import Code, Issue
+from sitrep.schema.report import Code, Issue, preview
 
 Json = dict[str, Any]
 RECORD_KINDS = ("actors", "locations", "events", "figures")
@@ -55,10 +54,7 @@ class Context:
 
 
 def _show(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    text = json.dumps(value, ensure_ascii=False)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return value if isinstance(value, str) else preview(value)
 
 
 def _records(doc: Json, kind: str) -> list[tuple[int, Json]]:

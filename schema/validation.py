@@ -14,7 +14,6 @@ the same schema from `spec.validation_schema()` with format checks on.
 from __future__ import annotations
 
 import datetime
-import json
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -26,10 +25,28 @@ from typing import Any, Literal, Protocol
 import orjson
 
 from sitrep.schema import spec
-from sitrep.schema.report import Code, Issue, Report
+from sitrep.schema.files import Source, duplicate_key_issues, find_files, iter_sources, read_raw
+from sitrep.schema.report import Code, Issue, Report, preview
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 
 Engine = Literal["rust", "python"]
+
+__all__ = [  # the files API is re-exported: callers read and find files through here
+    "Engine",
+    "Loaded",
+    "Source",
+    "check_source",
+    "count_records",
+    "engine",
+    "find_files",
+    "iter_sources",
+    "parse_raw",
+    "pointer",
+    "read_document",
+    "read_raw",
+    "validate_document",
+    "validate_paths",
+]
 
 KEYWORD_CODES = {
     "required": Code.SCHEMA_REQUIRED,
@@ -63,8 +80,7 @@ def pointer(parts: Iterable[Any]) -> str:
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False, default=str)
-    return text if len(text) <= 120 else text[:117] + "..."
+    return preview(value)
 
 
 def _expected(keyword: str, value: Any) -> str:
@@ -116,13 +132,69 @@ def _python_leaves(errors: Iterable[Any]) -> Iterator[Any]:
             yield err
 
 
+@cache
+def _format_patterns() -> dict[str, str]:
+    """pattern -> format, for the strings whose pattern bounds their format (dates and
+    date-times: no year 0000, no leap second, ...). Such a pattern is part of the format:
+    it fails as `schema.format`, once per place, whichever engine finds it."""
+    out: dict[str, str] = {}
+    stack: list[Any] = [spec.validation_schema()]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            if isinstance(node.get("format"), str) and isinstance(node.get("pattern"), str):
+                out[node["pattern"]] = node["format"]
+                out[ecma_patterns(node)["pattern"]] = node["format"]  # as jsonschema-rs has it
+            stack += node.values()
+        elif isinstance(node, list):
+            stack += node
+    return out
+
+
+def _keyword(keyword: str, value: Any) -> tuple[str, Any]:
+    if keyword == "pattern" and isinstance(value, str) and value in _format_patterns():
+        return "format", _format_patterns()[value]
+    return keyword, value
+
+
+def _once(issues: list[Issue]) -> list[Issue]:
+    """Issues in order, each (code, pointer) once (a format and its bounding pattern)."""
+    seen: set[tuple[Code, str]] = set()
+    out = []
+    for issue in issues:
+        if (issue.code, issue.pointer) not in seen:
+            seen.add((issue.code, issue.pointer))
+            out.append(issue)
+    return out
+
+
+NEWLINE_GUARD = "$(?!\\n)"
+
+
+def ecma_patterns(node: Any) -> Any:
+    """`node` with each pattern's trailing-newline guard `$(?!\\n)` written as `$`. The
+    guard is for Python's `re`, where `$` also matches before a final newline; in
+    ECMA-262 (jsonschema-rs) and Rust `$` matches only at the very end, so the two mean
+    the same there, and without the lookahead jsonschema-rs keeps its regexes on the fast,
+    non-backtracking engine (every id and reference has a pattern)."""
+    if isinstance(node, dict):
+        out = {k: ecma_patterns(v) for k, v in node.items()}
+        pattern = node.get("pattern")
+        if isinstance(pattern, str) and pattern.endswith(NEWLINE_GUARD):
+            out["pattern"] = pattern.removesuffix(NEWLINE_GUARD) + "$"
+        return out
+    if isinstance(node, list):
+        return [ecma_patterns(v) for v in node]
+    return node
+
+
 class RustEngine:
     """jsonschema-rs: compiled once, validates a document in microseconds."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
         import jsonschema_rs
 
-        self._validator = jsonschema_rs.validator_for(schema, validate_formats=True)
+        self._validator = jsonschema_rs.validator_for(ecma_patterns(schema), validate_formats=True)
 
     def is_valid(self, doc: Any) -> bool:
         return bool(self._validator.is_valid(doc))
@@ -131,7 +203,7 @@ class RustEngine:
         out = []
         for err in _rust_leaves(self._validator.iter_errors(doc)):
             keyword = str(err.schema_path[-1]) if err.schema_path else ""
-            value = getattr(err.kind, "value", None)
+            keyword, value = _keyword(keyword, getattr(err.kind, "value", None))
             ptr = pointer(err.instance_path)
             if keyword == "required":
                 ptr = f"{ptr}/{value}"
@@ -145,7 +217,7 @@ class RustEngine:
                     _found(keyword, err.instance, value),
                 )
             )
-        return out
+        return _once(out)
 
 
 _RFC3339 = re.compile(
@@ -196,8 +268,7 @@ class PythonEngine:
     def issues(self, doc: Any, file: str) -> list[Issue]:
         out = []
         for err in _python_leaves(self._validator.iter_errors(doc)):
-            keyword = str(err.validator)
-            value = err.validator_value
+            keyword, value = _keyword(str(err.validator), err.validator_value)
             ptr = pointer(err.absolute_path)
             if keyword == "required":
                 missing = [
@@ -218,7 +289,7 @@ class PythonEngine:
                     _found(keyword, err.instance, value),
                 )
             )
-        return out
+        return _once(out)
 
 
 @cache
@@ -250,30 +321,9 @@ class Loaded:
     issue: Issue | None = None
 
 
-def read_raw(path: Path, label: str | None = None) -> tuple[bytes | None, Issue | None]:
-    """The bytes of one file, or the issue that stops it (unreadable, empty, BOM)."""
-    name = label or str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        reason = f"cannot read the file: {exc.strerror or exc}"
-        return None, Issue(
-            Code.FILE_UNREADABLE, name, "", reason, "a readable file", type(exc).__name__
-        )
-    if not raw.strip():
-        return None, Issue(
-            Code.FILE_EMPTY, name, "", "the file is empty", "a JSON document", f"{len(raw)} byte(s)"
-        )
-    if raw.startswith(b"\xef\xbb\xbf"):
-        reason = "the file starts with a byte-order mark; save it as UTF-8 without BOM"
-        return None, Issue(
-            Code.FILE_ENCODING, name, "", reason, "UTF-8 without BOM", "BOM EF BB BF"
-        )
-    return raw, None
-
-
 def parse_raw(raw: bytes, name: str) -> tuple[Any, Issue | None]:
-    """One JSON document from UTF-8 bytes (strict: no NaN or Infinity), or its issue."""
+    """One JSON document from UTF-8 bytes (strict: no NaN or Infinity, at most 1,024
+    levels deep), or its issue."""
     try:
         raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -304,75 +354,8 @@ def read_document(path: Path, label: str | None = None) -> Loaded:
     return Loaded(path, doc=doc, issue=issue)
 
 
-def find_files(paths: Iterable[Path]) -> Iterator[tuple[Path | None, Issue | None]]:
-    """Each file to check (folders searched for *.json, sorted), or the issue of a path
-    that gives none."""
-    for path in paths:
-        if path.is_dir():
-            found = sorted(
-                p
-                for p in path.rglob("*.json*")
-                if p.suffix in (".json", ".jsonl")
-                and (p.is_file() or (p.is_symlink() and not p.exists()))
-            )
-            if not found:
-                yield (
-                    None,
-                    Issue(
-                        Code.PATH_EMPTY,
-                        str(path),
-                        "",
-                        "the folder holds no *.json or *.jsonl annotation file",
-                        "one or more *.json files",
-                        "none",
-                    ),
-                )
-            for p in found:
-                yield p, None
-        elif path.exists():
-            yield path, None
-        else:
-            yield (
-                None,
-                Issue(
-                    Code.PATH_MISSING,
-                    str(path),
-                    "",
-                    "no such file or folder",
-                    "an existing path",
-                    "nothing",
-                ),
-            )
-
-
-@dataclass(frozen=True)
-class Source:
-    """One document's bytes and the name its issues carry (`file`, or `file:line` for a
-    line of a JSON Lines bundle)."""
-
-    name: str
-    raw: bytes
-
-
-def iter_sources(paths: Iterable[Path]) -> Iterator[Source | Issue]:
-    """Every document under `paths`: each *.json file, each line of each *.jsonl file;
-    or the issue of a path, file or line that gives none."""
-    for path, issue in find_files(paths):
-        if issue is not None or path is None:
-            yield issue  # type: ignore[misc]
-            continue
-        raw, issue = read_raw(path)
-        if raw is None:
-            yield issue  # type: ignore[misc]
-        elif path.suffix == ".jsonl":
-            for number, line in enumerate(raw.split(b"\n"), start=1):
-                if line.strip():
-                    yield Source(f"{path}:{number}", line)
-        else:
-            yield Source(str(path), raw)
-
-
 def count_records(doc: Any, counts: Counter[str]) -> None:
+    """Add the documents, records and spans of `doc` to `counts`, whatever its shape."""
     if not isinstance(doc, dict):
         return
     counts["documents"] += 1
@@ -381,23 +364,34 @@ def count_records(doc: Any, counts: Counter[str]) -> None:
         if isinstance(records, list):
             counts[kind] += len(records)
             counts["spans"] += sum(
-                len(r.get("spans") or ()) for r in records if isinstance(r, dict)
+                len(spans)
+                for r in records
+                if isinstance(r, dict) and isinstance(spans := r.get("spans"), list)
             )
 
 
+def check_source(source: Source, *, engine_name: Engine = "rust") -> tuple[Any, list[Issue]]:
+    """The parsed document of `source` and every issue of it: JSON, duplicate keys,
+    JSON Schema and rules."""
+    doc, issue = parse_raw(source.raw, source.name)
+    if issue is not None:
+        return None, [issue]
+    issues = duplicate_key_issues(source.raw, source.name, doc)
+    return doc, issues + validate_document(doc, source.name, engine_name=engine_name)
+
+
 def validate_paths(paths: Iterable[Path], *, engine_name: Engine = "rust") -> Report:
-    """Check every annotation file under `paths`; collect every problem."""
+    """Check every annotation document under `paths` (each *.json file, each line of a
+    *.jsonl file) with this layer only; collect every problem, never raise."""
     report = Report()
-    for path, issue in find_files(paths):
-        if issue is not None:
-            report.issues.append(issue)
+    for item in iter_sources(paths):
+        if isinstance(item, Issue):
+            report.issues.append(item)
+            if item.code not in (Code.PATH_MISSING, Code.PATH_EMPTY, Code.PATH_UNREADABLE):
+                report.files_checked += 1
             continue
-        assert path is not None
         report.files_checked += 1
-        loaded = read_document(path)
-        if loaded.issue is not None:
-            report.issues.append(loaded.issue)
-            continue
-        report.extend(validate_document(loaded.doc, str(path), engine_name=engine_name))
-        count_records(loaded.doc, report.counts)
+        doc, issues = check_source(item, engine_name=engine_name)
+        report.extend(issues)
+        count_records(doc, report.counts)
     return report

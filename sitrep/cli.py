@@ -109,7 +109,9 @@ def validate(
     targets: Annotated[
         list[Path] | None,
         typer.Argument(
-            help="Annotation files or folders (default: datasets/annotations).", show_default=False
+            help="Annotation files or folders (default: datasets/annotations).",
+            show_default=False,
+            readable=False,  # an unreadable file is reported as an issue, not a usage error
         ),
     ] = None,
     fmt: Annotated[
@@ -127,8 +129,11 @@ def validate(
     go into tables (Pandera models, vectorised rules): every rule runs on both paths and
     the report is the same. --format jsonl streams the issues as they are found.
 
-    Every problem is reported with file, JSON pointer, rule code, expected and found.
-    Exit status: 0 when everything is valid, 1 when anything is not. Never writes.
+    Every problem is reported with file (and line, for *.jsonl), JSON pointer, rule code,
+    expected and found; a file or folder that cannot be read, a FIFO, socket or device,
+    a document over 16 MiB and a repeated key are problems too, and everything else is
+    still checked. Exit status: 0 when everything is valid, 1 when anything is not, 2 for
+    a usage error. Never writes.
 
     Example: sitrep validate datasets/annotations --format github
     """
@@ -278,13 +283,18 @@ def schema_version() -> None:
 def seeds_check(
     folder: Annotated[
         Path | None,
-        typer.Argument(help="Folder of source documents (default: seeds/).", show_default=False),
+        typer.Argument(
+            help="Folder of source documents (default: seeds/).",
+            show_default=False,
+            readable=False,  # reported as an issue, not a usage error
+        ),
     ] = None,
     fmt: Annotated[
         Format, typer.Option("--format", "-f", help="Output: text, json or github.")
     ] = Format.text,
 ) -> None:
-    """Load every source document and report encoding, metadata and duplicate-id problems.
+    """Load every source document and report encoding, metadata and duplicate-id problems
+    (and folders or files that cannot be read, special files, over-long or over-deep JSON).
 
     Example: sitrep seeds check seeds
     """
@@ -336,6 +346,7 @@ def release_build(
             "--from",
             help="Annotation files or folders (default: datasets/annotations).",
             show_default=False,
+            readable=False,  # an unreadable file is an issue of the report, not a usage error
         ),
     ] = None,
     releases: Annotated[

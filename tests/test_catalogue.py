@@ -629,18 +629,32 @@ def test_engines_agree(valid_doc: Json, c: Case) -> None:
         "2026-01-20T00:00:00",
         "2026-W03-1",
         "２０２６-01-20",
-        pytest.param(
-            "0000-01-01",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="engines differ on year 0000 (RFC 3339 allows it; Python's date does not)",
-            ),
-        ),
+        "0000-01-01",  # the schema's pattern refuses year 0000, which Python's date cannot hold
     ],
 )
 def test_engines_agree_on_dates(valid_doc: Json, value: str) -> None:
     valid_doc["document"]["published"] = value
     assert _issues(valid_doc, "rust") == _issues(valid_doc, "python")
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [
+        ("2026-11-27T00:00:00Z", True),
+        ("2026-11-27t00:00:00z", True),  # RFC 3339 allows either case
+        ("2026-11-27T00:00:00.123456789+05:30", True),
+        ("2020-06-30T23:59:60Z", False),  # a leap second: the tables cannot hold it
+        ("2026-11-27T00:00:00.1234567890Z", False),  # ten decimals
+        ("9999-12-31T23:59:59-23:59", False),  # past year 9999 in UTC
+        ("0000-01-01T00:00:00Z", False),
+        ("2026-11-27T00:00:00Z\n", False),
+    ],
+)
+def test_engines_agree_on_date_times(valid_doc: Json, value: str, valid: bool) -> None:
+    valid_doc["provenance"]["created"] = value
+    rust, python = _issues(valid_doc, "rust"), _issues(valid_doc, "python")
+    assert rust == python
+    assert rust == ([] if valid else [(C.SCHEMA_FORMAT, "/provenance/created")])
 
 
 def test_issues_name_the_file(valid_doc: Json) -> None:

@@ -16,6 +16,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sitrep.errors import ReleaseError
+from sitrep.schema import spec
 from sitrep.schema.report import Report
 from sitrep.validate import release as rel
 from sitrep.validate.release import ValidationFailed, build_release, record_in_changelog
@@ -120,7 +121,7 @@ def test_parquet_files_carry_release_and_schema_versions(workspace: tuple[Path, 
     release = build_release("1.0.0", [annotations], releases)
     meta = pq.read_metadata(release.path / "events.parquet").metadata
     assert meta[b"sitrep:release"] == b"1.0.0"
-    assert meta[b"sitrep:schema_version"] == b"1.1.0"
+    assert meta[b"sitrep:schema_version"] == spec.schema_version().encode()
     assert (
         pq.read_metadata(release.path / "events.parquet").row_group(0).column(0).compression
         == "ZSTD"

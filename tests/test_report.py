@@ -18,6 +18,7 @@ from sitrep.schema.report import (
     Code,
     Issue,
     Report,
+    printable,
     render_github,
     render_json,
     render_jsonl,
@@ -79,7 +80,8 @@ def test_text_has_one_line_per_issue_and_a_summary() -> None:
         f"{TRICKY_FILE}:/actors/1/spans/0/text: [span.text] quoted text differs"
     )
     assert lines[-1] == "FAILED: 3 problem(s) in 3 of 4 file(s)"
-    assert len(lines) == 5  # the third message holds a newline
+    assert len(lines) == 4  # the third message's newline is escaped, not a line of its own
+    assert "quoted text differs\\nfrom the text" in lines[2]
 
 
 def test_text_of_a_valid_report() -> None:
@@ -188,8 +190,9 @@ def test_github_escaping_round_trips(file: str, message: str) -> None:
     assert match is not None
     assert not re.search(r"[\r\n:,]", match["file"])
     assert not re.search(r"[\r\n]", match["message"])
-    assert _gh_unescape(match["file"]) == file
-    assert _gh_unescape(match["message"]) == f"/x: {message}"
+    # control characters other than line breaks are escaped as \xNN (see printable)
+    assert _gh_unescape(match["file"]) == printable(file, newlines=True)
+    assert _gh_unescape(match["message"]) == printable(f"/x: {message}", newlines=True)
 
 
 # --- the report ----------------------------------------------------------------------

@@ -167,7 +167,7 @@ def check_spans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
     spans, docs = tables[SPANS], tables[DOCUMENTS]
     spec = table_specs()[SPANS]
     joined = spans.join(
-        docs.select(DOC_ID, pl.col("text").alias("_doc_text")), on=DOC_ID, how="left"
+        docs.select(DOC_ID, FILE, pl.col("text").alias("_doc_text")), on=[DOC_ID, FILE], how="left"
     )
     order = joined.filter(pl.col("start") >= pl.col("end"))
     inside = joined.filter(pl.col("start") < pl.col("end"))
@@ -222,9 +222,9 @@ def check_foreign_keys(tables: dict[str, pl.DataFrame]) -> list[Issue]:
                 continue
             target = tables[col.references]
             key = DOC_ID if col.references == DOCUMENTS else "id"
-            known = target.select(DOC_ID, pl.col(key).alias(col.name)).unique()
+            known = target.select(DOC_ID, FILE, pl.col(key).alias(col.name)).unique()
             bad = frame.filter(pl.col(col.name).is_not_null()).join(
-                known, on=[DOC_ID, col.name], how="anti"
+                known, on=[DOC_ID, FILE, col.name], how="anti"
             )
             message = f"reference to an unknown {col.references[:-1]}"
             out += issues_from_rows(
@@ -243,11 +243,11 @@ def check_orphans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
     """Spans and link rows belong to a record that exists; every row to a document."""
     specs = table_specs()
     out = []
-    docs = tables[DOCUMENTS].select(DOC_ID)
+    docs = tables[DOCUMENTS].select(DOC_ID, FILE)
     for name, frame in tables.items():
         if name == DOCUMENTS:
             continue
-        lost = frame.join(docs, on=DOC_ID, how="anti")
+        lost = frame.join(docs, on=[DOC_ID, FILE], how="anti")
         out += issues_from_rows(
             lost,
             specs[name],
@@ -259,9 +259,9 @@ def check_orphans(tables: dict[str, pl.DataFrame]) -> list[Issue]:
         )
     spans = tables[SPANS]
     for record_table in specs[SPANS].column("record_table").dtype.categories:  # type: ignore[attr-defined]
-        ids = tables[record_table].select(DOC_ID, pl.col("id").alias("record_id"))
+        ids = tables[record_table].select(DOC_ID, FILE, pl.col("id").alias("record_id"))
         lost = spans.filter(pl.col("record_table") == record_table).join(
-            ids, on=[DOC_ID, "record_id"], how="anti"
+            ids, on=[DOC_ID, FILE, "record_id"], how="anti"
         )
         out += issues_from_rows(
             lost,
@@ -305,10 +305,11 @@ def split_duplicate_documents(
 def validate_tables(tables: dict[str, pl.DataFrame]) -> list[Issue]:
     """Every issue the table layer finds: Pandera per table, then the cross checks. Key
     uniqueness is left to `check_unique_ids` (which reports each repeated record id once,
-    like the per-document rule) and `split_duplicate_documents`; link and span keys are
-    unique when their records' are."""
+    like the per-document rule) and to the duplicate-document report; every check groups
+    by file as well as document id, so a document whose id another file also uses is
+    still checked in full, and its problems are not hidden behind `id.duplicate`."""
     specs = table_specs()
-    tables, issues = split_duplicate_documents(tables)
+    issues = split_duplicate_documents(tables)[1]
     for name, frame in tables.items():
         issues += run_pandera(frame, specs[name], pandera_models(unique=False)[name])
     for check in CROSS_CHECKS:

@@ -1,11 +1,17 @@
 """The dataset as a whole, checked in two layers and in chunks.
 
 Layer one, per document: JSON Schema (jsonschema-rs). A document that fails it also gets
-the per-document rules (`sitrep.schema.rules`), so its report is complete, and stays out
-of the tables. Layer two, per table: the documents that passed go into Polars tables a
-chunk at a time, where Pandera and the vectorised rules (`sitrep.validate.checks`) check
-every rule in bulk. Chunks keep memory flat; layer one runs in worker processes when
-there is enough work to share.
+the per-document rules (`sitrep.schema.rules`) and the duplicate-key check, so its report
+is complete, and stays out of the tables. Layer two, per table: the documents that passed
+go into Polars tables a chunk at a time, where Pandera and the vectorised rules
+(`sitrep.validate.checks`) check every rule in bulk. Chunks keep memory flat; layer one
+runs in worker processes when there is enough work to share.
+
+A chunk the table reader refuses (Arrow refuses a repeated key, which orjson resolves
+silently) is read again one document at a time: each document it still refuses gets the
+per-document layer's report instead (duplicate keys, rules, or `table.read` naming the
+file and line), and the rest of the chunk goes on. A document id used by two files is
+reported, and both documents are still checked in full: the table checks group by file.
 
 `load_dataset` is what `sitrep validate` and `sitrep release build` run.
 """
@@ -22,7 +28,8 @@ from pathlib import Path
 
 import polars as pl
 
-from sitrep.schema.report import Issue, Report, reading_order, unique_issues
+from sitrep.schema.files import duplicate_key_issues
+from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
 from sitrep.validate.checks import drop_documents, duplicate_document, validate_tables
@@ -63,8 +70,67 @@ def check_sources(sources: list[Source], engine_name: Engine = "rust") -> Checke
             out.raws.append(source.raw.replace(b"\r", b" ").replace(b"\n", b" "))
         else:  # counted here; valid documents are counted from their tables
             count_records(doc, out.counts)
-            out.issues += checker.issues(doc, source.name) + check_rules(doc, source.name)
+            out.issues += _per_document(source, doc, checker.issues(doc, source.name))
     return out
+
+
+def _per_document(source: Source, doc: object, schema_issues: list[Issue]) -> list[Issue]:
+    """The per-document layer's report on a document kept out of the tables."""
+    return (
+        duplicate_key_issues(source.raw, source.name, doc)
+        + schema_issues
+        + check_rules(doc, source.name)
+    )
+
+
+# What the table reader raises on a document it cannot take (Arrow: ArrowInvalid, a
+# ValueError; Polars: ComputeError and friends). Anything else is a bug and propagates.
+READ_ERRORS: tuple[type[BaseException], ...] = (ValueError, pl.exceptions.PolarsError)
+
+
+def _tables(names: list[str], raws: list[bytes]) -> dict[str, pl.DataFrame]:
+    return build_tables(read_ndjson(b"\n".join(raws), names))
+
+
+def _unreadable(name: str, raw: bytes, exc: BaseException, counts: Counter[str]) -> list[Issue]:
+    """The report on one schema-valid document the tables refuse (counted here, as
+    the documents layer one keeps out of the tables are)."""
+    doc, _ = parse_raw(raw, name)
+    count_records(doc, counts)
+    issues = _per_document(Source(name, raw), doc, [])
+    if any(i.code is Code.FILE_DUPLICATE_KEY for i in issues):
+        return issues
+    reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    table_issue = Issue(
+        Code.TABLE_READ,
+        name,
+        "",
+        "the JSON Schema accepts the document but the table reader refuses it",
+        "a document the tables can hold",
+        reason,
+    )
+    return [table_issue, *issues]
+
+
+def read_tables(
+    names: list[str], raws: list[bytes], counts: Counter[str]
+) -> tuple[dict[str, pl.DataFrame] | None, list[Issue]]:
+    """The tables of documents that passed layer one; a chunk the reader refuses is read
+    again one document at a time, so one bad document names itself and spoils nothing."""
+    try:
+        return _tables(names, raws), []
+    except READ_ERRORS:
+        pass
+    kept_names, kept_raws, issues = [], [], []
+    for name, raw in zip(names, raws, strict=True):
+        try:
+            _tables([name], [raw])
+        except READ_ERRORS as exc:
+            issues += _unreadable(name, raw, exc, counts)
+            continue
+        kept_names.append(name)
+        kept_raws.append(raw)
+    return (_tables(kept_names, kept_raws) if kept_raws else None), issues
 
 
 @dataclass
@@ -118,8 +184,10 @@ def check_chunk(sources: list[Source], engine_name: Engine = "rust") -> Checked:
     documents that passed, with every table check. Runs in a worker process."""
     checked = check_sources(sources, engine_name)
     if checked.raws:
-        checked.tables = build_tables(read_ndjson(b"\n".join(checked.raws), checked.names))
-        checked.issues += validate_tables(checked.tables)
+        checked.tables, issues = read_tables(checked.names, checked.raws, checked.counts)
+        checked.issues += issues
+        if checked.tables is not None:
+            checked.issues += validate_tables(checked.tables)
         checked.raws = []
     return checked
 
@@ -168,15 +236,25 @@ def _layer_one(
             yield future.result()
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return 0
+
+
 def _workers(paths: list[Path], requested: int | None) -> int:
+    """Worker processes for layer one: one unless there is enough work to share. Only a
+    guess from sizes: what cannot be listed or read here is reported by the real walk."""
     if requested is not None:
         return requested
-    size = sum(
-        p.stat().st_size
-        for path in paths
-        for p in ([path] if path.is_file() else path.rglob("*.json*"))
-        if p.is_file()
-    )
+    size = 0
+    for path in paths:
+        try:
+            files = [path] if not path.is_dir() else path.rglob("*.json*")
+            size += sum(_size(p) for p in files)
+        except OSError:
+            continue
     return min(os.cpu_count() or 1, 8) if size > PARALLEL_FROM * 20_000 else 1
 
 

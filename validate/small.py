@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
+from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
@@ -45,22 +46,24 @@ def duplicate_document(file: str, first: str, doc_id: str) -> Issue:
 def check_source(
     source: Source, counts: Counter[str], seen: dict[str, str], engine_name: Engine = "rust"
 ) -> list[Issue]:
-    """Every issue of one document, as the two layers together report it: a document
-    whose id an earlier one used gets that issue only and is not counted (the table
-    layer drops its rows before checking them)."""
+    """Every issue of one document, as the two layers together report it: keys repeated
+    inside an object, the JSON Schema and every per-document rule, and a document id that
+    an earlier file already used (reported, and the document still checked in full)."""
     doc, issue = parse_raw(source.raw, source.name)
     if issue is not None:
         return [issue]
+    issues = duplicate_key_issues(source.raw, source.name, doc)
     checker = engine(engine_name)
     if not checker.is_valid(doc):
         count_records(doc, counts)
-        return checker.issues(doc, source.name) + check_rules(doc, source.name)
+        return issues + checker.issues(doc, source.name) + check_rules(doc, source.name)
     doc_id = doc["document"]["id"]
-    if doc_id in seen:
-        return [duplicate_document(source.name, seen[doc_id], doc_id)]
-    seen[doc_id] = source.name
-    count_records(doc, counts)
-    return check_rules(doc, source.name)
+    if doc_id in seen:  # counted once, as the tables count it
+        issues.append(duplicate_document(source.name, seen[doc_id], doc_id))
+    else:
+        seen[doc_id] = source.name
+        count_records(doc, counts)
+    return issues + check_rules(doc, source.name)
 
 
 def check_small(

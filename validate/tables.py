@@ -27,6 +27,7 @@ import pyarrow as pa
 import pyarrow.json as pajson
 
 from sitrep.schema import spec
+from sitrep.schema.files import max_document_bytes
 
 Json = dict[str, Any]
 
@@ -174,7 +175,7 @@ class _Walker:
                         dtype=dtype,
                         nullable=nullable,
                         path=(*path, prop),
-                        pattern=inner.get("pattern") if kind == "string" else None,
+                        pattern=_table_pattern(inner, dtype),
                         minimum=inner.get("minimum"),
                         maximum=inner.get("maximum"),
                         min_length=inner.get("minLength") if kind == "string" else None,
@@ -195,6 +196,17 @@ class _Walker:
             if self.kind(item) == "object":
                 found.append((prop, item, ref if ref == SPANS_DEF else item_ref))
         return found
+
+
+def _table_pattern(node: Json, dtype: pl.DataType) -> str | None:
+    """The schema's pattern as Polars (Rust regex) runs it, or None for typed columns
+    (dates are checked by parsing them). Schema patterns end in `$(?!\\n)` because
+    Python's `$` also matches before a final newline; Rust's `$` matches only at the end
+    and has no lookaround, so the guard is dropped there."""
+    pattern = node.get("pattern")
+    if not isinstance(pattern, str) or dtype in (pl.Date(), pl.Datetime("us", "UTC")):
+        return None
+    return pattern.removesuffix("(?!\\n)")
 
 
 def _singular(table: str) -> str:
@@ -319,8 +331,11 @@ def read_ndjson(
         options = pajson.ParseOptions(
             explicit_schema=_arrow_schema(dtype), unexpected_field_behavior="ignore"
         )
+        # a block holds any whole document (at most max_document_bytes): no document
+        # can straddle two blocks, whatever its size
+        block = max(1 << 24, 2 * max_document_bytes())
         table = pajson.read_json(
-            data, parse_options=options, read_options=pajson.ReadOptions(block_size=1 << 24)
+            data, parse_options=options, read_options=pajson.ReadOptions(block_size=block)
         )
         frame = pl.DataFrame(pl.from_arrow(table)).cast(dtype)  # type: ignore[arg-type]
     names = [files] * frame.height if isinstance(files, str) else list(files)
@@ -353,7 +368,12 @@ def _typed(expr: pl.Expr, col: ColumnSpec) -> pl.Expr:
     if col.dtype == pl.Date():
         return expr.str.to_date("%Y-%m-%d").alias(col.name)
     if isinstance(col.dtype, pl.Datetime):
-        return expr.str.to_datetime(time_unit="us", time_zone="UTC").alias(col.name)
+        # RFC 3339 allows 't' and 'z' in either case; one explicit format for every row
+        # (an inferred one follows the first row and refuses the others)
+        stamp = expr.str.to_uppercase().str.replace(r"Z$", "+00:00")
+        return stamp.str.to_datetime(
+            "%Y-%m-%dT%H:%M:%S%.f%:z", time_unit="us", time_zone="UTC"
+        ).alias(col.name)
     return expr.cast(col.dtype).alias(col.name)
 
 

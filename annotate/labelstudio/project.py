@@ -325,8 +325,10 @@ def results_for(doc: Json, *, as_prediction: bool) -> tuple[list[Json] | None, l
 
 
 def _content(doc: Json, *, keep_record_provenance: bool = True) -> Json:
-    """A document without its provenance (what annotators decide, not who or when)."""
-    out = {k: v for k, v in doc.items() if k != "provenance"}
+    """A document without its provenance or schema version (what annotators decide, not
+    who, when, or which patch of the schema a converter wrote it under: every version of
+    one major reads the same document the same way)."""
+    out = {k: v for k, v in doc.items() if k not in ("provenance", "schema_version")}
     if not keep_record_provenance:
         for kind in labelconfig.layout().kinds:
             out[kind.kind] = [
