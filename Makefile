@@ -96,6 +96,7 @@ bench: setup setup-ls
 	$(BIN)/python benchmarks/bench_release.py
 	$(BIN)/python benchmarks/bench_annotate.py
 	$(BIN)/python benchmarks/bench_startup.py
+	$(BIN)/python benchmarks/bench_pull_memory.py
 
 # Re-pin constraints.txt from a fresh environment (run after changing dependencies).
 lock:

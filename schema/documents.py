@@ -191,8 +191,9 @@ def _article(txt: Path, report: Report) -> SourceDocument | None:
             )
         )
         return None
-    extra = {k: meta.get(k) for k in OPTIONAL_META}
-    return SourceDocument(**{k: meta[k] for k in META_FIELDS}, text=text, origin=str(txt), **extra)
+    extra: dict[str, Any] = {k: meta.get(k) for k in OPTIONAL_META}
+    fields: dict[str, Any] = {k: meta[k] for k in META_FIELDS}
+    return SourceDocument(**fields, text=text, origin=str(txt), **extra)
 
 
 def _published_date(value: str) -> str | None:

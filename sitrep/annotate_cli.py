@@ -736,11 +736,11 @@ def agreement_cmd(
     """
     from rich.table import Table
 
-    from sitrep.annotate.labelstudio import pull as pull_mod
+    from sitrep.annotate.labelstudio.project import project_dir
     from sitrep.annotate.review import agreement as agreement_mod
     from sitrep.fileio import write_atomic
 
-    source = folder or pull_mod.project_dir(project) / "annotations"
+    source = folder or project_dir(project) / "annotations"
     if not source.is_dir():
         err.print(f"error: {source}: no pulled annotations (run `sitrep annotate pull`)")
         raise typer.Exit(1)

@@ -11,7 +11,7 @@ import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -27,13 +27,16 @@ from sitrep.annotate_cli import (
 )
 from sitrep.errors import SitrepError
 
+if TYPE_CHECKING:
+    from sitrep.annotate.labelstudio import team as team_mod
+
 team_app = typer.Typer(
     help="The annotation team: accounts made through Label Studio's sign-up, roles kept by sitrep.",
     no_args_is_help=True,
 )
 annotate_app.add_typer(team_app, name="team")
 
-Roster = Annotated[
+RosterFile = Annotated[
     Path | None,
     typer.Option(
         "--roster",
@@ -53,7 +56,7 @@ def _refused() -> Iterator[None]:
         raise typer.Exit(1) from None
 
 
-def _roster(path: Path | None):
+def _roster(path: Path | None) -> team_mod.Roster:
     from sitrep.annotate.labelstudio import team
 
     return team.load_roster(path or team.roster_file())
@@ -77,7 +80,7 @@ def team_add(
             show_default=False,
         ),
     ] = None,
-    roster: Roster = None,
+    roster: RosterFile = None,
 ) -> None:
     """Put a person on the team and give them a way into Label Studio.
 
@@ -109,7 +112,7 @@ def team_add(
 
 
 @team_app.command("list")
-def team_list(roster: Roster = None, format: FormatOption = StatusFormat.text) -> None:
+def team_list(roster: RosterFile = None, format: FormatOption = StatusFormat.text) -> None:
     """List the team with each member's state on the server (invited, active, removed), then
     the accounts nobody added.
 
@@ -135,7 +138,7 @@ def team_list(roster: Roster = None, format: FormatOption = StatusFormat.text) -
 @team_app.command("remove")
 def team_remove(
     email: Annotated[str, typer.Argument(help="The member to deactivate.")],
-    roster: Roster = None,
+    roster: RosterFile = None,
 ) -> None:
     """Deactivate a member: they lose access to the projects, the invite link is renewed, and
     their annotations stay (and stay attributed to them). Nobody's work is deleted.

@@ -128,9 +128,12 @@ def test_the_released_file_follows_the_star_and_every_change_is_reported(
     assert (change.before, change.after) == (a, b)
     assert (change.before_by, change.after_by) == (task["users"][0][1], task["users"][1][1])
     now = json.loads(released.read_text())
-    assert now["provenance"]["label_studio"]["annotation_ids"] == [b]
+    # the star's annotation first, then the other annotator whose records it holds
+    assert now["provenance"]["label_studio"]["annotation_ids"] == [b, a]
+    assert now["provenance"]["annotators"] == [task["users"][1][1], task["users"][0][1]]
+    assert now["provenance"]["adjudicator"] == task["users"][1][1]
     [kept] = moved.moved
-    assert json.loads(kept.to.read_text())["provenance"]["label_studio"]["annotation_ids"] == [a]
+    assert json.loads(kept.to.read_text())["provenance"]["label_studio"]["annotation_ids"] == [a, b]
 
     client.patch(f"/api/annotations/{b}/", {"ground_truth": False})
     unstarred = _pull(task, root)

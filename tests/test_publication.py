@@ -277,9 +277,13 @@ def test_changes_never_quote_a_withheld_text(tmp_path: Path) -> None:
     """Against the committed 1.0.0 (which shipped the seed's text), the next release's
     changes.parquet says the text went, without quoting it."""
     releases = tmp_path / "releases"
-    shutil.copytree(ROOT / "datasets" / "releases", releases)
+    releases.mkdir()
+    shutil.copytree(ROOT / "datasets" / "releases" / "1.0.0", releases / "1.0.0")
+    index = json.loads((ROOT / "datasets" / "releases" / "index.json").read_text())
+    index["releases"] = {"1.0.0": index["releases"]["1.0.0"]}
+    (releases / "index.json").write_text(json.dumps(index))
     built = build_release(None, [ANNOTATIONS], releases, held_out=HELD_OUT)
-    assert built.version == "2.0.0"  # the tables' columns changed: a major release
+    assert built.previous == "1.0.0"  # the tables' columns changed: a major release
     changes = pl.read_parquet(built.path / "changes.parquet")
     text = SEED_TEXT.read_text(encoding="utf-8")
     quoted = changes.filter(

@@ -41,7 +41,8 @@ OFFLINE: dict[str, tuple[str | None, int]] = {
     "sitrep seeds check": (None, 0),
     "sitrep schema version": (None, 0),
     "sitrep --help": (None, 0),
-    "sitrep release build --next": (None, 0),
+    # the sandbox's published releases are up to date: a fresh folder gets a first one
+    "sitrep release build --next": ("sitrep release build --next --releases fresh-releases", 0),
     "sitrep release rehydrate datasets/releases/1.0.0 --texts seeds/articles --output texts-1.0.0": (
         None,
         0,

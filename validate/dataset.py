@@ -32,7 +32,8 @@ from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
-from sitrep.validate.checks import drop_documents, duplicate_document, validate_tables
+from sitrep.validate.checks import drop_documents, validate_tables
+from sitrep.validate.small import duplicate_document
 from sitrep.validate.tables import DOC_ID, DOCUMENTS, FILE, SPANS, build_tables, read_ndjson
 
 CHUNK = 2_000  # documents per chunk: a few hundred MB of tables at most

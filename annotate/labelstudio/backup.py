@@ -185,7 +185,7 @@ def verify(folder: Path) -> dict[str, Any]:
             raise BackupError(
                 f"{folder}: {name} is damaged (expected sha256 {digest}; found {found})"
             )
-    manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    manifest: dict[str, Any] = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
     if manifest.get("format") != FORMAT:
         raise BackupError(f"{folder}: backup format {manifest.get('format')} is not {FORMAT}")
     return manifest

@@ -34,8 +34,9 @@ def comments(results: Any, author: str | None) -> list[str]:
         texts = meta.get("text") if isinstance(meta, dict) else None
         if not isinstance(texts, list):
             continue
-        value = item.get("value") if isinstance(item.get("value"), dict) else {}
-        quote = value.get("text") if isinstance(value.get("text"), str) else ""
+        raw = item.get("value")
+        value: Json = raw if isinstance(raw, dict) else {}
+        quote = value["text"] if isinstance(value.get("text"), str) else ""
         for text in texts:
             if isinstance(text, str) and text.strip() and (quote, text) not in seen:
                 seen.add((quote, text))
@@ -59,7 +60,10 @@ def credit(truth: Json, others: list[tuple[int, str | None, Json]], lines: list[
     prov = truth["provenance"]
     author = prov["annotators"][0]
     held = _keys(truth)
-    hands = [(aid, who, doc) for aid, who, doc in others if who and _keys(doc) & held]
+    # other annotators only: an author's own older annotation of the task is not a hand
+    hands = [
+        (aid, who, doc) for aid, who, doc in others if who and who != author and _keys(doc) & held
+    ]
     names = list(dict.fromkeys([author, *(who for _, who, _ in hands)]))
     prov["annotators"] = names
     origin = prov.get("label_studio")

@@ -132,7 +132,9 @@ def _from_passfile(db: Database, file: Path) -> str | None:
 
 def _split_pgpass(line: str) -> list[str]:
     """host:port:db:user:password, where `\\:` and `\\\\` are escaped."""
-    fields, current, escaped = [], [], False
+    fields: list[str] = []
+    current: list[str] = []
+    escaped = False
     for char in line:
         if escaped:
             current.append(char)

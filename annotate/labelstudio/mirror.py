@@ -118,7 +118,7 @@ def stale_annotations(folder: Path, seen: list[TaskSeen]) -> list[tuple[Path, st
             mine = live.setdefault(task.document_id, {})
             for annotation in task.live:
                 mine[annotation] = annotation in task.valid
-    out = []
+    out: list[tuple[Path, str]] = []
     root = folder / "annotations"
     if not root.is_dir():
         return out

@@ -40,10 +40,9 @@ from sitrep import paths
 from sitrep.annotate.labelstudio import convert, credit, export, mirror, team
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Origin, Problem
-from sitrep.annotate.labelstudio.defaults import EXPORT_TIMEOUT, KEEP_EXPORTS
+from sitrep.annotate.labelstudio.defaults import DEFAULT_TITLE, EXPORT_TIMEOUT, KEEP_EXPORTS
 from sitrep.annotate.labelstudio.mirror import Moved, StarChange, TaskSeen
 from sitrep.annotate.labelstudio.project import (  # noqa: F401 (project_dir, slug: re-exported)
-    DEFAULT_TITLE,
     Project,
     ProjectError,
     check_config,

@@ -225,7 +225,7 @@ def _claimant_right(p: figures_mod.Proposal, claimant: Json | None) -> bool:
 
 
 def _compare(
-    report: EvalReport, doc_id: str, p: figures_mod.Proposal, gold: Json, actors: dict
+    report: EvalReport, doc_id: str, p: figures_mod.Proposal, gold: Json, actors: dict[str, Any]
 ) -> bool:
     """Score one matched figure; True when its interval is the gold's."""
     report.matched_figures += 1

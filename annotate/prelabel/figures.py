@@ -836,7 +836,9 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
     return who, s, e
 
 
-def _candidates(text: str, left: int, right: int, skip: tuple[int, int] = (0, 0)) -> list:
+def _candidates(
+    text: str, left: int, right: int, skip: tuple[int, int] = (0, 0)
+) -> list[tuple[int, int, Claim]]:
     """(weight, start, claim) for every attribution in text[left:right]."""
     found = []
     patterns = ((_ACCORDING, 0), (_SUBJECT_SAID, 1), (_APPOSITIVE_SAID, 1), (_SAID_SUBJECT, 2))

@@ -286,6 +286,12 @@ def _pattern(forms: tuple[str, ...]) -> re.Pattern[str]:
 _WORD = re.compile(r"[\w'’.-]+")
 
 
+def _matched(form: str) -> str:
+    """The part of a form that is matched: a leading "the" is left to the text, so "the
+    U.S." never hides a longer name that starts after it ("The U.S. Central Command")."""
+    return form[4:] if form.startswith("the ") and len(form) > 7 else form
+
+
 def _index(entries: dict[str, Entry]) -> dict[str, list[str]]:
     """First word (lower case) -> the forms starting with it, longest first."""
     key = id(entries)
@@ -294,11 +300,11 @@ def _index(entries: dict[str, Entry]) -> dict[str, list[str]]:
         return cached[1]
     index: dict[str, list[str]] = {}
     for form in entries:
-        first = _WORD.match(form)
+        first = _WORD.match(_matched(form))
         if first:
             index.setdefault(first.group().rstrip(".").lower(), []).append(form)
     for forms in index.values():
-        forms.sort(key=len, reverse=True)
+        forms.sort(key=lambda f: len(_matched(f)), reverse=True)
     _INDEXES.clear()
     _INDEXES[key] = (entries, index)
     return index
@@ -321,8 +327,8 @@ def _gazetteer_mentions(text: str, entries: dict[str, Entry]) -> list[Mention]:
         if m.start() < pos or not m.group()[0].isupper():
             continue  # a name in lower case is most likely the common word
         for form in index.get(m.group().rstrip(".").lower(), ()):
-            end = m.start() + len(form)
-            if lowered.startswith(form, m.start()) and not (
+            end = m.start() + len(_matched(form))
+            if lowered.startswith(_matched(form), m.start()) and not (
                 end < len(text) and (text[end].isalnum() or text[end] in "-_")
             ):
                 entry = entries[form]

@@ -33,9 +33,9 @@ import orjson
 from sitrep.annotate.labelstudio import convert
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Problem
+from sitrep.annotate.labelstudio.defaults import DEFAULT_TITLE
 from sitrep.annotate.labelstudio.labelconfig import Kind, Layout, layout
 from sitrep.annotate.labelstudio.project import (
-    DEFAULT_TITLE,
     ProjectError,
     check_config,
     find_project,
