@@ -4,14 +4,19 @@
    project description) and the one this sitrep generates; otherwise nothing is read.
 2. An export snapshot (the native JSON route that scales) is created with every kind of
    annotation asked for explicitly (usual, ground truth, skipped), polled until ready and
-   downloaded to a temporary file; only a complete download is kept, verbatim, under
-   `datasets/label-studio/<project>/exports/` as the audit trail.
-3. Every task's annotations are converted (cancelled ones counted and left out) and
-   validated. Each valid annotation is written to
-   `datasets/label-studio/<project>/annotations/<document id>/<annotation id>.json` with its
-   annotator and timestamps; a task's ground-truth annotation is also written to
-   `datasets/annotations/<document id>.json`, the released file.
-4. A bad task never blocks the good ones: every problem is reported with task, annotation
+   downloaded to a temporary file; only a complete download is kept, under
+   `datasets/label-studio/<project>/exports/` as the audit trail (gzip, the newest few),
+   and the snapshot is deleted on the server.
+3. The export is read one task at a time (`export`) and converted in bounded batches in
+   worker processes. Every task's annotations are converted (cancelled ones counted and
+   left out) and validated, and every hand is credited (`credit`). Each valid annotation is
+   written to `datasets/label-studio/<project>/annotations/<document id>/<annotation
+   id>.json` with its annotator and timestamps; a task's ground-truth annotation is also
+   written to `datasets/annotations/<document id>.json`, the released file.
+4. The pulled folder then mirrors the project (`mirror`): files of annotations gone from
+   Label Studio or whose latest version is invalid move to the audit folder, and the
+   released file follows the star; each with a line in the report.
+5. A bad task never blocks the good ones: every problem is reported with task, annotation
    and region, and the pull exits non-zero. Files are written atomically, and a released
    file that sitrep did not write from this task is never replaced unless asked.
 """
