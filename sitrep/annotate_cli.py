@@ -228,6 +228,15 @@ def status(
 # --- push and pull ------------------------------------------------------------------------
 
 ProjectTitle = Annotated[str, typer.Option("--project", help="Title of the Label Studio project.")]
+GazetteerOption = Annotated[
+    list[Path] | None,
+    typer.Option(
+        "--gazetteer",
+        help="Annotation files or folders whose actors and locations are looked for "
+        "(default: datasets/annotations).",
+        show_default=False,
+    ),
+]
 
 IncludeReviewers = Annotated[
     bool,
@@ -498,15 +507,7 @@ def check(
 @annotate_app.command("propose")
 def propose(
     files: Annotated[list[Path], typer.Argument(help="Plain-text files (UTF-8).")],
-    gazetteer: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--gazetteer",
-            help="Annotation files or folders whose actors and locations are looked for "
-            "(default: datasets/annotations).",
-            show_default=False,
-        ),
-    ] = None,
+    gazetteer: GazetteerOption = None,
     figures_only: Annotated[
         bool, typer.Option("--figures-only", help="Only figures, no actors, locations, events.")
     ] = False,
@@ -573,15 +574,7 @@ def ml_backend(
     host: Annotated[
         str, typer.Option(help="Address to bind; loopback unless you mean to share.")
     ] = "127.0.0.1",
-    gazetteer: Annotated[
-        list[Path] | None,
-        typer.Option(
-            "--gazetteer",
-            help="Annotation files or folders whose actors and locations are looked for "
-            "(default: datasets/annotations).",
-            show_default=False,
-        ),
-    ] = None,
+    gazetteer: GazetteerOption = None,
     connect: Annotated[
         bool,
         typer.Option(

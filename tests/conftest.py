@@ -11,13 +11,12 @@ from __future__ import annotations
 import copy
 import json
 import os
-import socket
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from tests_support import LS, NET_HOOK, STRAY, executable
+from tests_support import LS, NET_HOOK, STRAY, executable, free_port
 
 from sitrep.annotate.labelstudio import server
 from sitrep.schema import documents, spec
@@ -355,12 +354,6 @@ def write_doc(tmp_path: Path) -> Callable[..., Path]:
     return write
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @pytest.fixture(scope="session")
 def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
     """A real Label Studio for the whole session, from `.venv-ls` (`make setup-ls`)."""
@@ -379,7 +372,7 @@ def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
         mp.setenv("SITREP_TEST_NET_LOG", str(hook / "connections.jsonl"))
         mp.setenv("LABEL_STUDIO_API_KEY", STRAY)
         # a port of its own: several test sessions on one machine would race for 8080
-        started = server.serve(data_dir, port=_free_port(), timeout=300, executable=found)
+        started = server.serve(data_dir, port=free_port(), timeout=300, executable=found)
     try:
         yield LS(root, data_dir, started, hook / "connections.jsonl")
     finally:

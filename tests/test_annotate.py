@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests_support import LS, REPO, insert_text, strip_record_provenance
+from tests_support import LS, REPO, free_port, insert_text, strip_record_provenance
 from typer.testing import CliRunner
 
 from sitrep.annotate.labelstudio import convert, labelconfig
@@ -380,12 +380,6 @@ def test_a_config_changed_in_label_studio_stops_the_pull(ls: LS, root: Path, tit
 # --- faults -------------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _quick(seconds: float, call: Any) -> ConnectionFailed:
     start = time.monotonic()
     with pytest.raises(ConnectionFailed) as caught:
@@ -395,7 +389,7 @@ def _quick(seconds: float, call: Any) -> ConnectionFailed:
 
 
 def test_a_server_that_is_down_is_named_within_seconds(root: Path, title: str) -> None:
-    client = Client(Connection(f"http://127.0.0.1:{_free_port()}", "x" * 40))
+    client = Client(Connection(f"http://127.0.0.1:{free_port()}", "x" * 40))
     failure = _quick(5, lambda: pull_mod.pull(client, title=title, root=root))
     assert failure.reason is Reason.server_down
     assert not (root / "datasets" / "label-studio").exists()

@@ -15,7 +15,6 @@ import os
 import pwd
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -24,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tests_support import LS, REPO, executable
+from tests_support import LS, REPO, executable, free_port
 
 from sitrep.annotate.labelstudio import backup as backup_mod
 from sitrep.annotate.labelstudio import database, server
@@ -43,12 +42,6 @@ def _tool(name: str) -> str | None:
         return found
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
     return candidates[-1] if candidates else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @dataclass
@@ -105,7 +98,7 @@ def postgres() -> Iterator[PG]:
     if run_as:
         os.chown(pwfile, pwd.getpwnam("postgres").pw_uid, -1)
     pwfile.chmod(0o600)
-    port = _free_port()
+    port = free_port()
     subprocess.run(
         [
             *run_as,
@@ -164,9 +157,7 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def _start(data_dir: Path, url: str | None = None) -> server.Started:
     found = executable()
     assert found is not None, "label-studio is not installed: run `make setup-ls`"
-    return server.serve(
-        data_dir, port=_free_port(), timeout=400, executable=found, database_url=url
-    )
+    return server.serve(data_dir, port=free_port(), timeout=400, executable=found, database_url=url)
 
 
 def _client(started: server.Started) -> Client:

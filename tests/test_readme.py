@@ -14,7 +14,6 @@ import re
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from tests_support import LS, REPO
+from tests_support import LS, REPO, free_port
 
 SITREP = Path(sys.executable).with_name("sitrep")
 README = REPO / "README.md"
@@ -202,12 +201,6 @@ def _broken_seed(root: Path) -> list[str]:
     return block.strip().splitlines()
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _wait_for(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:
@@ -229,7 +222,7 @@ def test_the_readme_offline_command_lines_run(tmp_path: Path) -> None:
     transcript = _broken_seed(root)
     codebook = (REPO / "schema" / "CODEBOOK.md").read_bytes()
     lines = [line for line in readme_commands() if line in OFFLINE]
-    port = _free_port()
+    port = free_port()
     served: subprocess.Popen[str] | None = None
     try:
         for line in lines:
@@ -279,7 +272,7 @@ def test_the_readme_server_command_lines_run(ls: LS, tmp_path: Path) -> None:
     lines = [line for line in readme_commands() if line in SERVER]
     for line in lines:
         placeholder, status = SERVER[line]
-        port = _free_port()
+        port = free_port()
         command = (placeholder or line).format(email=ls.creds.email, port=port)
         if command.split()[2:3] and command.split()[2] in PROJECT_OPTION:
             command += f" --project {title}"  # its own project on the shared server

@@ -255,9 +255,8 @@ def _check_empty(db: Database) -> None:
 
 
 def _unpack(folder: Path, out: Path, db: Database | None) -> None:
-    for name in (CREDENTIALS,):
-        shutil.copy2(folder / name, out / name)
-        os.chmod(out / name, 0o600)
+    shutil.copy2(folder / CREDENTIALS, out / CREDENTIALS)
+    os.chmod(out / CREDENTIALS, 0o600)
     if db is None:
         shutil.copy2(folder / SQLITE_COPY, out / database.SQLITE_FILE)
         os.chmod(out / database.SQLITE_FILE, 0o600)

@@ -91,15 +91,20 @@ def audit_dir(folder: Path, stamp: datetime | None = None) -> Path:
     return folder / AUDIT / when
 
 
-def _provenance(path: Path) -> tuple[list[int], str | None]:
-    """(annotation ids, first annotator) recorded in a pulled or released file."""
+def _recorded(path: Path) -> tuple[Json, list[int], str | None]:
+    """(label_studio origin, annotation ids, first annotator) of a pulled or released
+    file, read once; empty when it cannot be read."""
     try:
         doc = orjson.loads(path.read_bytes())
         prov = doc.get("provenance") or {}
         origin = prov.get("label_studio") or {}
-        return list(origin.get("annotation_ids") or []), (prov.get("annotators") or [None])[0]
+        return (
+            origin,
+            list(origin.get("annotation_ids") or []),
+            (prov.get("annotators") or [None])[0],
+        )
     except (OSError, orjson.JSONDecodeError, AttributeError):
-        return [], None
+        return {}, [], None
 
 
 def move(path: Path, base: Path, audit: Path) -> Path:
@@ -148,10 +153,9 @@ def star_change(task: TaskSeen, released_dir: Path, project_id: int) -> StarChan
     target = released_dir / f"{task.document_id}.json"
     if not target.is_file():
         return None
-    origin = _origin(target)
+    origin, before_ids, before_by = _recorded(target)
     if origin.get("project_id") != project_id or origin.get("task_id") != task.task_id:
         return None  # not released from this task: never ours to change
-    before_ids, before_by = _provenance(target)
     before = before_ids[0] if before_ids else None
     after = task.ground_truth
     if after == before or (after is not None and after not in task.valid):
@@ -160,14 +164,6 @@ def star_change(task: TaskSeen, released_dir: Path, project_id: int) -> StarChan
     return StarChange(task.task_id, task.document_id, before, before_by, after, after_by, None)
 
 
-def _origin(path: Path) -> Json:
-    try:
-        doc = orjson.loads(path.read_bytes())
-        return (doc.get("provenance") or {}).get("label_studio") or {}
-    except (OSError, orjson.JSONDecodeError, AttributeError):
-        return {}
-
-
 def annotation_of(path: Path) -> tuple[int | None, str | None]:
-    ids, who = _provenance(path)
+    _, ids, who = _recorded(path)
     return (ids[0] if ids else None), who

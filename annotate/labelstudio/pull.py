@@ -321,12 +321,20 @@ def credited(
     its own per-region comments in its notes; the ground truth also names the annotators
     whose records it holds, the adjudicator, and their notes and comments."""
     raw = {a.get("id"): a for a in task.get("annotations") or [] if isinstance(a, dict)}
-    docs = {one.annotation_id: one.doc for one in pulled}
+    authors = {
+        one.annotation_id: _email(raw.get(one.annotation_id, {}).get("completed_by"), people)
+        or "unknown"
+        for one in pulled
+    }
     lines = {
-        aid: credit.comments(raw[aid].get("result"), doc["provenance"]["annotators"][0])
-        for aid, doc in docs.items()
+        aid: credit.comments(raw[aid].get("result"), who)
+        for aid, who in authors.items()
         if aid in raw
     }
+    merged = len(pulled) > 1 and any(one.ground_truth for one in pulled)
+    if not merged and not any(lines.values()):
+        return pulled  # nothing to credit: the common case re-reads no payload
+    docs = {one.annotation_id: one.doc for one in pulled}
     out = []
     for one in pulled:
         doc = docs[one.annotation_id]
@@ -568,7 +576,7 @@ def pull(
     `keep`: exports kept (compressed) in the project's exports folder."""
     report = PullReport()
     base = root or paths.project_root()
-    client.whoami()
+    account = client.whoami()
     project = find_project(client, title)
     if project is None:
         raise ProjectError(
@@ -600,7 +608,7 @@ def pull(
     finally:
         report.export_file = keep_exports(folder / "exports", export_file, keep)
     if roster.members:  # Community has no roles: say who annotated without being on the team
-        known = {m.email for m in roster.members} | {client.whoami().get("email")}
+        known = {m.email for m in roster.members} | {account.get("email")}
         report.outsiders = sorted(a for a in report.annotators if a not in known)
     return report
 
