@@ -26,7 +26,7 @@ ROOT = Path(__file__).resolve().parents[1]
 MARK = "Offsets computed from the exact phrases of datasets/sheets/"
 FIGURE_KEYS = (
     "counted", "description", "unit", "currency", "low", "best", "high", "qualifier",
-    "vague_term", "realis", "event", "part_of", "claimed_by",
+    "vague_term", "realis", "event", "part_of", "claimed_by", "quantity",
 )  # fmt: skip
 
 
@@ -107,6 +107,7 @@ def build(sheet: dict[str, Any], source: Any) -> dict[str, Any]:
             "type": a["type"],
             "country": a.get("country"),
             "wikidata": None,
+            "entity": a.get("entity"),
             "affiliated_with": a.get("affiliated_with"),
             "spans": [_span(text, s, e) for s, e in actor_spans[a["id"]]],
         }
@@ -121,6 +122,7 @@ def build(sheet: dict[str, Any], source: Any) -> dict[str, Any]:
             "parent": p.get("parent"),
             "coordinates": None,
             "wikidata": None,
+            "entity": p.get("entity"),
             "spans": [_span(text, s, e) for s, e in location_spans[p["id"]]],
         }
         for p in sheet["locations"]
