@@ -2,9 +2,12 @@
 adds on top of Label Studio's own import and export.
 
     python benchmarks/bench_annotate.py --tasks 10000 --repeats 3
+    python benchmarks/bench_annotate.py --tasks 10000 --repeats 3 --database postgresql
 
-Starts its own Label Studio (SQLite, 127.0.0.1) in a temporary data folder and stops it
-at the end. Documents are synthetic (`sitrep.testing.synthetic`, seed-article size: about
+Starts its own Label Studio (127.0.0.1) in a temporary data folder and stops it at the
+end: on SQLite in that folder (the embedded default), or with `--database postgresql`
+on a throw-away PostgreSQL server it starts for the run (`sitrep.testing.postgres`,
+Debian's server from `make setup-postgres`). Documents are synthetic (`sitrep.testing.synthetic`, seed-article size: about
 2,700 characters, 50 records, 80 spans, ~450 Label Studio results each) and go in as
 ground-truth annotations.
 
@@ -34,6 +37,7 @@ from sitrep.annotate.labelstudio import project as proj
 from sitrep.annotate.labelstudio import pull as pull_mod
 from sitrep.annotate.labelstudio import server
 from sitrep.annotate.labelstudio.client import Client
+from sitrep.testing import postgres
 from sitrep.testing.synthetic import generate_document
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,7 +89,16 @@ def main() -> int:
     parser.add_argument("--chunk", type=int, default=250)
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--database", choices=("sqlite", "postgresql"), default="sqlite")
     args = parser.parse_args()
+    if args.database == "postgresql":
+        with postgres.throwaway() as pg:
+            os.environ["PGPASSWORD"] = pg.password  # for the server sitrep starts
+            return run(args, pg.create("labelstudio"))
+    return run(args, None)
+
+
+def run(args: argparse.Namespace, database_url: str | None) -> int:
 
     work = Path(tempfile.mkdtemp(prefix="sitrep-bench-annotate-"))
     data_dir = work / "label-studio"
@@ -93,7 +106,12 @@ def main() -> int:
         t = time.perf_counter()
         write_inputs(work / "in", args.tasks, args.seed)
         print(f"generated {args.tasks} documents in {time.perf_counter() - t:.1f} s", flush=True)
-        started = server.serve(data_dir, timeout=600, executable=server.find_executable(ROOT))
+        started = server.serve(
+            data_dir,
+            timeout=600,
+            executable=server.find_executable(ROOT),
+            database_url=database_url,
+        )
         print(f"Label Studio up in {started.seconds:.0f} s at {started.state.url}", flush=True)
         conn = server.Connection(started.state.url, started.credentials.token, "bench")
         client = TimedClient(conn, timeout=1800)
@@ -140,6 +158,7 @@ def main() -> int:
         ratios = [o / e for o, e in zip(overheads, exports, strict=True)]
         figures = {
             "machine": machine(),
+            "database": args.database,
             "tasks": args.tasks,
             "push_total_s": round(push_total, 1),
             "push_label_studio_import_s": round(push_ls, 1),

@@ -10,16 +10,11 @@ SQLite flavour backs up the session's server while it runs and restores it next 
 
 from __future__ import annotations
 
-import glob
 import os
-import pwd
-import secrets
 import shutil
 import subprocess
-import tempfile
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -30,116 +25,24 @@ from sitrep.annotate.labelstudio import database, server
 from sitrep.annotate.labelstudio import project as proj
 from sitrep.annotate.labelstudio import pull as pull_mod
 from sitrep.annotate.labelstudio.client import Client
+from sitrep.testing import postgres as pg
+from sitrep.testing.postgres import PG
 
 pytestmark = pytest.mark.label_studio
 
 GOLD = REPO / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
 
 
-def _tool(name: str) -> str | None:
-    found = shutil.which(name)
-    if found:
-        return found
-    candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
-    return candidates[-1] if candidates else None
-
-
-@dataclass
-class PG:
-    host: str
-    port: int
-    user: str
-    password: str
-    folder: Path
-    run_as: list[str]
-
-    def url(self, name: str) -> str:
-        return f"postgresql://{self.user}@{self.host}:{self.port}/{name}"
-
-    def create(self, name: str) -> str:
-        subprocess.run(
-            [
-                _tool("psql") or "psql",
-                "-h",
-                self.host,
-                "-p",
-                str(self.port),
-                "-U",
-                self.user,
-                "-d",
-                "postgres",
-                "-c",
-                f'create database "{name}"',
-            ],
-            env={**os.environ, "PGPASSWORD": self.password},
-            check=True,
-            capture_output=True,
-        )
-        return self.url(name)
-
-
 @pytest.fixture(scope="module")
 def postgres() -> Iterator[PG]:
-    initdb, pg_ctl = _tool("initdb"), _tool("pg_ctl")
-    if not (initdb and pg_ctl and _tool("pg_dump") and _tool("psql")):
+    gone = pg.missing()
+    if gone:
         why = "PostgreSQL is not installed: run `make setup-postgres` (Debian's postgresql)"
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    folder = Path(tempfile.mkdtemp(prefix="sitrep-pg-"))
-    run_as: list[str] = []
-    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
-        owner = pwd.getpwnam("postgres")
-        os.chown(folder, owner.pw_uid, owner.pw_gid)
-        run_as = ["runuser", "-u", "postgres", "--"]
-    password = secrets.token_urlsafe(16)
-    pwfile = folder / "pw"
-    pwfile.write_text(password)
-    if run_as:
-        os.chown(pwfile, pwd.getpwnam("postgres").pw_uid, -1)
-    pwfile.chmod(0o600)
-    port = free_port()
-    subprocess.run(
-        [
-            *run_as,
-            initdb,
-            "-D",
-            str(folder / "data"),
-            "-U",
-            "sitrep",
-            "--auth=scram-sha-256",
-            f"--pwfile={pwfile}",
-            "-E",
-            "UTF8",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    pwfile.unlink()
-    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {folder}"
-    subprocess.run(
-        [
-            *run_as,
-            pg_ctl,
-            "-D",
-            str(folder / "data"),
-            "-o",
-            options,
-            "-l",
-            str(folder / "log"),
-            "-w",
-            "start",
-        ],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield PG("127.0.0.1", port, "sitrep", password, folder, run_as)
-    finally:
-        subprocess.run(
-            [*run_as, pg_ctl, "-D", str(folder / "data"), "-m", "fast", "stop"], capture_output=True
-        )
-        shutil.rmtree(folder, ignore_errors=True)
+    with pg.throwaway() as server_:
+        yield server_
 
 
 @pytest.fixture

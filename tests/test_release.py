@@ -400,6 +400,29 @@ def test_a_duplicate_key_is_refused_naming_it(workspace: tuple[Path, Path]) -> N
     assert not (releases / "1.0.0").exists()
 
 
+def test_several_annotations_of_one_document_are_valid_but_not_a_release(
+    workspace: tuple[Path, Path],
+) -> None:
+    """A pull's per-annotator folder validates (one file per annotation), but a release
+    holds one annotation per document: the build says to adjudicate first."""
+    annotations, releases = workspace
+    gold = json.loads(GOLD.read_text(encoding="utf-8"))
+    (annotations / GOLD.name).unlink()
+    for annotation in (31, 32):
+        doc = copy.deepcopy(gold)
+        doc["provenance"]["label_studio"] = {
+            "project_id": 1,
+            "task_id": 7,
+            "annotation_ids": [annotation],
+            "ground_truth": False,
+        }
+        (annotations / f"{annotation}.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ReleaseError, match=r"more than one file.*adjudicate"):
+        build_release("1.0.0", [annotations], releases)
+    assert not (releases / "1.0.0").exists()
+    assert [p.name for p in releases.iterdir()] == []  # no staging folder left
+
+
 def _frictionless(folder: Path) -> dict[str, Any]:
     """`frictionless validate --json` (frictionless-py, the reference validator)."""
     done = subprocess.run(

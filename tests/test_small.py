@@ -106,3 +106,45 @@ def test_issues_are_streamed_once_on_both_paths(tmp_path: Path) -> None:
         assert sorted(streamed, key=reading_order) == reported
         assert len(reported) == 8 * 2 + 1 + 1  # 8 figures (interval, qualifier), twin, path
         assert {Code.ID_DUPLICATE, Code.PATH_MISSING} <= {i.code for i in reported}
+
+
+def _pulled(gold: Any, annotation: int, annotator: str) -> Any:
+    doc = copy.deepcopy(gold)
+    doc["provenance"]["annotators"] = [annotator]
+    doc["provenance"]["label_studio"] = {
+        "project_id": 1,
+        "task_id": 7,
+        "annotation_ids": [annotation],
+        "config_sha256": None,
+        "ground_truth": False,
+    }
+    return doc
+
+
+def test_a_pulled_per_annotator_folder_is_not_a_set_of_duplicates(tmp_path: Path) -> None:
+    """datasets/label-studio/<project>/annotations/<document>/<annotation>.json holds one
+    file per annotation: one document id in several files is expected there. The same
+    annotation in two files is still a copy, and a second file's own problems are still
+    reported."""
+    gold = json.loads((GOLD / "seed-8128c0eee969d3a6.json").read_text(encoding="utf-8"))
+    folder = tmp_path / "annotations" / gold["document"]["id"]
+    folder.mkdir(parents=True)
+    _write(folder, "31.json", _pulled(gold, 31, "ann1@example.org"))
+    second = _pulled(gold, 32, "ann2@example.org")
+    _write(folder, "32.json", second)
+    small, tables = _both([tmp_path / "annotations"])
+    assert small == tables
+    assert small["issues"] == [] and small["counts"]["documents"] == 2
+
+    second["figures"][0]["low"] = 10**9  # the second annotator's own mistake
+    _write(folder, "32.json", second)
+    _write(folder, "copy-of-31.json", _pulled(gold, 31, "ann1@example.org"))
+    small, tables = _both([tmp_path / "annotations"])
+    assert small == tables
+    codes = {(Path(i["file"]).name, i["code"]) for i in small["issues"]}
+    assert {("32.json", "figure.interval"), ("copy-of-31.json", "id.duplicate")} <= codes
+    assert {c for f, c in codes if f == "copy-of-31.json"} == {"id.duplicate"}
+    assert not {f for f, c in codes if c == "id.duplicate"} - {"copy-of-31.json"}
+    assert "one file per annotation" in next(
+        i["expected"] for i in small["issues"] if i["code"] == "id.duplicate"
+    )

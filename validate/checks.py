@@ -287,14 +287,31 @@ def drop_documents(
     }
 
 
+ANNOTATION_IDS = "provenance_label_studio_annotation_ids"
+
+
+def copy_key() -> pl.Expr:
+    """`sitrep.validate.small.copy_key` as an expression over the documents table: the
+    document id, and the Label Studio annotation ids of a pulled annotation."""
+    ids = pl.col(ANNOTATION_IDS).list.sort().cast(pl.List(pl.String)).list.join(",")
+    return (
+        pl.when(pl.col(ANNOTATION_IDS).list.len().fill_null(0) == 0)
+        .then(pl.col(DOC_ID))
+        .otherwise(pl.concat_str([pl.col(DOC_ID), pl.lit(" #"), ids]))
+        .alias("_copy")
+    )
+
+
 def split_duplicate_documents(
     tables: dict[str, pl.DataFrame],
 ) -> tuple[dict[str, pl.DataFrame], list[Issue]]:
-    """Report each document id used by more than one file once, and keep only its first
-    file's rows, so one duplicate does not flood every table with key violations."""
-    docs = tables[DOCUMENTS].with_row_index("_row")
-    first = docs.group_by(DOC_ID).agg(pl.col(FILE).sort_by("_row").first().alias("_first"))
-    extra = docs.join(first, on=DOC_ID).filter(pl.col(FILE) != pl.col("_first"))
+    """Report each document used by more than one file once (the same id, and for pulled
+    annotations the same Label Studio annotation), and keep only its first file's rows, so
+    one duplicate does not flood every table with key violations. Several annotations of
+    one document (a pull's per-annotator folder) are not duplicates."""
+    docs = tables[DOCUMENTS].with_row_index("_row").with_columns(copy_key())
+    first = docs.group_by("_copy").agg(pl.col(FILE).sort_by("_row").first().alias("_first"))
+    extra = docs.join(first, on="_copy").filter(pl.col(FILE) != pl.col("_first"))
     if extra.is_empty():
         return tables, []
     rows = extra.select(FILE, "_first", DOC_ID).iter_rows()

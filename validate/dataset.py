@@ -32,7 +32,7 @@ from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
-from sitrep.validate.checks import drop_documents, validate_tables
+from sitrep.validate.checks import copy_key, drop_documents, validate_tables
 from sitrep.validate.small import duplicate_document
 from sitrep.validate.tables import DOC_ID, DOCUMENTS, FILE, SPANS, build_tables, read_ndjson
 
@@ -157,7 +157,8 @@ def _chunks(paths: Iterable[Path], report: Report, size: int) -> Iterator[list[S
 
 
 class _Seen:
-    """Document ids met so far, to catch one id used by two files across chunks."""
+    """Documents met so far (id, and Label Studio annotation ids of a pulled annotation),
+    to catch one document in two files across chunks."""
 
     def __init__(self) -> None:
         self.files: dict[str, str] = {}
@@ -168,12 +169,13 @@ class _Seen:
         """`tables` without the documents whose id an earlier file already used, and an
         issue for each of those."""
         issues, dropped = [], []
-        for doc_id, name in tables[DOCUMENTS].select(DOC_ID, FILE).iter_rows():
-            if doc_id in self.files:
-                issues.append(duplicate_document(name, self.files[doc_id], doc_id))
+        rows = tables[DOCUMENTS].select(DOC_ID, FILE, copy_key()).iter_rows()
+        for doc_id, name, key in rows:
+            if key in self.files:
+                issues.append(duplicate_document(name, self.files[key], doc_id))
                 dropped.append((doc_id, name))
             else:
-                self.files[doc_id] = name
+                self.files[key] = name
         if not dropped:
             return tables, issues
         gone = pl.DataFrame(dropped, schema={DOC_ID: pl.String, FILE: pl.String}, orient="row")

@@ -203,6 +203,13 @@ def _check_keys(folder: Path, specs: dict[str, TableSpec]) -> None:
     for name in specs:
         counted = pl.scan_parquet(folder / f"{name}.parquet").group_by(KEY).len()
         twice = counted.filter(pl.col("len") > 1).select(KEY).sort(KEY).collect()[KEY]
+        if twice.len() and name == DOCUMENTS:
+            raise ReleaseError(
+                f"document(s) {', '.join(twice.head(5))} come from more than one file: several "
+                "annotations of one document (a pull's per-annotator folder) are valid, but a "
+                "release holds one per document; adjudicate them (`sitrep annotate "
+                "adjudicate`) and build from the ground truth"
+            )
         if twice.len():
             raise ReleaseError(
                 f"{name}: key(s) {', '.join(twice.head(5))} occur more than once "
@@ -381,13 +388,13 @@ def build_release(
         writer.close()
         if not dataset.report.valid:
             raise ValidationFailed(dataset.report)
+        _check_keys(staging, specs)
         prev_dir = releases / previous if previous else None
         diff = _diff_against(prev_dir, staging, specs) if prev_dir else _first_release(writer.rows)
         version = version or _next_version(previous, diff)
         _check_bump(version, previous, diff)
         if writer.version != version:  # an automatic version: stamp it into the files
             _restamp(staging, version, specs)
-        _check_keys(staging, specs)
         tombstones = _tombstones(prev_dir, diff, version)
         _check_reuse(staging, tombstones, specs)
         _write_rest(

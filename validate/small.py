@@ -19,6 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 
 from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
@@ -30,15 +31,31 @@ SMALL = 1_000  # documents: ~0.4 ms each by rule, against ~2 s to import Polars 
 OnIssues = Callable[[list[Issue]], None]
 
 
+def copy_key(doc_id: str, annotation_ids: Iterable[int] | None) -> str:
+    """What makes two files copies of one document: the same document id and, for
+    annotations pulled from Label Studio, the same annotation ids. A pull's per-annotator
+    folder holds one file per annotation, so one document id in several files is expected
+    there; the same annotation twice is still a copy."""
+    if not annotation_ids:
+        return doc_id
+    return f"{doc_id} #{','.join(str(i) for i in sorted(annotation_ids))}"
+
+
+def doc_copy_key(doc: Any) -> str:
+    origin = (doc.get("provenance") or {}).get("label_studio") or {}
+    ids = origin.get("annotation_ids") if isinstance(origin, dict) else None
+    return copy_key(doc["document"]["id"], ids if isinstance(ids, list) else None)
+
+
 def duplicate_document(file: str, first: str, doc_id: str) -> Issue:
-    """The issue of a document whose id `first` already used."""
-    reason = f"document id already used by {first}"
+    """The issue of a document whose id (and Label Studio annotation) `first` already used."""
     return Issue(
         Code.ID_DUPLICATE,
         file,
         "/document/id",
-        reason,
-        "a document id used by one file only",
+        f"document id already used by {first}",
+        "a document id used by one file only (or, for annotations pulled from Label "
+        "Studio, by one file per annotation)",
         doc_id,
     )
 
@@ -57,11 +74,11 @@ def check_source(
     if not checker.is_valid(doc):
         count_records(doc, counts)
         return issues + checker.issues(doc, source.name) + check_rules(doc, source.name)
-    doc_id = doc["document"]["id"]
-    if doc_id in seen:  # counted once, as the tables count it
-        issues.append(duplicate_document(source.name, seen[doc_id], doc_id))
+    doc_id, key = doc["document"]["id"], doc_copy_key(doc)
+    if key in seen:  # counted once, as the tables count it
+        issues.append(duplicate_document(source.name, seen[key], doc_id))
     else:
-        seen[doc_id] = source.name
+        seen[key] = source.name
         count_records(doc, counts)
     return issues + check_rules(doc, source.name)
 
