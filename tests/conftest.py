@@ -20,6 +20,7 @@ from tests_support import LS, NET_HOOK, STRAY, executable, free_port
 
 from sitrep.annotate.labelstudio import server
 from sitrep.schema import documents, spec
+from sitrep.testing import postgres
 
 Json = dict[str, Any]
 
@@ -377,3 +378,34 @@ def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
         yield LS(root, data_dir, started, hook / "connections.jsonl")
     finally:
         server.stop(data_dir)
+
+
+@pytest.fixture(scope="session")
+def ls_postgresql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
+    """A second real Label Studio for the session, on a throw-away PostgreSQL server (the
+    team's production database; `make setup-postgres`). Team and mirror tests run on both."""
+    found = executable()
+    gone = postgres.missing()
+    if found is None or gone:
+        why = "label-studio or PostgreSQL is not installed: run `make setup-ls setup-postgres`"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+    root = tmp_path_factory.mktemp("root-pg")
+    hook = tmp_path_factory.mktemp("nethook-pg")
+    (hook / "sitecustomize.py").write_text(NET_HOOK, encoding="utf-8")
+    data_dir = server.default_data_dir(root)
+    with postgres.throwaway() as pg:
+        url = pg.create("labelstudio")
+        with pytest.MonkeyPatch.context() as mp:
+            mp.setenv("PYTHONPATH", str(hook))
+            mp.setenv("SITREP_TEST_NET_LOG", str(hook / "connections.jsonl"))
+            mp.setenv("LABEL_STUDIO_API_KEY", STRAY)
+            mp.setenv("PGPASSWORD", pg.password)  # read once, by the server's start
+            started = server.serve(
+                data_dir, port=free_port(), timeout=400, executable=found, database_url=url
+            )
+        try:
+            yield LS(root, data_dir, started, hook / "connections.jsonl")
+        finally:
+            server.stop(data_dir)

@@ -285,6 +285,10 @@ def test_bad_tasks_are_named_and_never_block_the_good_ones(ls: LS, root: Path, t
     assert rules == {"unknown-label", "dangling-relation", "attribute-without-span"}
     assert hand_made.read_bytes() == before
 
+    steps: list[tuple[int, int]] = []  # the progress bar knows the total from the start
+    pull_mod.pull(client, title=title, root=root, progress=lambda d, t: steps.append((d, t)))
+    assert steps[-1] == (4, 4) and {total for _, total in steps} == {4}
+
 
 def _unknown_label(results: list[dict[str, Any]]) -> str:
     region = next(r for r in results if r["from_name"] == "label")

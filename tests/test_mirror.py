@@ -24,6 +24,13 @@ from sitrep.testing.synthetic import generate_document
 pytestmark = pytest.mark.label_studio
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ls(request: pytest.FixtureRequest, ls: LS) -> LS:
+    """Every test here runs on the session's Label Studio (SQLite) and on one backed by
+    PostgreSQL, the database a team runs it on."""
+    return ls if request.param == "sqlite" else request.getfixturevalue("ls_postgresql")
+
+
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ls: LS) -> Path:
     (tmp_path / "datasets" / "annotations").mkdir(parents=True)
@@ -127,6 +134,8 @@ def test_the_released_file_follows_the_star_and_every_change_is_reported(
     [change] = moved.star_changes
     assert (change.before, change.after) == (a, b)
     assert (change.before_by, change.after_by) == (task["users"][0][1], task["users"][1][1])
+    assert change.updated == client.get(f"/api/annotations/{b}/")["updated_at"]  # when
+    assert f"(updated {change.updated})" in str(change)
     now = json.loads(released.read_text())
     # the star's annotation first, then the other annotator whose records it holds
     assert now["provenance"]["label_studio"]["annotation_ids"] == [b, a]
@@ -139,6 +148,7 @@ def test_the_released_file_follows_the_star_and_every_change_is_reported(
     unstarred = _pull(task, root)
     [change] = unstarred.star_changes
     assert (change.before, change.after) == (b, None)
+    assert change.updated == client.get(f"/api/annotations/{b}/")["updated_at"]
     assert not released.exists()
     assert unstarred.moved[0].to.is_file()
 

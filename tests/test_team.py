@@ -29,6 +29,13 @@ pytestmark = pytest.mark.label_studio
 PASSWORD = "Annotator-pass-2026"
 
 
+@pytest.fixture(params=["sqlite", "postgresql"])
+def ls(request: pytest.FixtureRequest, ls: LS) -> LS:
+    """Every test here runs on the session's Label Studio (SQLite) and on one backed by
+    PostgreSQL, the database a team runs it on."""
+    return ls if request.param == "sqlite" else request.getfixturevalue("ls_postgresql")
+
+
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ls: LS) -> Path:
     """A dataset checkout with three VOA stories to annotate, pointed at the test server."""

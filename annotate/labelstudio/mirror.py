@@ -42,6 +42,7 @@ class TaskSeen:
     live: dict[int, str | None] = field(default_factory=dict)  # annotation id -> annotator
     valid: set[int] = field(default_factory=set)  # annotations that converted
     ground_truth: int | None = None  # the starred, not cancelled annotation
+    updated: dict[int, str] = field(default_factory=dict)  # annotation id -> updated_at
 
 
 @dataclass(frozen=True)
@@ -161,7 +162,10 @@ def star_change(task: TaskSeen, released_dir: Path, project_id: int) -> StarChan
     if after == before or (after is not None and after not in task.valid):
         return None
     after_by = task.live.get(after) if after is not None else None
-    return StarChange(task.task_id, task.document_id, before, before_by, after, after_by, None)
+    # Label Studio keeps no time for the star itself; (un)starring saves the annotation,
+    # so its updated_at is when it happened
+    when = task.updated.get(after if after is not None else before or -1)
+    return StarChange(task.task_id, task.document_id, before, before_by, after, after_by, when)
 
 
 def annotation_of(path: Path) -> tuple[int | None, str | None]:

@@ -52,6 +52,7 @@ class Project:
     label_config: str
     description: str
     url: str = ""  # the Label Studio it lives on, for links to its tasks
+    tasks: int | None = None  # how many tasks it had when it was read (a pull's total)
 
     @cached_property
     def config_sha256(self) -> str:
@@ -179,6 +180,7 @@ def _project(body: Json, url: str = "") -> Project:
         str(body.get("label_config") or ""),
         str(body.get("description") or ""),
         url,
+        body["task_number"] if isinstance(body.get("task_number"), int) else None,
     )
 
 

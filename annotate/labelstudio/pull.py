@@ -369,6 +369,8 @@ def seen_of(task: Json, pulled: list[Pulled], people: dict[int, str] | None = No
         if annotation.get("was_cancelled") or not isinstance(annotation.get("id"), int):
             continue
         seen.live[annotation["id"]] = _email(annotation.get("completed_by"), people)
+        if isinstance(annotation.get("updated_at"), str):
+            seen.updated[annotation["id"]] = annotation["updated_at"]
         if annotation.get("ground_truth"):
             seen.ground_truth = annotation["id"]
     seen.valid = {one.annotation_id for one in pulled}
@@ -646,8 +648,8 @@ def process_export(
                 seen.append(task)
                 _follow_star(task, project, released_dir, audit, report)
                 write_task(pulled, folder, released_dir, report, replace, writer)
-            if progress:
-                progress(report.tasks, report.tasks)
+            if progress:  # the project's task count, unless tasks came in since
+                progress(report.tasks, max(project.tasks or 0, report.tasks))
             writing += time.perf_counter() - mark
         mark = time.perf_counter()
     writing += time.perf_counter() - mark
