@@ -7,9 +7,9 @@ adds on top of Label Studio's own import and export.
 Starts its own Label Studio (127.0.0.1) in a temporary data folder and stops it at the
 end: on SQLite in that folder (the embedded default), or with `--database postgresql`
 on a throw-away PostgreSQL server it starts for the run (`sitrep.testing.postgres`,
-Debian's server from `make setup-postgres`). Documents are synthetic (`sitrep.testing.synthetic`, seed-article size: about
-2,700 characters, 50 records, 80 spans, ~450 Label Studio results each) and go in as
-ground-truth annotations.
+Debian's server from `make setup-postgres`). Documents are synthetic
+(`sitrep.testing.synthetic`, seed-article size: about 2,700 characters, 50 records, 80
+spans, ~450 Label Studio results each) and go in as ground-truth annotations.
 
 Measured, in the same run:
 - push: Label Studio's import (the time inside the import requests) and the total;

@@ -12,6 +12,7 @@ import copy
 import json
 import os
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -364,16 +365,34 @@ def ls(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
         if os.environ.get("CI"):  # a green CI must not hide a missing install step
             pytest.fail(why)
         pytest.skip(why)
-    root = tmp_path_factory.mktemp("root")
-    hook = tmp_path_factory.mktemp("nethook")
+    with _session_server(tmp_path_factory, "", found) as started:
+        yield started
+
+
+@contextmanager
+def _session_server(
+    tmp_path_factory: pytest.TempPathFactory,
+    suffix: str,
+    found: Path,
+    database_url: str | None = None,
+    password: str | None = None,
+    timeout: float = 300,
+) -> Iterator[LS]:
+    """A Label Studio for the session, with the network hook that logs its connections,
+    on a port of its own (several test sessions on one machine would race for 8080)."""
+    root = tmp_path_factory.mktemp(f"root{suffix}")
+    hook = tmp_path_factory.mktemp(f"nethook{suffix}")
     (hook / "sitecustomize.py").write_text(NET_HOOK, encoding="utf-8")
     data_dir = server.default_data_dir(root)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("PYTHONPATH", str(hook))
         mp.setenv("SITREP_TEST_NET_LOG", str(hook / "connections.jsonl"))
         mp.setenv("LABEL_STUDIO_API_KEY", STRAY)
-        # a port of its own: several test sessions on one machine would race for 8080
-        started = server.serve(data_dir, port=free_port(), timeout=300, executable=found)
+        if password is not None:
+            mp.setenv("PGPASSWORD", password)  # read once, by the server's start
+        started = server.serve(
+            data_dir, port=free_port(), timeout=timeout, executable=found, database_url=database_url
+        )
     try:
         yield LS(root, data_dir, started, hook / "connections.jsonl")
     finally:
@@ -391,21 +410,9 @@ def ls_postgresql(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LS]:
         if os.environ.get("CI"):
             pytest.fail(why)
         pytest.skip(why)
-    root = tmp_path_factory.mktemp("root-pg")
-    hook = tmp_path_factory.mktemp("nethook-pg")
-    (hook / "sitecustomize.py").write_text(NET_HOOK, encoding="utf-8")
-    data_dir = server.default_data_dir(root)
     with postgres.throwaway() as pg:
         url = pg.create("labelstudio")
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setenv("PYTHONPATH", str(hook))
-            mp.setenv("SITREP_TEST_NET_LOG", str(hook / "connections.jsonl"))
-            mp.setenv("LABEL_STUDIO_API_KEY", STRAY)
-            mp.setenv("PGPASSWORD", pg.password)  # read once, by the server's start
-            started = server.serve(
-                data_dir, port=free_port(), timeout=400, executable=found, database_url=url
-            )
-        try:
-            yield LS(root, data_dir, started, hook / "connections.jsonl")
-        finally:
-            server.stop(data_dir)
+        with _session_server(
+            tmp_path_factory, "-pg", found, url, pg.password, timeout=400
+        ) as started:
+            yield started

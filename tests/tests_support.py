@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sitrep.annotate.labelstudio import server
 from sitrep.annotate.labelstudio.client import Client
+from sitrep.testing.postgres import free_port  # noqa: F401  (tests import it from here)
 
 REPO = Path(__file__).resolve().parents[1]
 STRAY = "stray-client-token-must-not-reach-the-server"
@@ -153,12 +154,3 @@ def login_token(url: str, email: str, password: str) -> str:
 def person(url: str, email: str, password: str) -> Client:
     """A client acting as `email`, with the token they got by logging in."""
     return Client(server.Connection(url, login_token(url, email, password), email))
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on now."""
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])

@@ -73,10 +73,11 @@ class PG:
         return self.url(name)
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
 
 
 @contextmanager
@@ -102,7 +103,7 @@ def throwaway() -> Iterator[PG]:
         out.write(password)
     if owner is not None:
         os.chown(pwfile, owner.pw_uid, -1)
-    port = _free_port()
+    port = free_port()
     data = folder / "data"
     try:
         subprocess.run(
