@@ -240,7 +240,8 @@ REPORT_VERBS = (
     "claimed", "claims", "noted", "notes", "warned", "warns", "tweeted", "posted",
     "explained", "testified", "acknowledged", "insisted", "cited", "counted", "recorded",
     "documented", "put", "puts", "showed", "shows", "indicated", "indicates", "estimate",
-    "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised",
+    "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised", "raised",
+    "proposed",
 )  # fmt: skip
 ATTRIBUTION_NOUNS = (
     "officials", "police", "authorities", "witnesses", "residents", "sources", "activists",
@@ -973,10 +974,15 @@ BODIES = (
     "official", "spokesman", "spokeswoman", "spokesperson", "office", "council",
     "commission", "authorities", "forces", "minister", "chief", "commander", "envoy",
     "leader", "department", "directorate", "service", "spokesman", "statement", "survey",
-    "report", "study", "poll", "assessment",
+    "report", "study", "poll", "assessment", "group", "outfit", "organization",
+    "organisation", "institute", "reports", "website", "arm", "body", "researchers",
+    "director", "head", "representative", "correspondent", "reporter",
 )  # fmt: skip
 _BODY = rf"(?:\s+[a-z]+)?\s+(?:{'|'.join(BODIES)})\b"  # "Ontario provincial leader"
-_ADVERB = r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then|first))?"
+_ADVERB = (
+    r"(?:\s+(?:has|have|had))?"  # "The World Bank has also claimed"
+    r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then|first))?"
+)
 _SUBJECT_SAID = re.compile(
     rf"(?P<x>(?:(?:the |a )?(?:{NAME})(?:{_BODY})?|\b(?i:{_NOUNS})"
     rf"|\b[Tt]he(?:\s+[a-z]+){{1,3}}?\s+(?:{'|'.join(BODIES)})\b)"
@@ -994,8 +1000,8 @@ _SAID_SUBJECT = re.compile(
     rf"\b(?:{'|'.join(SAID_AFTER)})\s+(?:(?:[a-z]+\s+){{0,4}}?(?:{'|'.join(BODIES)})\s+)?"
     rf"(?P<x>(?:the |a )?{NAME})"
 )
-PRONOUNS = {"he", "she", "they", "we", "i", "you"}
-NOT_CLAIMANTS = {"it", "this", "that", "there", "who", "which"} | WEEKDAYS | MONTHS
+PRONOUNS = {"he", "she", "they", "we", "i", "you", "it"}
+NOT_CLAIMANTS = {"this", "that", "there", "who", "which"} | WEEKDAYS | MONTHS
 # "NAIROBI, Kenya (AP) — ": the agency of a dateline reported the story, it did not
 # assert its figures
 _DATELINE = re.compile(r"\A\s*[A-Z][A-Za-z .,'’-]{1,60}?\([A-Za-z .&]{1,30}\)\s*[—–-]{1,2}\s*")
@@ -1073,7 +1079,7 @@ def _quote_speaker(text: str, quotes: list[tuple[int, int]], k: int) -> Claim | 
     a quotation with neither that follows another closely ('"...," he said. "..."'),
     the speaker of that one."""
     who = _attributed(text, quotes[k])
-    if who is None and k > 0 and quotes[k][0] - quotes[k - 1][1] < 40:
+    if who is None and k > 0 and quotes[k][0] - quotes[k - 1][1] < 70:
         who = _attributed(text, quotes[k - 1])
     return who
 
@@ -1134,10 +1140,23 @@ NOT_PERSON_WORDS = {
 } | {m.capitalize() for m in MONTHS} | {d.capitalize() for d in WEEKDAYS}  # fmt: skip
 
 
+def _is_person(name: str) -> bool:
+    """Whether a claimant's words end in a person's name ("spokesman Ahmed Chaudhry"),
+    not a body's ("Baloch Liberation Army")."""
+    m = _PERSON.search(name)
+    return (
+        bool(m)
+        and m.end() == len(name)
+        and not any(w in NOT_PERSON_WORDS for w in re.findall(r"[A-Za-z’'-]+", m.group()))
+    )
+
+
 def _persons(text: str, until: int) -> list[Claim]:
     out = []
     for m in _PERSON.finditer(text, 0, until):
         words = re.findall(r"[A-Za-z’'-]+", m.group())
+        if m.group().endswith(("’s", "'s")):
+            continue  # "Burkina Faso’s", "Boko Haram’s": whose, not who
         if not any(w in NOT_PERSON_WORDS for w in words):
             out.append((m.group(), m.start(), m.end()))
     return out
@@ -1150,11 +1169,16 @@ def _last_named(
     named (a claimant, a titled name or a name alone), for "they" and "we" the last
     named claimant; None when there is none."""
     named = [c for _, c in speakers if c and c[2] <= until and c[0].lower() not in PRONOUNS]
-    if pronoun.lower() in ("he", "she", "i"):
+    if pronoun.lower() == "it":  # "It later claimed ...": the body named last
+        named = [c for c in named if not _is_person(c[0])]
+    elif pronoun.lower() in ("he", "she", "i"):
         titled = [
             (m.group("x"), m.start("x"), m.end("x")) for m in _TITLED.finditer(text, 0, until)
         ]
-        named = [c for c in named if _PERSON.fullmatch(c[0])] + titled + _persons(text, until)
+        spoke = [c for c in named if _is_person(c[0])]
+        named = _persons(text, until)
+        if spoke or titled:  # "he said": the last who spoke or was named with a title
+            named = spoke + titled
     return max(named, key=lambda c: c[1]) if named else None
 
 
