@@ -1144,11 +1144,9 @@ def _is_person(name: str) -> bool:
     """Whether a claimant's words end in a person's name ("spokesman Ahmed Chaudhry"),
     not a body's ("Baloch Liberation Army")."""
     m = _PERSON.search(name)
-    return (
-        bool(m)
-        and m.end() == len(name)
-        and not any(w in NOT_PERSON_WORDS for w in re.findall(r"[A-Za-z’'-]+", m.group()))
-    )
+    if m is None or m.end() != len(name):
+        return False
+    return not any(w in NOT_PERSON_WORDS for w in re.findall(r"[A-Za-z’'-]+", m.group()))
 
 
 def _persons(text: str, until: int) -> list[Claim]:
