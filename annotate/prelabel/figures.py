@@ -328,7 +328,7 @@ _NUMERIC_DATE = re.compile(
 
 # proverbs and idioms with numbers: no count of anything
 _IDIOMS = re.compile(
-    r"\b(?:(?:it )?takes? two to tango|for tango,? you need two|two heads are better than one"
+    r"\b(?:(?:it )?takes? two to tango|two heads are better than one"
     r"|(?:kill|kills|killing|killed) two birds with one stone|one step at a time|one by one"
     r"|one at a time|one way or (?:the )?another|a thing or two|my two cents|two cents' worth"
     r"|(?:at )?sixes and sevens|on cloud nine|nine lives|second to none|a million times"
@@ -617,10 +617,10 @@ YOUNG_OR_OLD = {
     "children", "child", "kids", "minors", "girls", "boys", "babies", "infants", "youths",
     "teenagers", "adults", "people", "those", "anyone", "everyone", "women", "men",
 }  # fmt: skip
-# nouns of things named again after they were counted: "the two sides", "the two leaders"
+# nouns of things named again after they were counted: "the two leaders"
 # (not "the three countries": the gold counts those, they are often news)
 REFERRED = {
-    "sides", "leaders", "guys", "men", "women", "parties", "presidents", "governments",
+    "leaders", "guys", "men", "women", "parties", "presidents", "governments",
     "allies", "rivals", "neighbors", "neighbours", "brothers", "sisters", "teams",
     "candidates", "sons", "daughters", "companies", "groups", "men's", "camps",
 }  # fmt: skip
@@ -639,7 +639,7 @@ def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | Non
     ("under the age of five", "children under 18", "younger than five"), a number in a
     name ("type 2", "Group of Seven", "the nine-dash line"), a multiplier ("18 times",
     "three times as many"), "one of the biggest", and things counted before and named
-    again ("these two guys", "the two sides")."""
+    again ("these two guys", "the two leaders")."""
     tok = tokens[i]
     before = tokens[i - 1] if i > 0 else None
     before2 = tokens[i - 2] if i > 1 else None
@@ -704,7 +704,7 @@ def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | Non
         and after is not None
         and after.low in REFERRED
     ):
-        return "named again"  # "these two guys", "the two sides"
+        return "named again"  # "these two guys", "the two leaders"
     return None
 
 
