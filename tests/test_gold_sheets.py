@@ -80,5 +80,5 @@ def test_the_held_out_split_is_made_of_sheets() -> None:
     retired = {d for r in splits["retired_held_out"] for d in r["documents"]}
     stems = {s.stem for s in SHEETS}
     assert len(held) >= 8 and set(held) <= stems and stems <= set(held) | retired
-    assert not set(held) & set(splits["reserved"]["documents"])
+    assert not set(held) & set(splits["joined_development"]["documents"])
     assert not set(held) & retired
