@@ -30,7 +30,7 @@ from typing import Any
 from sitrep.schema import spec
 
 MODEL = "sitrep-figures"
-VERSION = "0.3.0"
+VERSION = "0.4.0"
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -97,6 +97,7 @@ NAMED = {
     "g", "f", "su", "mig", "s", "t", "mh", "ms", "type", "model", "block", "camp",
 }  # fmt: skip
 STOREYS = {"story", "storey", "stories", "storeys", "floor", "floors", "storied"}
+SIZES = {"page", "pages", "word"}
 PERCENT = {"percent", "per cent", "%", "percentage", "points"}
 CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 CURRENCY_WORDS = {
@@ -221,6 +222,8 @@ MODAL_POSSIBLE = (
     "projected",
     "forecast",
     "faces",
+    "anticipated",  # "anticipated 26 billion baht": an expectation
+    "anticipates",
 )
 # whole words only: "aims" is not the end of "claims", "plans" not inside "explains";
 # "claimed to be holding" is a claim of what is, not a plan
@@ -237,15 +240,17 @@ _NOT_PLANNED = re.compile(
 REPORT_VERBS = (
     "said", "says", "say", "told", "tells", "reported", "reports", "announced", "announces",
     "stated", "states", "estimated", "estimates", "confirmed", "confirms", "added", "wrote",
-    "claimed", "claims", "noted", "notes", "warned", "warns", "tweeted", "posted",
+    "claimed", "claims", "noted", "notes", "warned", "warns", "warn", "tweeted", "posted",
     "explained", "testified", "acknowledged", "insisted", "cited", "counted", "recorded",
-    "documented", "put", "puts", "showed", "shows", "indicated", "indicates", "estimate",
+    "documented", "put", "puts", "showed", "shows", "show", "indicated", "indicates", "estimate",
     "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised", "raised",
-    "proposed",
+    "proposed", "adds", "places", "placed", "anticipated", "anticipates", "projected",
+    "projects",
 )  # fmt: skip
 ATTRIBUTION_NOUNS = (
     "officials", "police", "authorities", "witnesses", "residents", "sources", "activists",
     "organizers", "doctors", "medics", "experts", "analysts", "diplomats", "rescuers",
+    "researchers", "scientists",
     "he", "she", "they", "the ministry", "the military", "the army", "the government",
     "the group", "the agency", "the report", "the statement", "the organization",
     "the company", "the court", "the u.n.", "the un", "the office", "the department",
@@ -334,7 +339,7 @@ _IDIOMS = re.compile(
     r"|(?:at )?sixes and sevens|on cloud nine|nine lives|second to none|a million times"
     r"|one and the same|one another|one-on-one|back to square one|a hundred times"
     r"|(?:in|at) one fell swoop|put two and two together|(?:a )?dime a dozen"
-    r"|nine times out of ten|(?:a )?thousand words|ten to one|in two minds)\b",
+    r"|nine times out of ten|(?:a )?thousand words|ten to one|in two minds|you need two)\b",
     re.IGNORECASE,
 )
 
@@ -540,6 +545,8 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
             return "age"
         if after2.low in STOREYS:
             return "storey"
+        if after2.low in SIZES and after.start == tok.end:
+            return "size adjective"  # "a three-page letter"
     if after is not None and after.low in STOREYS:
         return "storey"
     if before is not None and before.low in ("aged", "age", "ages"):
@@ -597,6 +604,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and not qualified
         and not _counted_noun_follows(tokens, j)
         and not (before is not None and before.low == "including")  # "including one"
+        and not _one_duration(tokens, i, j)  # "to one year in prison", "for one full day"
         and not (
             after is not None
             and after.text in "-‑"
@@ -622,7 +630,8 @@ YOUNG_OR_OLD = {
 REFERRED = {
     "leaders", "guys", "men", "women", "parties", "presidents", "governments",
     "allies", "rivals", "neighbors", "neighbours", "brothers", "sisters", "teams",
-    "candidates", "sons", "daughters", "companies", "groups", "men's", "camps",
+    "candidates", "sons", "daughters", "companies", "groups", "men's", "camps", "sides",
+    "architectures",
 }  # fmt: skip
 # what a percentage of certainty is said of: "100% sure"
 CERTAINTY = {"sure", "certain", "confident", "committed", "convinced", "behind", "honest"}
@@ -713,6 +722,18 @@ ENTITY_AGES = {
     "history", "existence", "legacy", "tradition", "anniversary", "high", "low", "record",
     "lows", "highs", "old",
 }  # fmt: skip
+
+
+DURATION_ADJECTIVES = {"full", "whole", "entire", "single", "more", "additional", "extra"}
+
+
+def _one_duration(tokens: list[Token], i: int, j: int) -> bool:
+    """ "sentenced to one year", "for one full day": "one" counts a unit of time after a
+    preposition (not "One day, he ...", a way of telling)."""
+    if i == 0 or tokens[i - 1].low not in ("to", "for", "of", "within", "than", "only", "just"):
+        return False
+    k = j + (j < len(tokens) and tokens[j].low in DURATION_ADJECTIVES)
+    return k < len(tokens) and tokens[k].low in TIME_UNITS
 
 
 def _counted_noun_follows(tokens: list[Token], j: int) -> bool:
@@ -874,7 +895,8 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
         return "duration", TIME_UNITS[head]
     if head in ("countries", "country", "nations"):
         return "countries", "country"
-    lowered = clause.lower()
+    # "a report released by the committee" releases no one
+    lowered = re.sub(r"\b(?:released|published|issued) by\b", " ", clause.lower())
     if head in HEAD_COUNTED:  # the counted noun says it best ("120 escapees")
         return HEAD_COUNTED[head], "person"
     if head in PEOPLE or head in ("them", "whom", "those", "these") or head is None:
@@ -956,7 +978,7 @@ def _interval(
 
 # --- attribution ---------------------------------------------------------------------------
 
-NAME = r"(?:[A-Z][\w.'’&-]*|U\.S\.|U\.N\.)(?:\s+(?:of|the|for|and|de|al-|[A-Z][\w.'’&-]*))*"
+NAME = r"(?:[A-Z][\w.'’&-]*|U\.S\.|U\.N\.)(?:\s+(?:of|the|for|and|&|de|al-|[A-Z][\w.'’&-]*))*"
 _NOUNS = "|".join(ATTRIBUTION_NOUNS)
 _ACCORDING = re.compile(rf"according to (?:the |a |an )?(?P<x>{NAME}|{_NOUNS})", re.I)
 _VERBS = "|".join(REPORT_VERBS)
@@ -965,6 +987,7 @@ _VERBS = "|".join(REPORT_VERBS)
 SAID_AFTER = (
     "said", "says", "reported", "announced", "added", "wrote", "noted", "stated",
     "claimed", "warned", "explained", "estimated", "confirmed", "fretted", "recalled",
+    "adds",
 )  # fmt: skip
 WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _WHEN = r"(?:\s+(?:on\s+)?(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)?"
@@ -976,7 +999,8 @@ BODIES = (
     "leader", "department", "directorate", "service", "spokesman", "statement", "survey",
     "report", "study", "poll", "assessment", "group", "outfit", "organization",
     "organisation", "institute", "reports", "website", "arm", "body", "researchers",
-    "director", "head", "representative", "correspondent", "reporter",
+    "director", "head", "representative", "correspondent", "reporter", "data", "figures",
+    "estimates",
 )  # fmt: skip
 _BODY = rf"(?:\s+[a-z]+)?\s+(?:{'|'.join(BODIES)})\b"  # "Ontario provincial leader"
 _ADVERB = (
@@ -992,8 +1016,23 @@ _SUBJECT_SAID = re.compile(
 # "Chaudhry, director general of military public relations, said": a name and its
 # appositive before the verb
 _APPOSITIVE_SAID = re.compile(
-    rf"(?P<x>{NAME}),\s+(?:a |an |the )?[a-z][^,.;\"“”]{{2,80}}?,{_ADVERB}\s+(?:{_VERBS})\b"
+    rf"(?P<x>{NAME}),\s+(?:(?:a |an |the )?[a-z][^,.;\"“”]{{2,80}}?|\d{{1,3}}),"
+    rf"{_ADVERB}\s+(?:{_VERBS})\b"
+)  # and "John Rockhold, 67, said": an age between the name and the verb
+# 'According to the "2024 ... Report" released by the Game Working Committee': the body
+# that released the titled report, not the title's first word
+_TITLE_BY = re.compile(
+    r"according to (?:the |a |an )?[\"“][^\"“”]{1,160}[\"”],?\s+"
+    rf"(?:released|published|issued|compiled|prepared) by (?:the )?(?P<x>{NAME})",
+    re.IGNORECASE,
 )
+# a subordinate clause after the figure: "doubling the 25% tariff after X said ..."
+_SUBORDINATE = re.compile(r"\b(?:after|before|when|because|while|until|since)\s+(?:the\s+)?$")
+# what a claimant never is: a determiner or a lone function word
+FUNCTION_WORDS = {
+    "the", "a", "an", "of", "and", "or", "in", "on", "at", "for", "to", "by", "with",
+    "from", "as", "its", "their", "his", "her", "our", "this", "that", "these", "those",
+}  # fmt: skip
 # "said disaster management department spokesperson Chipiliro Khamula": the role words
 # before the name are skipped
 _SAID_SUBJECT = re.compile(
@@ -1025,7 +1064,10 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
     article = re.match(r"(?:the|a|an)\s+", who, re.IGNORECASE)
     if article and len(who) > article.end():
         who, s = who[article.end() :], s + article.end()
-    if who.lower() in NOT_CLAIMANTS:
+    source = re.search(r"(?<=[A-Za-z.])\s+(?:data|figures)$", who)
+    if source and who[:1].isupper():  # "General Statistics Office data show"
+        who, e = who[: source.start()], s + source.start()
+    if who.lower() in NOT_CLAIMANTS or who.lower() in FUNCTION_WORDS:
         return None
     return who, s, e
 
@@ -1035,13 +1077,24 @@ def _candidates(
 ) -> list[tuple[int, int, Claim]]:
     """(weight, start, claim) for every attribution in text[left:right]."""
     found = []
-    patterns = ((_ACCORDING, 0), (_SUBJECT_SAID, 1), (_APPOSITIVE_SAID, 1), (_SAID_SUBJECT, 2))
+    patterns = (
+        (_TITLE_BY, -1),
+        (_ACCORDING, 0),
+        (_SUBJECT_SAID, 1),
+        (_APPOSITIVE_SAID, 1),
+        (_SAID_SUBJECT, 2),
+    )
     for pattern, weight in patterns:
         for m in pattern.finditer(text, left, right):
             s = m.start("x")
             claim = _clean(m.group("x").strip(), s, s + len(m.group("x").strip()))
-            if claim and not (claim[1] < skip[1] and skip[0] < claim[2]):
-                found.append((weight, s, claim))
+            if claim is None or (claim[1] < skip[1] and skip[0] < claim[2]):
+                continue
+            if pattern is _APPOSITIVE_SAID and claim[2] <= skip[0] and skip[1] <= m.end():
+                continue  # "Matthaes, a Vietnam dweller of 25 years, warned": his description
+            if skip[1] and skip[1] <= s and _SUBORDINATE.search(text[skip[1] : s]):
+                continue  # "the 25% tariff ... after Canada's leader said": not his figure
+            found.append((weight, s, claim))
     return found
 
 
@@ -1352,9 +1405,26 @@ def _fraction(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | 
     return _fraction_proposal(text, tokens, i, j, value)
 
 
+PRICES = {"price", "prices", "cost", "costs", "rate", "rates", "fee", "fees", "level", "size"}
+
+
+def _scales_a_price(tokens: list[Token], i: int, j: int) -> bool:
+    """ "costs one-tenth of the prices asked": a multiplier of an amount, not a share."""
+    if i > 0 and tokens[i - 1].low in ("cost", "costs", "costing", "priced"):
+        return True
+    return (
+        j + 2 < len(tokens)
+        and tokens[j].low == "of"
+        and tokens[j + 1].low in ("the", "its", "their", "what")
+        and tokens[j + 2].low in PRICES
+    )
+
+
 def _fraction_proposal(
     text: str, tokens: list[Token], i: int, j: int, value: float
-) -> tuple[Proposal, int]:
+) -> tuple[Proposal, int] | None:
+    if _scales_a_price(tokens, i, j):
+        return None
     start, end = tokens[i].start, tokens[j - 1].end
     noun, _, _head = _noun_after(tokens, j)
     value = float(round(value, 2))  # two-thirds: 66.67 percent, as the gold writes it
@@ -1471,6 +1541,16 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
             second = candidate
             if first > 0 and tokens[first - 1].low == "from":
                 start = tokens[first - 1].start
+    elif (
+        j + 1 < len(tokens)
+        and tokens[j].low == "or"
+        and number[1] == i + 1
+        and (candidate := read_number(tokens, j + 1)) is not None
+        and candidate[1] == j + 2
+        and candidate[0] == value + 1
+        and tokens[j + 1].is_digits == tok.is_digits
+    ):
+        second = candidate  # "five or six": a range of two neighbours
     elif (
         j + 2 < len(tokens)
         and tokens[j].text == "%"
