@@ -18,12 +18,14 @@ import copy
 import math
 import re
 from bisect import bisect_left
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
 from sitrep.annotate.labelstudio.labelconfig import (
     LABELS,
+    NO_ENTITY,
     NOTES,
     SAME_AS,
     TEXT,
@@ -438,8 +440,11 @@ def from_results(
     lay: Layout | None = None,
     *,
     validate: bool = True,
+    registry: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> tuple[Json | None, list[Problem]]:
-    """The schema document of one annotation, or None and every problem found."""
+    """The schema document of one annotation, or None and every problem found.
+    `registry` (entity id -> (kind, type)): when given, every registry link is checked
+    against it (unknown id, an actor linked to a place or back, another type)."""
     lay = lay or layout()
     col = _Collector(origin, document.get("id"))
     if not isinstance(results, list):
@@ -468,6 +473,8 @@ def from_results(
     ties, relations = _ties(relations, regions, col)
     records = _records(regions, ties, lay, col)
     _relations(relations, regions, records, lay, col)
+    if registry is not None:
+        _check_links(records, registry, col)
     if col.problems:
         return None, col.problems
     doc = _document(document, records, lay, origin, notes)
@@ -648,6 +655,8 @@ def _parse(
                 )
                 return _MISSING
         return text
+    if attr.options:
+        return _entity(value, col, rid, name)
     if attr.tag == "Choices":
         choices = value.get("choices")
         allowed = attr.allowed
@@ -685,6 +694,17 @@ def _parse(
         col.add("bad-date", f"{name} is not a date", rid, "YYYY-MM-DD", stamp)
         return _MISSING
     return match.group(1)
+
+
+def _entity(value: Json, col: _Collector, rid: str, name: str) -> Any:
+    """A registry choice: an entity id, or None for NO_ENTITY. Annotations made under
+    config +ls2, where the id was typed into a TextArea, still read."""
+    picked = value.get("choices", value.get("text"))
+    if not isinstance(picked, list) or len(picked) != 1 or not isinstance(picked[0], str):
+        col.add("bad-value", f"{name} takes exactly one entity", rid, "1 choice", picked)
+        return _MISSING
+    entity = picked[0].strip()
+    return None if entity in (NO_ENTITY, "") else entity
 
 
 @dataclass
@@ -822,6 +842,52 @@ def _merge_values(record: _Record, region: _Region, col: _Collector) -> None:
             )
             continue
         record.values[control] = value
+
+
+def _check_links(
+    records: dict[str, _Record],
+    registry: Mapping[str, tuple[str, str | None]],
+    col: _Collector,
+) -> None:
+    """Every registry link names an entity of the registry, of the record's kind (actor,
+    location) and, where both say one, of the record's type."""
+    for rec in records.values():
+        kind = rec.kind.label.lower()
+        for attr in rec.kind.attributes:
+            entity = rec.values.get(attr.control) if attr.options else None
+            if entity is None:
+                continue
+            where = next((r.id for r in rec.regions if attr.control in r.attributes), None)
+            known = registry.get(entity)
+            if known is None:
+                col.add(
+                    "unknown-entity",
+                    f"{entity} is not in the registry (datasets/entities/registry.json): "
+                    f"pick one of the task's candidates, or {NO_ENTITY}",
+                    where,
+                    "an entity id of the registry",
+                    entity,
+                )
+                continue
+            typed = next((a.control for a in rec.kind.attributes if a.path == ("type",)), "")
+            record_type = rec.values.get(typed)
+            if known[0] != kind:
+                col.add(
+                    "entity-kind",
+                    f"{entity} is {_a(known[0])} in the registry, not {_a(kind)}",
+                    where,
+                    f"{_a(kind)} entity",
+                    f"{entity} ({known[0]})",
+                )
+            elif record_type is not None and known[1] is not None and known[1] != record_type:
+                col.add(
+                    "entity-type",
+                    f"{entity} has type {known[1]} in the registry, this {kind} {record_type}: "
+                    "fix the type or pick another entity",
+                    where,
+                    known[1],
+                    record_type,
+                )
 
 
 def _made_id(kind: Kind, region: _Region, records: dict[str, _Record], given: set[str]) -> str:
