@@ -9,7 +9,9 @@
    and the snapshot is deleted on the server.
 3. The export is read one task at a time (`export`) and converted in bounded batches in
    worker processes. Every task's annotations are converted (cancelled ones counted and
-   left out) and validated, and every hand is credited (`credit`). Each valid annotation is
+   left out) and validated (registry links against datasets/entities/registry.json:
+   an unknown entity, an actor linked to a place or back, another type are problems),
+   and every hand is credited (`credit`). Each valid annotation is
    written to `datasets/label-studio/<project>/annotations/<document id>/<annotation
    id>.json` with its annotator and timestamps; a task's ground-truth annotation is also
    written to `datasets/annotations/<document id>.json`, the released file.
@@ -33,7 +35,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -42,7 +44,7 @@ from typing import Any
 import orjson
 
 from sitrep import paths
-from sitrep.annotate.labelstudio import convert, credit, export, mirror, team
+from sitrep.annotate.labelstudio import candidates, convert, credit, export, mirror, team
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Origin, Problem
 from sitrep.annotate.labelstudio.defaults import DEFAULT_TITLE, EXPORT_TIMEOUT, KEEP_EXPORTS
@@ -243,9 +245,14 @@ class Pulled:
 
 
 def convert_task(
-    task: Json, project: Project, report: PullReport, people: dict[int, str] | None = None
+    task: Json,
+    project: Project,
+    report: PullReport,
+    people: dict[int, str] | None = None,
+    links: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> list[Pulled]:
-    """Every valid, not cancelled annotation of one task, converted."""
+    """Every valid, not cancelled annotation of one task, converted; its registry links
+    checked against `links` (entity id -> kind, type) when given."""
     task_id = task.get("id")
     try:
         document, text = convert.document_of(task.get("data") or {})
@@ -273,7 +280,9 @@ def convert_task(
             score=score,
             server_url=project.url or None,
         )
-        doc, problems = convert.from_results(document, text, annotation.get("result"), origin)
+        doc, problems = convert.from_results(
+            document, text, annotation.get("result"), origin, registry=links
+        )
         report.problems.extend(problems)
         if doc is not None:
             report.converted += 1
@@ -448,6 +457,7 @@ def check(
         )
     report.project = project
     check_config(project)
+    links = candidates.links(candidates.read_registry(candidates.registry_file()))
     with tempfile.TemporaryDirectory(prefix="sitrep-check-") as tmp:
         export_file, _ = export_snapshot(client, project, Path(tmp), timeout, keep_on_server=False)
         tasks = orjson.loads(export_file.read_bytes())
@@ -460,7 +470,9 @@ def check(
             continue
         report.tasks += 1
         report.checked += len(latest)
-        report.clean += len(convert_task({**task, "annotations": latest}, project, part))
+        report.clean += len(
+            convert_task({**task, "annotations": latest}, project, part, None, links)
+        )
     report.problems = part.problems
     return report
 
@@ -595,6 +607,7 @@ def pull(
     report.timings["export"] = time.perf_counter() - clock
     roster = team.load_roster(team.roster_file(base))
     people = {m.user_id: m.email for m in roster.members if m.user_id is not None}
+    links = candidates.links(candidates.read_registry(candidates.registry_file(base)))
     try:
         process_export(
             export_file,
@@ -606,6 +619,7 @@ def pull(
             progress=progress,
             workers=workers,
             people=people,
+            links=links,
         )
     finally:
         report.export_file = keep_exports(folder / "exports", export_file, keep)
@@ -627,6 +641,7 @@ def process_export(
     workers: int | None = None,
     people: dict[int, str] | None = None,
     stamp: datetime | None = None,
+    links: Mapping[str, tuple[str, str | None]] | None = None,
 ) -> None:
     """Convert, validate and write every annotation of a downloaded export, a task at a
     time (memory stays flat), then make the dataset mirror the project (`mirror`)."""
@@ -637,7 +652,7 @@ def process_export(
     audit = mirror.audit_dir(folder, stamp)
     seen: list[TaskSeen] = []
     writing = 0.0
-    work = functools.partial(_convert_batch, project, people or {})
+    work = functools.partial(_convert_batch, project, people or {}, links)
     chunks = export.batches(export.iter_tasks(export_file), BATCH)
     with BatchWriter() as writer:
         for results, part in export.bounded_map(work, chunks, count):
@@ -700,7 +715,10 @@ def _merge(report: PullReport, part: PullReport) -> None:
 
 
 def _convert_batch(
-    project: Project, people: dict[int, str], tasks: list[Json]
+    project: Project,
+    people: dict[int, str],
+    links: Mapping[str, tuple[str, str | None]] | None,
+    tasks: list[Json],
 ) -> tuple[list[tuple[list[Pulled], TaskSeen]], PullReport]:
     """One batch of tasks, converted (in a worker process for large pulls). The cyclic
     garbage collector is paused: nothing made here forms a cycle."""
@@ -710,7 +728,7 @@ def _convert_batch(
         part = PullReport()
         out = []
         for task in tasks:
-            pulled = credited(task, convert_task(task, project, part, people), people)
+            pulled = credited(task, convert_task(task, project, part, people, links), people)
             out.append((pulled, seen_of(task, pulled, people)))
         return out, part
     finally:
