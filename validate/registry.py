@@ -296,7 +296,7 @@ def _alias_issues(rows: list[dict[str, Any]], path: Path) -> list[Issue]:
             if not isinstance(label, str):
                 continue
             key = (row["kind"], _fold(label), row.get("country"))
-            others = [other for i, other in names.get(key, []) if i != index]
+            others = [o for i, o in names.get(key, []) if i != index and o != row["id"]]
             if others:
                 issues.append(
                     _issue(
