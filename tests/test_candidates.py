@@ -12,10 +12,12 @@ from typing import Any
 import pytest
 from tests_support import LS, REPO
 
+from sitrep import paths
 from sitrep.annotate.labelstudio import candidates as cand
 from sitrep.annotate.labelstudio import convert, labelconfig
 from sitrep.annotate.labelstudio import project as proj
 from sitrep.annotate.labelstudio import pull as pull_mod
+from sitrep.validate.registry import load_registry
 
 GOLD_ID = "seed-8128c0eee969d3a6"
 GOLD = REPO / "datasets" / "annotations" / f"{GOLD_ID}.json"
@@ -55,6 +57,7 @@ ENTITIES = [
         "State Department",
     ),
 ]  # fmt: skip
+ENTITIES.sort(key=lambda e: e["id"])
 REGISTRY = {"registry_version": "1.0.0", "description": "test", "sources": [], "entities": ENTITIES}
 
 
@@ -111,6 +114,8 @@ def test_an_option_shows_name_type_country_and_id_and_carries_the_id() -> None:
 def test_task_options_fill_every_registry_control_of_the_config(index: cand.Index) -> None:
     gold = json.loads(GOLD.read_text(encoding="utf-8"))
     annotated = json.loads(json.dumps(gold))
+    for record in [*annotated["actors"], *annotated["locations"]]:
+        record["entity"] = None
     next(a for a in annotated["locations"] if a["id"] == "loc-turkey")["entity"] = "ent-france"
     options = cand.task_options(gold["document"], index, [annotated])
     controls = [a.options for k in labelconfig.layout().kinds for a in k.attributes if a.options]
@@ -124,9 +129,8 @@ def test_task_options_fill_every_registry_control_of_the_config(index: cand.Inde
     assert places[0] == "ent-france" and {"ent-syria", "ent-iraq", "ent-hasakah"} <= set(places)
 
 
-def test_a_missing_registry_offers_nothing(tmp_path: Path) -> None:
-    assert cand.read_registry(tmp_path / "registry.json") == {}
-    assert cand.Index.of({}).found_in("CENTCOM") == []
+def test_an_empty_registry_offers_nothing() -> None:
+    assert cand.Index.of(cand.entries({})).found_in("CENTCOM") == []
 
 
 # --- through the real Label Studio -------------------------------------------------------
@@ -139,9 +143,10 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     for file in (REPO / "seeds" / "articles").iterdir():
         shutil.copy(file, tmp_path / "seeds" / "articles" / file.name)
     (tmp_path / "datasets" / "annotations").mkdir(parents=True)
-    registry = cand.registry_file(tmp_path)
+    registry = paths.registry_file(tmp_path)
     registry.parent.mkdir(parents=True)
-    registry.write_text(json.dumps(REGISTRY, indent=2) + "\n", encoding="utf-8")
+    registry.write_text(json.dumps(REGISTRY, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert load_registry(registry).entities  # as the dataset's registry must be
     monkeypatch.setenv("SITREP_HOME", str(tmp_path))
     return tmp_path
 
@@ -204,19 +209,19 @@ def test_a_task_carries_its_candidates_and_a_chosen_entity_is_pulled(ls: LS, roo
     report = pull_mod.pull(client, title=title, root=root)
     [problem] = report.problems
     assert (problem.rule, problem.task, problem.annotation) == (
-        "entity-kind",
+        "entity.kind",
         task["id"],
         ann["id"],
     )
     assert (problem.region, problem.quote) == ("act-centcom_0", '"U.S. Central Command"')
-    assert problem.annotator == ls.creds.email and problem.found == "ent-iraq (location)"
+    assert problem.annotator == ls.creds.email and problem.found == "location entity"
 
 
 @pytest.mark.label_studio
 def test_pushing_again_gives_older_tasks_the_registry_candidates(ls: LS, root: Path) -> None:
     title = f"registry-{uuid.uuid4().hex[:8]}"
     client = ls.client()
-    registry = cand.registry_file(root)
+    registry = paths.registry_file(root)
     kept = registry.read_text(encoding="utf-8")
     registry.unlink()  # pushed before the registry existed
     first = proj.push(client, sources=[root / "seeds"], title=title, root=root)

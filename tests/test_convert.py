@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from sitrep.annotate.labelstudio import labelconfig as lc
 from sitrep.annotate.labelstudio.project import _content
 from sitrep.schema import spec
 from sitrep.testing.synthetic import generate_document
+from sitrep.validate.registry import Entity, Found, Registry
 
 GOLD = REPO / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
 ORIGIN = cv.Origin(
@@ -399,11 +401,21 @@ def test_an_event_without_a_date_gets_the_codebook_default(gold_results: Any) ->
 
 # --- registry links ---------------------------------------------------------------------------
 
-REGISTRY = {
-    "ent-us-central-command": ("actor", "state_armed_forces"),
-    "ent-islamic-state": ("actor", "non_state_armed_group"),
-    "ent-syria": ("location", "country"),
-}
+REGISTRY = Found(
+    Path("registry.json"),
+    Registry(
+        Path("registry.json"),
+        {
+            "ent-us-central-command": Entity(
+                "ent-us-central-command", "actor", "U.S. Central Command", "state_armed_forces"
+            ),
+            "ent-islamic-state": Entity(
+                "ent-islamic-state", "actor", "Islamic State", "non_state_armed_group"
+            ),
+            "ent-syria": Entity("ent-syria", "location", "Syria", "country"),
+        },
+    ),
+)
 
 
 def _linked() -> dict[str, Any]:
@@ -452,9 +464,9 @@ def test_none_leaves_the_record_unlinked_and_older_typed_ids_still_read(
 
 
 BAD_LINKS = {  # the choice on CENTCOM's first mention -> the rule, expected, found
-    "ent-nowhere": ("unknown-entity", "an entity id of the registry", "ent-nowhere"),
-    "ent-syria": ("entity-kind", "an actor entity", "ent-syria (location)"),
-    "ent-islamic-state": ("entity-type", "non_state_armed_group", "state_armed_forces"),
+    "ent-nowhere": ("entity.unknown", "an entity id of the registry", "ent-nowhere"),
+    "ent-syria": ("entity.kind", "an actor entity", "location entity"),
+    "ent-islamic-state": ("entity.type", "non_state_armed_group", "state_armed_forces"),
 }
 
 
@@ -483,3 +495,10 @@ def test_without_a_registry_links_are_not_checked(linked_results: Any) -> None:
     _first(results, from_name="actor_entity")["value"]["choices"] = ["ent-nowhere"]
     back, problems = cv.from_results(document, text, results, ORIGIN)
     assert problems == [] and back is not None
+
+
+def test_a_linked_annotation_without_a_registry_is_named_once(linked_results: Any) -> None:
+    document, text, results = linked_results
+    back, problems = cv.from_results(document, text, results, ORIGIN, registry=Found(None, None))
+    assert back is None
+    assert [(p.rule, p.region) for p in problems] == [("registry.missing", "act-centcom_0")]

@@ -17,16 +17,13 @@ can be told apart; its value is the entity id, which is what the result carries.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from html import escape
-from pathlib import Path
 from typing import Any
 
-from sitrep import paths
 from sitrep.annotate.labelstudio.labelconfig import Layout, layout
 
 Json = dict[str, Any]
@@ -56,8 +53,8 @@ class Entry:
 
 
 def entries(registry: Any) -> dict[str, Entry]:
-    """Entries from a registry: the JSON object of registry.json, or anything with an
-    `entities` mapping (or list) of objects with the same fields."""
+    """Entries from a registry: a `sitrep.validate.registry.Registry`, or the JSON object
+    of registry.json."""
     found = registry.get("entities", []) if isinstance(registry, dict) else registry.entities
     items = found.values() if isinstance(found, Mapping) else found
     out: dict[str, Entry] = {}
@@ -72,26 +69,6 @@ def entries(registry: Any) -> dict[str, Entry]:
             tuple(get("aliases") or ()),
         )
     return out
-
-
-Registry = Mapping[str, Entry]
-
-
-def registry_file(root: Path | None = None) -> Path:
-    """The dataset-wide registry (datasets/entities/registry.json) of `root`."""
-    return (root or paths.project_root()) / "datasets" / "entities" / "registry.json"
-
-
-def read_registry(path: Path) -> dict[str, Entry]:
-    """The registry's entries, or none when the file does not exist."""
-    if not path.is_file():
-        return {}
-    return entries(json.loads(path.read_text(encoding="utf-8")))
-
-
-def links(registry: Mapping[str, Entry]) -> dict[str, tuple[str, str | None]]:
-    """Entity id -> (kind, type): what the converter checks a link against."""
-    return {e.id: (e.kind, e.type) for e in registry.values()}
 
 
 def _words(text: str) -> list[str]:
@@ -139,9 +116,10 @@ class Index:
         out: dict[str, None] = {}
         for i in range(len(words)):
             for n in range(1, min(self.longest, len(words) - i) + 1):
-                for seq in {tuple(lower[i : i + n]), tuple(words[i : i + n])}:
+                as_written = tuple(words[i : i + n])
+                for seq in dict.fromkeys((as_written, tuple(lower[i : i + n]))):
                     for entity, exact in self.forms.get(seq, ()):
-                        if not exact or seq == tuple(words[i : i + n]):
+                        if not exact or seq == as_written:
                             out.setdefault(entity)
         return list(out)
 

@@ -18,7 +18,6 @@ import copy
 import math
 import re
 from bisect import bisect_left
-from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, replace
 from functools import cached_property
 from typing import Any
@@ -37,6 +36,7 @@ from sitrep.annotate.labelstudio.labelconfig import (
 from sitrep.annotate.labelstudio.offsets import OffsetMap
 from sitrep.schema.documents import text_sha256
 from sitrep.schema.validation import validate_document
+from sitrep.validate.registry import Found, entity_issues
 
 Json = dict[str, Any]
 DOC_KEY = "document"  # task data key holding the document metadata (without the text)
@@ -440,11 +440,11 @@ def from_results(
     lay: Layout | None = None,
     *,
     validate: bool = True,
-    registry: Mapping[str, tuple[str, str | None]] | None = None,
+    registry: Found | None = None,
 ) -> tuple[Json | None, list[Problem]]:
     """The schema document of one annotation, or None and every problem found.
-    `registry` (entity id -> (kind, type)): when given, every registry link is checked
-    against it (unknown id, an actor linked to a place or back, another type)."""
+    `registry`: when given, every registry link is checked against it as `sitrep validate`
+    checks it (`entity.unknown`, `entity.kind`, `entity.type`, `registry.missing`)."""
     lay = lay or layout()
     col = _Collector(origin, document.get("id"))
     if not isinstance(results, list):
@@ -473,20 +473,20 @@ def from_results(
     ties, relations = _ties(relations, regions, col)
     records = _records(regions, ties, lay, col)
     _relations(relations, regions, records, lay, col)
-    if registry is not None:
-        _check_links(records, registry, col)
     if col.problems:
         return None, col.problems
     doc = _document(document, records, lay, origin, notes)
-    if validate:
-        for issue in validate_document(doc, f"task {origin.task_id}"):
-            col.add(
-                str(issue.code),
-                f"{issue.message} at {issue.pointer}",
-                _region_at(doc, records, lay, issue.pointer),
-                issue.expected,
-                issue.found,
-            )
+    issues = validate_document(doc, f"task {origin.task_id}") if validate else []
+    if registry is not None:
+        issues += entity_issues(doc, f"task {origin.task_id}", registry)
+    for issue in issues:
+        col.add(
+            str(issue.code),
+            f"{issue.message} at {issue.pointer}",
+            _region_at(doc, records, lay, issue.pointer),
+            issue.expected,
+            issue.found,
+        )
     return (None if col.problems else doc), col.problems
 
 
@@ -842,52 +842,6 @@ def _merge_values(record: _Record, region: _Region, col: _Collector) -> None:
             )
             continue
         record.values[control] = value
-
-
-def _check_links(
-    records: dict[str, _Record],
-    registry: Mapping[str, tuple[str, str | None]],
-    col: _Collector,
-) -> None:
-    """Every registry link names an entity of the registry, of the record's kind (actor,
-    location) and, where both say one, of the record's type."""
-    for rec in records.values():
-        kind = rec.kind.label.lower()
-        for attr in rec.kind.attributes:
-            entity = rec.values.get(attr.control) if attr.options else None
-            if entity is None:
-                continue
-            where = next((r.id for r in rec.regions if attr.control in r.attributes), None)
-            known = registry.get(entity)
-            if known is None:
-                col.add(
-                    "unknown-entity",
-                    f"{entity} is not in the registry (datasets/entities/registry.json): "
-                    f"pick one of the task's candidates, or {NO_ENTITY}",
-                    where,
-                    "an entity id of the registry",
-                    entity,
-                )
-                continue
-            typed = next((a.control for a in rec.kind.attributes if a.path == ("type",)), "")
-            record_type = rec.values.get(typed)
-            if known[0] != kind:
-                col.add(
-                    "entity-kind",
-                    f"{entity} is {_a(known[0])} in the registry, not {_a(kind)}",
-                    where,
-                    f"{_a(kind)} entity",
-                    f"{entity} ({known[0]})",
-                )
-            elif record_type is not None and known[1] is not None and known[1] != record_type:
-                col.add(
-                    "entity-type",
-                    f"{entity} has type {known[1]} in the registry, this {kind} {record_type}: "
-                    "fix the type or pick another entity",
-                    where,
-                    known[1],
-                    record_type,
-                )
 
 
 def _made_id(kind: Kind, region: _Region, records: dict[str, _Record], given: set[str]) -> str:

@@ -35,6 +35,7 @@ from sitrep.errors import ConfigError, SitrepError
 from sitrep.fileio import write_atomic
 from sitrep.schema import documents
 from sitrep.schema.validation import parse_raw, read_raw, validate_document
+from sitrep.validate.registry import Found, open_registry
 
 Json = dict[str, Any]
 SETTINGS = "project.json"  # per project in the dataset: {"overlap": N}
@@ -287,7 +288,7 @@ def read_annotations(paths_: Iterable[Path]) -> tuple[list[Json], list[Problem]]
 
 
 def results_for(
-    doc: Json, *, as_prediction: bool, registry: candidates.Registry | None = None
+    doc: Json, *, as_prediction: bool, registry: Found | None = None
 ) -> tuple[list[Json] | None, list[Problem]]:
     """Label Studio results for one valid document, checked by converting them back (and
     its registry links against `registry`, when given)."""
@@ -317,7 +318,7 @@ def results_for(
         results,
         convert.Origin(),
         validate=False,
-        registry=None if registry is None else candidates.links(registry),
+        registry=registry,
     )
     if problems:
         return None, [
@@ -412,7 +413,9 @@ def push(
     guesses, problems = read_annotations(predictions or [])
     report.problems.extend(problems)
 
-    registry = candidates.read_registry(candidates.registry_file(root))
+    registry = open_registry([root or paths.project_root()])  # none: links not checked
+    report.problems.extend(Problem.from_issue(issue) for issue in registry.issues)
+    checked = registry if registry.path is not None else None
     project, report.created, report.config_updated = ensure_project(client, title)
     report.project = project
     report.project_url = f"{client.url}/projects/{project.id}/"
@@ -433,7 +436,7 @@ def push(
             )
     extra_ann: dict[str, list[Json]] = {}
     for doc in notes:
-        results, problems = results_for(doc, as_prediction=False, registry=registry)
+        results, problems = results_for(doc, as_prediction=False, registry=checked)
         report.problems.extend(problems)
         if results is not None:
             extra_ann.setdefault(doc["document"]["id"], []).append(
@@ -441,7 +444,7 @@ def push(
             )
     extra_pred: dict[str, list[Json]] = {}
     for doc in guesses:
-        results, problems = results_for(doc, as_prediction=True, registry=registry)
+        results, problems = results_for(doc, as_prediction=True, registry=checked)
         report.problems.extend(problems)
         if results is not None:
             extra_pred.setdefault(doc["document"]["id"], []).append(
@@ -460,7 +463,7 @@ def push(
                     {"result": results, "model_version": version, "score": score}
                 )
 
-    index = candidates.Index.of(registry)
+    index = candidates.Index.of(candidates.entries(registry.registry or {}))
     pushed_with: dict[str, list[Json]] = {}
     for doc in [*notes, *guesses]:
         pushed_with.setdefault(doc["document"]["id"], []).append(doc)

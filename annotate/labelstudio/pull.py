@@ -9,8 +9,8 @@
    and the snapshot is deleted on the server.
 3. The export is read one task at a time (`export`) and converted in bounded batches in
    worker processes. Every task's annotations are converted (cancelled ones counted and
-   left out) and validated (registry links against datasets/entities/registry.json:
-   an unknown entity, an actor linked to a place or back, another type are problems),
+   left out) and validated (registry links against the dataset's registry as `sitrep
+   validate` checks them: `entity.unknown`, `entity.kind`, `entity.type`),
    and every hand is credited (`credit`). Each valid annotation is
    written to `datasets/label-studio/<project>/annotations/<document id>/<annotation
    id>.json` with its annotator and timestamps; a task's ground-truth annotation is also
@@ -35,7 +35,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -44,7 +44,7 @@ from typing import Any
 import orjson
 
 from sitrep import paths
-from sitrep.annotate.labelstudio import candidates, convert, credit, export, mirror, team
+from sitrep.annotate.labelstudio import convert, credit, export, mirror, team
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Origin, Problem
 from sitrep.annotate.labelstudio.defaults import DEFAULT_TITLE, EXPORT_TIMEOUT, KEEP_EXPORTS
@@ -60,6 +60,7 @@ from sitrep.annotate.labelstudio.project import (  # noqa: F401 (project_dir, sl
 )
 from sitrep.errors import OutputError
 from sitrep.fileio import BatchWriter, write_atomic
+from sitrep.validate.registry import Found, open_registry
 
 Json = dict[str, Any]
 
@@ -249,10 +250,10 @@ def convert_task(
     project: Project,
     report: PullReport,
     people: dict[int, str] | None = None,
-    links: Mapping[str, tuple[str, str | None]] | None = None,
+    registry: Found | None = None,
 ) -> list[Pulled]:
     """Every valid, not cancelled annotation of one task, converted; its registry links
-    checked against `links` (entity id -> kind, type) when given."""
+    checked against `registry` when given."""
     task_id = task.get("id")
     try:
         document, text = convert.document_of(task.get("data") or {})
@@ -281,7 +282,7 @@ def convert_task(
             server_url=project.url or None,
         )
         doc, problems = convert.from_results(
-            document, text, annotation.get("result"), origin, registry=links
+            document, text, annotation.get("result"), origin, registry=registry
         )
         report.problems.extend(problems)
         if doc is not None:
@@ -457,13 +458,13 @@ def check(
         )
     report.project = project
     check_config(project)
-    links = candidates.links(candidates.read_registry(candidates.registry_file()))
+    part = PullReport()
+    registry = _registry(paths.project_root(), part)
     with tempfile.TemporaryDirectory(prefix="sitrep-check-") as tmp:
         export_file, _ = export_snapshot(client, project, Path(tmp), timeout, keep_on_server=False)
         tasks = orjson.loads(export_file.read_bytes())
     if not isinstance(tasks, list):
         raise OutputError(f"project {project.id}: the export is not a list of tasks")
-    part = PullReport()
     for task in tasks:
         latest = latest_annotations(task, annotator)
         if not latest:
@@ -471,7 +472,7 @@ def check(
         report.tasks += 1
         report.checked += len(latest)
         report.clean += len(
-            convert_task({**task, "annotations": latest}, project, part, None, links)
+            convert_task({**task, "annotations": latest}, project, part, None, registry)
         )
     report.problems = part.problems
     return report
@@ -607,7 +608,7 @@ def pull(
     report.timings["export"] = time.perf_counter() - clock
     roster = team.load_roster(team.roster_file(base))
     people = {m.user_id: m.email for m in roster.members if m.user_id is not None}
-    links = candidates.links(candidates.read_registry(candidates.registry_file(base)))
+    registry = _registry(base, report)
     try:
         process_export(
             export_file,
@@ -619,7 +620,7 @@ def pull(
             progress=progress,
             workers=workers,
             people=people,
-            links=links,
+            registry=registry,
         )
     finally:
         report.export_file = keep_exports(folder / "exports", export_file, keep)
@@ -627,6 +628,15 @@ def pull(
         known = {m.email for m in roster.members} | {account.get("email")}
         report.outsiders = sorted(a for a in report.annotators if a not in known)
     return report
+
+
+def _registry(root: Path, report: PullReport) -> Found | None:
+    """The registry the links are checked against (the dataset's), its own problems the
+    pull's too; None when the dataset has none (`sitrep validate` then reports every
+    linked document as `registry.missing`)."""
+    found = open_registry([root])
+    report.problems.extend(Problem.from_issue(issue) for issue in found.issues)
+    return found if found.path is not None else None
 
 
 def process_export(
@@ -641,7 +651,7 @@ def process_export(
     workers: int | None = None,
     people: dict[int, str] | None = None,
     stamp: datetime | None = None,
-    links: Mapping[str, tuple[str, str | None]] | None = None,
+    registry: Found | None = None,
 ) -> None:
     """Convert, validate and write every annotation of a downloaded export, a task at a
     time (memory stays flat), then make the dataset mirror the project (`mirror`)."""
@@ -652,7 +662,7 @@ def process_export(
     audit = mirror.audit_dir(folder, stamp)
     seen: list[TaskSeen] = []
     writing = 0.0
-    work = functools.partial(_convert_batch, project, people or {}, links)
+    work = functools.partial(_convert_batch, project, people or {}, registry)
     chunks = export.batches(export.iter_tasks(export_file), BATCH)
     with BatchWriter() as writer:
         for results, part in export.bounded_map(work, chunks, count):
@@ -717,7 +727,7 @@ def _merge(report: PullReport, part: PullReport) -> None:
 def _convert_batch(
     project: Project,
     people: dict[int, str],
-    links: Mapping[str, tuple[str, str | None]] | None,
+    registry: Found | None,
     tasks: list[Json],
 ) -> tuple[list[tuple[list[Pulled], TaskSeen]], PullReport]:
     """One batch of tasks, converted (in a worker process for large pulls). The cyclic
@@ -728,7 +738,7 @@ def _convert_batch(
         part = PullReport()
         out = []
         for task in tasks:
-            pulled = credited(task, convert_task(task, project, part, people, links), people)
+            pulled = credited(task, convert_task(task, project, part, people, registry), people)
             out.append((pulled, seen_of(task, pulled, people)))
         return out, part
     finally:
