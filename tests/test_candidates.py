@@ -3,6 +3,7 @@ a link through the real Label Studio (push with candidates, an annotator's choic
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
 import uuid
@@ -236,3 +237,50 @@ def test_pushing_again_gives_older_tasks_the_registry_candidates(ls: LS, root: P
     assert convert.document_of(task["data"])[0]["id"] == GOLD_ID  # the text untouched
     third = proj.push(client, sources=[root / "seeds"], title=title, root=root)
     assert third.candidates_updated == 0
+
+
+@pytest.mark.label_studio
+def test_a_project_of_config_ls2_with_typed_entity_ids_updates_and_still_pulls(
+    ls: LS, root: Path
+) -> None:
+    """Before +ls3 the entity was a TextArea: a project annotated then takes the new
+    config on the next push (the server accepts it over those annotations), and the
+    typed ids are pulled as links."""
+    lay = labelconfig.layout()
+    typed = dataclasses.replace(
+        lay,
+        kinds=tuple(
+            dataclasses.replace(
+                k,
+                attributes=tuple(
+                    dataclasses.replace(a, tag="TextArea", options=None) if a.options else a
+                    for a in k.attributes
+                ),
+            )
+            for k in lay.kinds
+        ),
+    )
+    old_config = labelconfig.render(typed).strip()
+    assert 'name="actor_entity"' in old_config and "$actor_entity_options" not in old_config
+    title = f"registry-{uuid.uuid4().hex[:8]}"
+    client = ls.client()
+    project = client.post("/api/projects/", {"title": title, "label_config": old_config})
+    doc = _linked_gold()
+    client.post(
+        f"/api/projects/{project['id']}/import", [{"data": convert.task_data(doc["document"])}]
+    )
+    task = proj.existing_tasks(client, project["id"])[GOLD_ID]
+    results = convert.to_results(doc, text=convert.TaskText.of(doc["document"]["text"]))
+    entity = next(r for r in results if r.get("from_name") == "actor_entity")
+    where = {k: entity["value"][k] for k in ("start", "end")}
+    entity.update(type="textarea", value={**where, "text": ["ent-us-central-command"]})
+    client.post(f"/api/tasks/{task['id']}/annotations/", {"result": results})
+
+    pushed = proj.push(client, sources=[root / "seeds"], title=title, root=root)
+    assert pushed.ok and pushed.config_updated and pushed.candidates_updated == 1
+    report = pull_mod.pull(client, title=title, root=root)
+    assert report.ok, [str(p) for p in report.problems]
+    [written] = report.written
+    pulled = json.loads(written.read_text(encoding="utf-8"))
+    centcom = next(a for a in pulled["actors"] if a["id"] == "act-centcom")
+    assert centcom["entity"] == "ent-us-central-command"

@@ -98,6 +98,11 @@ class Index:
         return cls({k: tuple(v) for k, v in forms.items()}, longest, registry)
 
     @cached_property
+    def prefixes(self) -> frozenset[tuple[str, ...]]:
+        """Every form's leading words, of every length."""
+        return frozenset(key[:n] for key in self.forms for n in range(1, len(key) + 1))
+
+    @cached_property
     def countries(self) -> dict[str, list[str]]:
         """ISO 3166-1 alpha-3 code -> the ids of the registry's entities of that country."""
         out: dict[str, list[str]] = {}
@@ -113,11 +118,14 @@ class Index:
         """Entity ids whose name or alias occurs in `text`, first occurrence first."""
         words = _words(text)
         lower = [w.lower() for w in words]
+        prefixes = self.prefixes
         out: dict[str, None] = {}
         for i in range(len(words)):
             for n in range(1, min(self.longest, len(words) - i) + 1):
-                as_written = tuple(words[i : i + n])
-                for seq in dict.fromkeys((as_written, tuple(lower[i : i + n]))):
+                as_written, folded = tuple(words[i : i + n]), tuple(lower[i : i + n])
+                if as_written not in prefixes and folded not in prefixes:
+                    break  # no name goes on like this: most words stop at n = 1
+                for seq in dict.fromkeys((as_written, folded)):
                     for entity, exact in self.forms.get(seq, ()):
                         if not exact or seq == as_written:
                             out.setdefault(entity)
