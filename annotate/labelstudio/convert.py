@@ -171,11 +171,16 @@ class TaskText:
         return self.to_original(s), self.to_original(e), self.shown[s:e]
 
 
-def task_data(document: Json) -> Json:
-    """The task data Label Studio gets for one `document` object."""
+def task_data(document: Json, lay: Layout | None = None) -> Json:
+    """The task data Label Studio gets for one `document` object. Every registry control
+    gets an empty list of candidates (push fills them in): Label Studio refuses to import
+    a task without a key its config reads."""
+    lay = lay or layout()
     text = TaskText.of(document["text"])
     meta = {k: v for k, v in document.items() if k != "text"}
     data: Json = {TEXT: text.shown, DOC_KEY: meta}
+    for kind in lay.kinds:
+        data.update({a.options: [] for a in kind.attributes if a.options})
     if text.cr:
         data[CR_KEY] = list(text.cr)
     if text.lone:
