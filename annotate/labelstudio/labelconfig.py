@@ -59,7 +59,11 @@ HOTKEYS = {
     ("events", "realis"): "alt+",
 }
 # $defs whose values are ids of the dataset-wide registry: their control is a Choices whose
-# options come from the task (its candidates), plus NO_ENTITY.
+# options come from the task (its candidates), plus NO_ENTITY. Seen in Label Studio 1.23.2
+# (tests/test_browser.py, test_candidates.py): each option {value, html, hint} becomes a
+# Choice after the static ones, `html` is what the annotator sees, `value` is what the
+# result stores, a prediction's value arrives ticked; importing a task without the data
+# key is refused, so every task carries the key (convert.task_data).
 REGISTRY_DEFS = frozenset({"EntityId"})
 NO_ENTITY = "none"  # the static choice that leaves a record unlinked
 NO_ENTITY_HINT = "not in the registry, or none of these: the record stays unlinked"
