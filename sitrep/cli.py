@@ -123,6 +123,16 @@ def validate(
             "line as found, then a summary line).",
         ),
     ] = Format.text,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry",
+            help="The registry of actors and places the records' entity links are checked "
+            "against (default: datasets/entities/registry.json of the dataset that holds "
+            "the files, else of the project).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Check annotation documents: each against the JSON Schema and the rules it cannot
     express. Up to 1,000 documents are checked one at a time (no Polars to load); more
@@ -135,12 +145,17 @@ def validate(
     still checked. Exit status: 0 when everything is valid, 1 when anything is not, 2 for
     a usage error. Never writes.
 
+    Records' entity links are checked against the registry (entity.unknown, entity.kind,
+    entity.type), and the registry file itself too (registry.* codes); a document that
+    links records when no registry is found gets registry.missing.
+
     Example: sitrep validate datasets/annotations --format github
     """
     from sitrep.validate.small import check_paths
 
     chosen = targets or [_shown(paths.annotations_dir())]
-    report = check_paths(chosen, on_issues=_streamed() if fmt is Format.jsonl else None)
+    streamed = _streamed() if fmt is Format.jsonl else None
+    report = check_paths(chosen, on_issues=streamed, registry=registry)
     _emit(report, fmt, streamed=fmt is Format.jsonl)
     raise typer.Exit(report.exit_code)
 
