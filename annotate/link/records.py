@@ -1,0 +1,169 @@
+"""What linking reads: the actor and location records of annotation files, each with
+its file and JSON pointer, and the entities of the registry."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sitrep.annotate.link.problems import LinkCode, LinkError, LinkProblem
+
+KINDS = {"actors": "actor", "locations": "location"}
+
+
+@dataclass(frozen=True)
+class Record:
+    """One actor or location of a document."""
+
+    file: Path
+    pointer: str  # e.g. /actors/3
+    id: str
+    kind: str  # actor | location
+    name: str
+    aliases: tuple[str, ...]
+    type: str | None
+    country: str | None
+    entity: str | None
+    has_entity_field: bool
+    document: str
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (str(self.file), self.id)
+
+
+@dataclass(frozen=True)
+class Entity:
+    """One entity of the registry, as linking sees it."""
+
+    id: str
+    kind: str
+    name: str
+    type: str | None
+    aliases: tuple[str, ...]
+    country: str | None
+
+
+def annotation_files(targets: Iterable[Path]) -> list[Path]:
+    """The *.json files named, and those directly inside the folders named, sorted."""
+    files: list[Path] = []
+    for target in targets:
+        if target.is_dir():
+            files += sorted(p for p in target.glob("*.json") if not p.name.startswith("."))
+        else:
+            files.append(target)
+    return list(dict.fromkeys(files))
+
+
+def _read_json(path: Path, code: LinkCode) -> Any:
+    try:
+        return json.loads(path.read_bytes())
+    except OSError as exc:
+        raise LinkError(
+            [LinkProblem(str(path), "", code, "a readable file", exc.strerror or str(exc))]
+        ) from exc
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise LinkError([LinkProblem(str(path), "", code, "UTF-8 JSON", str(exc))]) from exc
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value.strip() else None
+
+
+def document_records(path: Path, doc: Any) -> list[Record]:
+    """The actor and location records of one parsed document."""
+    if not isinstance(doc, dict):
+        raise LinkError(
+            [
+                LinkProblem(
+                    str(path), "", LinkCode.FILE_UNREADABLE, "a JSON object", type(doc).__name__
+                )
+            ]
+        )
+    meta = doc.get("document")
+    document = str(meta.get("id")) if isinstance(meta, dict) else path.stem
+    found = []
+    for field, kind in KINDS.items():
+        items = doc.get(field)
+        for i, item in enumerate(items if isinstance(items, list) else []):
+            if (
+                not isinstance(item, dict)
+                or not _text(item.get("id"))
+                or not _text(item.get("name"))
+            ):
+                continue  # `sitrep validate` reports malformed records; linking skips them
+            aliases = item.get("aliases")
+            found.append(
+                Record(
+                    file=path,
+                    pointer=f"/{field}/{i}",
+                    id=item["id"],
+                    kind=kind,
+                    name=item["name"],
+                    aliases=tuple(a for a in aliases if _text(a))
+                    if isinstance(aliases, list)
+                    else (),
+                    type=_text(item.get("type")),
+                    country=_text(item.get("country")),
+                    entity=_text(item.get("entity")),
+                    has_entity_field="entity" in item,
+                    document=document,
+                )
+            )
+    return found
+
+
+def read_records(files: Iterable[Path]) -> list[Record]:
+    """Every actor and location record of `files`; an unreadable file stops linking."""
+    records: list[Record] = []
+    for path in files:
+        records += document_records(path, _read_json(path, LinkCode.FILE_UNREADABLE))
+    return records
+
+
+def _entity(path: Path, i: int, item: Any) -> Entity:
+    pointer = f"/entities/{i}"
+    if not isinstance(item, dict):
+        raise LinkError(
+            [
+                LinkProblem(
+                    str(path), pointer, LinkCode.REGISTRY_INVALID, "an object", type(item).__name__
+                )
+            ]
+        )
+    for key in ("id", "kind", "name"):
+        if not _text(item.get(key)):
+            raise LinkError(
+                [LinkProblem(str(path), f"{pointer}/{key}", LinkCode.REGISTRY_INVALID,
+                             "a non-empty string", json.dumps(item.get(key)))]
+            )  # fmt: skip
+    if item["kind"] not in KINDS.values():
+        raise LinkError(
+            [LinkProblem(str(path), f"{pointer}/kind", LinkCode.REGISTRY_INVALID,
+                         "actor or location", json.dumps(item["kind"]))]
+        )  # fmt: skip
+    aliases = item.get("aliases")
+    return Entity(
+        id=item["id"],
+        kind=item["kind"],
+        name=item["name"],
+        type=_text(item.get("type")),
+        aliases=tuple(a for a in aliases if _text(a)) if isinstance(aliases, list) else (),
+        country=_text(item.get("country")),
+    )
+
+
+def read_registry(path: Path) -> dict[str, Entity]:
+    """The registry's entities by id (the contract of datasets/entities/registry.json)."""
+    data = _read_json(path, LinkCode.REGISTRY_UNREADABLE)
+    items = data.get("entities") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        raise LinkError(
+            [LinkProblem(str(path), "/entities", LinkCode.REGISTRY_INVALID,
+                         "an array of entities", type(items).__name__)]
+        )  # fmt: skip
+    entities = [_entity(path, i, item) for i, item in enumerate(items)]
+    return {e.id: e for e in entities}
