@@ -82,7 +82,7 @@ def link_command(
     Example: sitrep link datasets/annotations --threshold 0.9 --apply
     """
     from sitrep.annotate.link.linking import link
-    from sitrep.annotate.link.problems import LinkError
+    from sitrep.annotate.link.problems import LinkError, MissingExtra
 
     try:
         result = link(
@@ -97,6 +97,9 @@ def link_command(
             typer.echo(f"error: {problem.line()}", err=True)
         typer.echo("nothing was written", err=True)
         raise typer.Exit(1) from exc
+    except MissingExtra as exc:  # printed plainly: "[link]" is not console markup
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     if fmt is LinkFormat.json:
         typer.echo(json.dumps(asdict(result), indent=2))
         return

@@ -9,7 +9,6 @@ should now be, and only then is the file replaced, atomically."""
 from __future__ import annotations
 
 import json
-from json.decoder import scanstring
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from sitrep.annotate.link.records import KINDS
 from sitrep.fileio import write_atomic
 
 _DECODER = json.JSONDecoder()
+_scanstring: Any = getattr(json.decoder, "scanstring")  # noqa: B009 (the C scanner; typeshed omits it)
 _SPACE = " \t\n\r"
 
 
@@ -30,7 +30,7 @@ def _members(text: str, i: int) -> Any:
     """(key, value start, value end) of the object starting at `i`, then its end."""
     i = _ws(text, i + 1)
     while text[i] != "}":
-        key, i = scanstring(text, i + 1)
+        key, i = _scanstring(text, i + 1)
         i = _ws(text, _ws(text, i) + 1)  # past the colon
         _, end = _DECODER.raw_decode(text, i)
         yield key, i, end

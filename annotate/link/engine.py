@@ -187,10 +187,7 @@ def _train(linker: Linker) -> list[str]:
     done = []
     linker.training.estimate_u_using_random_sampling(max_pairs=1e6, seed=SEED)
     done.append("u: random sampling")
-    for rule, what in (
-        (block_on("kind", "form"), "type, country"),
-        (block_on("kind", "type", "country"), "name"),
-    ):
+    for rule, what in ((block_on("kind", "form"), "type, country"),):
         try:
             linker.training.estimate_parameters_using_expectation_maximisation(rule, max_pairs=2e6)
         except Exception:  # too few pairs to train on (a small registry): the priors stay
@@ -244,7 +241,7 @@ def candidates(
                max(match_probability) AS probability, max(match_weight) AS weight
         FROM pairs GROUP BY ALL ORDER BY record, probability DESC, entity
         """
-    ).as_pyarrow_table()
+    ).as_pyarrow_table()  # type: ignore[no-untyped-call]
     pairs = best.num_rows
     for rec, ent, prob, weight in zip(
         *(best.column(c).to_pylist() for c in ("record", "entity", "probability", "weight")),
