@@ -60,7 +60,7 @@ def link_command(
         bool,
         typer.Option(
             "--apply",
-            help="Link the proposals at or above the threshold and the decisions of the review file.",
+            help="Link the best candidates whose share reaches the threshold, and the decisions of the review file.",
         ),
     ] = False,
     fmt: Annotated[
@@ -70,12 +70,13 @@ def link_command(
     """Propose registry entities for the actors and locations whose `entity` is null.
 
     A probabilistic record-linkage model (splink on DuckDB) compares each record's name
-    with every entity's name and aliases, its type and its country; m and u are
-    estimated from the data (random sampling with a fixed seed, then EM). Every unlinked
+    with every entity's name and aliases, its type and its country; u is estimated by
+    random sampling with a fixed seed, the m of type and country by EM. Every unlinked
     record goes to the review file with its candidates and match probabilities, and a
     `decision` for a person to fill in (an entity id, "new" or "none"). Nothing is
-    linked without --apply; with it, the proposals at or above --threshold (when no
-    other candidate reaches it) and the decisions are linked. A linked record is never
+    linked without --apply; with it, each record's best candidate whose share (its
+    probability given that the record is at most one of its candidates) is at or above
+    --threshold is linked, and so are the decisions. A linked record is never
     changed; only the `entity` values of the annotation files change, each file written
     atomically. Exit status: 0 done, 1 a problem in the files (nothing written), 2 usage.
 

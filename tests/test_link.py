@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from sitrep.annotate.link.edit import entity_spans, linked_text
-from sitrep.annotate.link.evaluate import exclusive
+from sitrep.annotate.link.engine import exclusive
 from sitrep.annotate.link.linking import link
 from sitrep.annotate.link.problems import LinkCode, LinkError
 from sitrep.cli import app

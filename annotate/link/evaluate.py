@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from sitrep.annotate.link.engine import Candidate, candidates
+from sitrep.annotate.link.engine import Candidate, candidates, exclusive
 from sitrep.annotate.link.records import Entity, Record
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
@@ -27,15 +27,6 @@ def proposal(found: Sequence[Candidate], threshold: float) -> str | None:
     the record is at most one of its candidates reaches the threshold (a second strong
     candidate makes the record ambiguous: a person decides)."""
     return found[0].entity if found and exclusive(found)[0] >= threshold else None
-
-
-def exclusive(found: Sequence[Candidate]) -> list[float]:
-    """Each candidate's probability given that the record is at most one entity:
-    splink scores each pair alone, so two similar entities can both score high; with
-    odds o_k = p_k / (1 - p_k), candidate k's share is o_k / (1 + sum of the odds)."""
-    odds = [c.probability / max(1 - c.probability, 1e-12) for c in found]
-    total = 1 + sum(odds)
-    return [o / total for o in odds]
 
 
 def registry_view(entities: dict[str, Entity], others: Sequence[Record]) -> dict[str, Entity]:

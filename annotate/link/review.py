@@ -1,9 +1,10 @@
 """The review file: every unlinked record with its candidates, for a person to decide.
 
 Each record says where it is (file, JSON pointer, record id), what it is (kind, name,
-type, country), its candidates (entity, its name, match probability; best first), the
-`proposal` that `sitrep link --apply` would link (the only candidate at or above the
-threshold, or null) and a `decision` a person fills in: an entity id, "new" (the record
+type, country), its candidates (entity, its name, splink's match probability of the pair
+and the candidate's `share`: its probability given that the record is at most one of
+its candidates; best first), the `proposal` that `sitrep link --apply` would link (the
+best candidate when its share reaches the threshold, or null) and a `decision` a person fills in: an entity id, "new" (the record
 needs an entity the registry lacks) or "none" (it is not linked). A decision wins over
 the proposal, and a rerun carries it over.
 """
@@ -15,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sitrep.annotate.link.engine import Candidate
+from sitrep.annotate.link.engine import Candidate, exclusive
 from sitrep.annotate.link.problems import LinkCode, LinkError, LinkProblem
 from sitrep.annotate.link.records import Entity, Record
 from sitrep.fileio import write_atomic
@@ -59,13 +60,14 @@ def item_json(item: Item, entities: dict[str, Entity]) -> dict[str, Any]:
         "candidates": [
             {
                 "entity": c.entity,
+                "share": round(share, 6),
                 "name": entities[c.entity].name,
                 "type": entities[c.entity].type,
                 "country": entities[c.entity].country,
                 "probability": c.probability,
                 "match_weight": c.match_weight,
             }
-            for c in item.candidates
+            for c, share in zip(item.candidates, exclusive(item.candidates), strict=True)
         ],
         "decision": item.decision,
     }
