@@ -19,6 +19,14 @@ class LinkFormat(StrEnum):
     json = "json"
 
 
+def _shown(path: Path) -> Path:
+    """`path` relative to the current folder when it lies below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd().resolve())
+    except ValueError:
+        return path
+
+
 def default_registry() -> Path:
     return paths.project_root() / "datasets" / "entities" / "registry.json"
 
@@ -104,7 +112,7 @@ def link_command(
     if fmt is LinkFormat.json:
         typer.echo(json.dumps(asdict(result), indent=2))
         return
-    typer.echo(f"engine: {result.engine} ({'; '.join(result.trained) or 'priors only'})")
+    typer.echo(f"engine: {result.engine} ({'; '.join(result.trained) or 'not run: nothing to link'})")
     typer.echo(f"records seen: {result.seen} ({result.already} already linked)")
     if result.applied:
         typer.echo(f"linked: {result.linked} ({result.decided} by a decision in the review file)")
@@ -114,4 +122,4 @@ def link_command(
         )
     typer.echo(f"proposed for review: {result.review}")
     typer.echo(f"no candidate: {result.no_candidate}")
-    typer.echo(f"review file: {result.out}")
+    typer.echo(f"review file: {_shown(Path(result.out))}")
