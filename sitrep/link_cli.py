@@ -112,7 +112,9 @@ def link_command(
     if fmt is LinkFormat.json:
         typer.echo(json.dumps(asdict(result), indent=2))
         return
-    typer.echo(f"engine: {result.engine} ({'; '.join(result.trained) or 'not run: nothing to link'})")
+    typer.echo(
+        f"engine: {result.engine} ({'; '.join(result.trained) or 'not run: nothing to link'})"
+    )
     typer.echo(f"records seen: {result.seen} ({result.already} already linked)")
     if result.applied:
         typer.echo(f"linked: {result.linked} ({result.decided} by a decision in the review file)")
