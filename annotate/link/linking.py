@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 from sitrep.annotate.link.edit import write_links
@@ -53,8 +54,13 @@ class LinkResult:
     files: list[str] = field(default_factory=list)  # annotation files rewritten
 
 
+@lru_cache(maxsize=65536)
+def _resolved(path: Path) -> str:
+    return str(path.resolve())
+
+
 def _key(record: Record) -> tuple[str, str]:
-    return (str(record.file.resolve()), record.id)
+    return (_resolved(record.file), record.id)
 
 
 def _links(
@@ -106,11 +112,11 @@ def link(
     for path, chosen in sorted(links.items()):
         write_links(path, chosen)
         result.files.append(str(path))
-    done = {(str(p.resolve()), ptr) for p, chosen in links.items() for ptr in chosen}
-    remaining = [i for i in items if (str(i.record.file.resolve()), i.record.pointer) not in done]
+    done = {(_resolved(p), ptr) for p, chosen in links.items() for ptr in chosen}
+    remaining = [i for i in items if (_resolved(i.record.file), i.record.pointer) not in done]
     result.linked = len(items) - len(remaining)
     result.decided = sum(1 for i in items if i.decision not in (None, NEW, NONE)
-                         and (str(i.record.file.resolve()), i.record.pointer) in done)  # fmt: skip
+                         and (_resolved(i.record.file), i.record.pointer) in done)  # fmt: skip
     result.review = sum(
         1 for i in remaining if i.candidates and i.proposal is None and i.decision is None
     )

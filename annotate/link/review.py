@@ -13,8 +13,11 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
+
+import orjson
 
 from sitrep.annotate.link.engine import Candidate, exclusive
 from sitrep.annotate.link.problems import LinkCode, LinkError, LinkProblem
@@ -39,6 +42,7 @@ class Item:
     decision: str | None = None
 
 
+@lru_cache(maxsize=65536)
 def _where(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
@@ -83,7 +87,7 @@ def write_review(
         "how": HOW,
         "records": [item_json(i, entities) for i in items],
     }
-    write_atomic(path, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
+    write_atomic(path, orjson.dumps(body, option=orjson.OPT_INDENT_2 | orjson.OPT_APPEND_NEWLINE))
 
 
 @dataclass(frozen=True)
