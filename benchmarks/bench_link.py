@@ -13,7 +13,7 @@ records, next to an exact-alias lookup measured in the same run.
    the type kept, the country kept or dropped) plus 10% names of no entity, in files of
    100 records. `sitrep link` runs on them as a whole process (the installed console
    script, no --apply), `--repeats` times; wall time and peak RSS (wait4) per run.
-   The baseline is an exact lookup of the normalised name among the registry's
+   Peak RSS is GNU time's (`/usr/bin/time`, Debian's `time` package). The baseline is an exact lookup of the normalised name among the registry's
    normalised names and aliases of the same kind, also as a whole process reading the
    same files and writing its proposals. Both are scored against the generated truth.
 Results go to stdout as markdown and to benchmarks/out/bench_link.json.
@@ -43,6 +43,7 @@ ROOT = paths.project_root()
 REGISTRY = ROOT / "datasets" / "entities" / "registry.json"
 OUT = Path(__file__).resolve().parent / "out" / "bench_link.json"
 SITREP = Path(sys.executable).with_name("sitrep")
+TIME = "/usr/bin/time"  # GNU time, for the peak RSS of a whole process
 NOISE = ["Northern", "Council", "Harbour", "Valley", "Brigade", "Union", "Office", "Front"]
 
 
@@ -137,15 +138,21 @@ def write_corpus(rows: list[dict[str, Any]], folder: Path, per_file: int = 100) 
 
 
 def run_process(argv: list[str]) -> tuple[float, int]:
-    """Wall seconds and peak RSS (bytes) of one whole process, which must succeed."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - start
-    err = proc.stderr.read().decode() if proc.stderr else ""
-    if os.waitstatus_to_exitcode(status) != 0:
-        sys.exit(f"{' '.join(argv)} failed: {err[-800:]}")
-    return seconds, usage.ru_maxrss * 1024
+    """Wall seconds and peak RSS (bytes) of one whole process, which must succeed.
+
+    The peak comes from GNU time (`/usr/bin/time -f %M`, Debian's `time` package): the
+    kernel carries a process's peak RSS across exec, so wait4 on a child started from
+    this (large) benchmark process would report this process's size instead."""
+    with tempfile.NamedTemporaryFile(suffix=".rss") as rss:
+        start = time.perf_counter()
+        done = subprocess.run(
+            [TIME, "-f", "%M", "-o", rss.name, *argv], capture_output=True, check=False
+        )
+        seconds = time.perf_counter() - start
+        if done.returncode != 0:
+            sys.exit(f"{' '.join(argv)} failed: {done.stderr.decode()[-800:]}")
+        kib = int(Path(rss.name).read_text().split()[-1])
+    return seconds, kib * 1024
 
 
 def baseline(folder: Path, registry: Path, out: Path) -> None:

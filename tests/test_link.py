@@ -377,3 +377,34 @@ def test_the_edit_round_trips_every_annotation_file(path: Path) -> None:
     assert restored == text
     with pytest.raises(ValueError, match="not null"):
         linked_text(text, {next(p for p, v in linked.items() if v): "ent-other"})
+
+
+def test_a_decision_for_a_record_that_does_not_exist_is_refused(corpus: dict[str, Path]) -> None:
+    link([corpus["folder"]], corpus["registry"], corpus["out"])
+    data = json.loads(corpus["out"].read_text(encoding="utf-8"))
+    data["records"][0].update(id="act-gone", decision="ent-centcom")
+    corpus["out"].write_text(json.dumps(data, indent=2), encoding="utf-8")
+    with pytest.raises(LinkError) as caught:
+        link([corpus["folder"]], corpus["registry"], corpus["out"], apply=True)
+    [problem] = caught.value.problems
+    assert (problem.code, problem.pointer) == (LinkCode.RECORD_MISSING, "/records/0/decision")
+    assert "act-gone" in problem.expected
+
+
+def test_an_unreadable_annotation_file_is_named(corpus: dict[str, Path]) -> None:
+    corpus["two"].write_bytes(b'{"actors": [')
+    with pytest.raises(LinkError) as caught:
+        link([corpus["folder"]], corpus["registry"], corpus["out"])
+    [problem] = caught.value.problems
+    assert (problem.code, problem.file) == (LinkCode.FILE_UNREADABLE, str(corpus["two"]))
+    assert not corpus["out"].exists()
+
+
+def test_the_share_in_the_review_file_is_what_the_threshold_applies_to(
+    corpus: dict[str, Path],
+) -> None:
+    link([corpus["folder"]], corpus["registry"], corpus["out"], threshold=0.9)
+    for record in _review(corpus["out"]).values():
+        shares = [c["share"] for c in record["candidates"]]
+        assert sum(shares) < 1 and all(c["share"] <= c["probability"] for c in record["candidates"])
+        assert (record["proposal"] is not None) == bool(shares and shares[0] >= 0.9)
