@@ -328,3 +328,33 @@ def test_the_tool_adds_new_entities_and_aliases_and_keeps_hand_decisions(tmp_pat
     ids = [e["id"] for e in after["entities"]]
     assert ids == sorted(ids)
     assert not list(path.parent.glob(".registry.json.*"))  # written atomically, no leftovers
+
+
+# --- releases ----------------------------------------------------------------------------------
+
+
+def test_a_release_carries_the_registry_as_its_entities_table(tmp_path: Path) -> None:
+    import polars as pl
+
+    from sitrep.validate.release import ValidationFailed, build_release
+
+    folder = _dataset(tmp_path)
+    registry = tmp_path / "datasets" / "entities" / "registry.json"
+    release = build_release("1.0.0", [folder], tmp_path / "releases", registry=registry)
+    entities = pl.read_parquet(release.path / "entities.parquet")
+    assert entities.height == len(load_registry(REGISTRY).entities)
+    assert entities["key"].to_list() == entities["id"].to_list() == sorted(entities["id"])
+    actors = pl.read_parquet(release.path / "actors.parquet")
+    joined = actors.join(entities, left_on="entity", right_on="key", how="left")
+    assert joined["kind"].cast(pl.String).to_list() == ["actor"] * actors.height
+    manifest = json.loads((release.path / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in manifest["resources"] if r["name"] == "entities")
+    assert resource["sitrep:rows"] == entities.height and resource["schema"]["primaryKey"] == [
+        "key"
+    ]
+
+    _edit(folder / DOCS[0], lambda d: d["actors"][0].__setitem__("entity", "ent-no-such-thing"))
+    with pytest.raises(ValidationFailed) as info:
+        build_release("2.0.0", [folder], tmp_path / "releases", registry=registry)
+    assert [str(i.code) for i in info.value.report.issues] == ["entity.unknown"]
+    assert not (tmp_path / "releases" / "2.0.0").exists()

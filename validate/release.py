@@ -360,6 +360,7 @@ def build_release(
     agreement: Agreement | None = None,
     anchor_index: Path | None = None,
     held_out: Path | None = None,
+    registry: Path | None = None,
 ) -> Release:
     """Validate `sources` and write release `version` (None: the version the changes call
     for) into `releases/version`. Everything is written in a temporary folder inside
@@ -371,7 +372,9 @@ def build_release(
     the annotations (`sitrep.annotate.review.agreement.release_summary`) supplies it.
 
     `held_out` names the JSON list of documents that always go to the test split
-    (`sitrep.validate.publication`). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
+    (`sitrep.validate.publication`). `registry` is the registry of actors and places
+    the links are checked against and the `entities` table is written from (default:
+    the one `sitrep.validate.registry.find_registry` finds). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
     is recorded: the index the installed package ships as its trust anchor."""
     if version is not None:
         _check_listed(version, releases)
@@ -386,7 +389,13 @@ def build_release(
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=releases))
     try:
         writer = TableWriter(staging, version or "pending", specs, held)
-        dataset = load_dataset(sources, keep_tables=False, on_tables=writer.append, workers=workers)
+        dataset = load_dataset(
+            sources,
+            keep_tables=False,
+            on_tables=writer.append,
+            workers=workers,
+            registry=registry,
+        )
         writer.close()
         if not dataset.report.valid:
             raise ValidationFailed(dataset.report)
