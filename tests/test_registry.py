@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -265,6 +266,18 @@ def test_an_unreadable_registry_and_its_format(tmp_path: Path) -> None:
         load_registry(path)
     registry, issues = read_registry(path)
     assert registry is None and len(issues) == 1
+
+
+def test_a_registry_given_that_is_missing_or_a_fifo_is_reported_not_waited_on(
+    tmp_path: Path,
+) -> None:
+    folder = _dataset(tmp_path)
+    fifo = tmp_path / "registry-fifo.json"
+    os.mkfifo(fifo)
+    for given in (fifo, tmp_path / "missing.json"):
+        issues = _both(folder, registry=given)
+        assert [(c, f, p) for c, f, p, _, _ in issues] == [("registry.read", str(given), "")]
+    assert "FIFO" in _both(folder, registry=fifo)[0][4]
 
 
 def test_the_cli_takes_a_registry_option(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ from typing import Any
 from sitrep.errors import SitrepError
 from sitrep.paths import project_root, registry_schema_file
 from sitrep.schema import spec
+from sitrep.schema.files import read_bytes
 from sitrep.schema.report import Code, Issue
 
 RELATIVE = Path("datasets") / "entities" / "registry.json"
@@ -123,10 +124,13 @@ def _issue(path: Path, code: Code, pointer: str, message: str, expected: str, fo
 
 def read_registry(path: Path) -> tuple[Registry | None, list[Issue]]:
     """The registry at `path` (None when it cannot be read at all) and its problems."""
+    payload, problem = read_bytes(path)  # never opens a FIFO or device, bounded in size
     try:
-        raw = path.read_text(encoding="utf-8")
+        if problem is not None:
+            raise ValueError(problem.message)
+        raw = (payload or b"").decode("utf-8")
         data = json.loads(raw)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSON and UTF-8 errors are ValueErrors
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, [
             _issue(
