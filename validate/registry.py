@@ -414,3 +414,39 @@ def link_issue(
             record_type,
         )
     return None
+
+
+# --- the codebook ------------------------------------------------------------------------------
+
+
+def codebook_section() -> list[str]:
+    """The codebook's section on the registry, from schema/registry.schema.json."""
+    own = json.loads(registry_schema_file().read_text(encoding="utf-8"))
+    entity = own["$defs"]["RegistryEntity"]
+    required = set(entity["required"])
+    lines = [
+        "## Registry of actors and places",
+        "",
+        f"`{RELATIVE.as_posix()}` (schema `schema/registry.schema.json`): {own['description']}",
+        "",
+        "| field | required | meaning |",
+        "|---|---|---|",
+    ]
+    for name, node in entity["properties"].items():
+        ref = str(node.get("$ref") or "")
+        refs = [str(b.get("$ref", "")) for b in node.get("anyOf", [])]
+        named = next((r for r in [ref, *refs] if r), "")
+        meaning = node.get("description") or (f"`{named.rsplit('/', 1)[-1]}`" if named else "")
+        mark = "yes" if name in required else "no"
+        lines.append(f"| `{name}` | {mark} | {meaning} |")
+    lines += [
+        "",
+        "A record's `entity` must name an entity of the registry (`entity.unknown`) of its own",
+        "kind (`entity.kind`: actors point at actors, locations at places) and of its type",
+        f"(`entity.type`), except that a record typed `{ANY_TYPE}` matches any entity of its",
+        'kind. Descriptive aliases ("the group") may be shared by several entities; a name or',
+        "alias that is another entity's canonical name within the same kind and country is",
+        "`registry.alias`.",
+        "",
+    ]
+    return lines
