@@ -37,7 +37,8 @@ from typing import Any
 
 from sitrep import paths
 from sitrep.annotate.link.engine import normalise
-from sitrep.annotate.link.records import Entity, read_registry
+from sitrep.annotate.link.records import read_registry
+from sitrep.validate.registry import Entity
 
 ROOT = paths.project_root()
 REGISTRY = ROOT / "datasets" / "entities" / "registry.json"

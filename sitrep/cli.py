@@ -125,6 +125,16 @@ def validate(
             "line as found, then a summary line).",
         ),
     ] = Format.text,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry",
+            help="The registry of actors and places the records' entity links are checked "
+            "against (default: datasets/entities/registry.json of the dataset that holds "
+            "the files, else of the project).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Check annotation documents: each against the JSON Schema and the rules it cannot
     express. Up to 1,000 documents are checked one at a time (no Polars to load); more
@@ -137,12 +147,17 @@ def validate(
     still checked. Exit status: 0 when everything is valid, 1 when anything is not, 2 for
     a usage error. Never writes.
 
+    Records' entity links are checked against the registry (entity.unknown, entity.kind,
+    entity.type), and the registry file itself too (registry.* codes); a document that
+    links records when no registry is found gets registry.missing.
+
     Example: sitrep validate datasets/annotations --format github
     """
     from sitrep.validate.small import check_paths
 
     chosen = targets or [_shown(paths.annotations_dir())]
-    report = check_paths(chosen, on_issues=_streamed() if fmt is Format.jsonl else None)
+    streamed = _streamed() if fmt is Format.jsonl else None
+    report = check_paths(chosen, on_issues=streamed, registry=registry)
     _emit(report, fmt, streamed=fmt is Format.jsonl)
     raise typer.Exit(report.exit_code)
 
@@ -363,6 +378,16 @@ def release_build(
             show_default=False,
         ),
     ] = None,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry",
+            help="The registry of actors and places, written as the entities table "
+            "(default: datasets/entities/registry.json of the dataset).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate the dataset and write an immutable release: Parquet tables, datapackage.json,
     SHA256SUMS, a dataset card and the diff against the previous release.
@@ -402,6 +427,7 @@ def release_build(
             # is never written to)
             anchor_index=shipped if releases is None and shipped.is_file() else None,
             held_out=held_out or paths.held_out_file(root),
+            registry=registry,
         )
     except ValidationFailed as exc:
         _release_failed(exc)

@@ -134,8 +134,8 @@ def _sandbox(tmp: Path) -> Path:
     """A copy of what the commands read: the seeds and the hand-made annotations."""
     shutil.copytree(REPO / "seeds", tmp / "seeds")
     shutil.copytree(REPO / "datasets" / "annotations", tmp / "datasets" / "annotations")
-    shutil.copytree(REPO / "datasets" / "releases", tmp / "datasets" / "releases")
     shutil.copytree(REPO / "datasets" / "entities", tmp / "datasets" / "entities")
+    shutil.copytree(REPO / "datasets" / "releases", tmp / "datasets" / "releases")
     shutil.copy(REPO / "datasets" / "splits.json", tmp / "datasets" / "splits.json")
     for name in ("CHANGELOG.md", "CITATION.cff"):
         shutil.copy(REPO / name, tmp / name)

@@ -125,7 +125,7 @@ def draft_entity(entity_id: str, mentions: list[Mention]) -> Json:
         entity.update({k: v for k, v in found.items() if k != "source"})
         if found.get("source"):
             source += f"; {found['source']}"
-    entity["provenance"] = {"method": "drafted", "by": BY, "date": TODAY, "source": source}
+    entity["provenance"] = {"method": "machine", "by": BY, "date": TODAY, "source": source}
     return entity
 
 

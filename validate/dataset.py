@@ -33,6 +33,8 @@ from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issu
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
 from sitrep.validate.checks import copy_key, drop_documents, validate_tables
+from sitrep.validate.entity_rules import check_entities
+from sitrep.validate.registry import Found, entity_issues, open_registry
 from sitrep.validate.small import duplicate_document
 from sitrep.validate.tables import DOC_ID, DOCUMENTS, FILE, SPANS, build_tables, read_ndjson
 
@@ -55,7 +57,9 @@ class Checked:
     documents: int = 0  # documents read (files, or lines of *.jsonl files)
 
 
-def check_sources(sources: list[Source], engine_name: Engine = "rust") -> Checked:
+def check_sources(
+    sources: list[Source], engine_name: Engine = "rust", found: Found | None = None
+) -> Checked:
     """JSON Schema for each document; the per-document rules only for those that fail."""
     out = Checked(documents=len(sources))
     checker = engine(engine_name)
@@ -71,14 +75,17 @@ def check_sources(sources: list[Source], engine_name: Engine = "rust") -> Checke
             out.raws.append(source.raw.replace(b"\r", b" ").replace(b"\n", b" "))
         else:  # counted here; valid documents are counted from their tables
             count_records(doc, out.counts)
-            out.issues += _per_document(source, doc, checker.issues(doc, source.name))
+            out.issues += _per_document(source, doc, checker.issues(doc, source.name), found)
     return out
 
 
-def _per_document(source: Source, doc: object, schema_issues: list[Issue]) -> list[Issue]:
+def _per_document(
+    source: Source, doc: object, schema_issues: list[Issue], found: Found | None = None
+) -> list[Issue]:
     """The per-document layer's report on a document kept out of the tables."""
     return (
         duplicate_key_issues(source.raw, source.name, doc)
+        + entity_issues(doc, source.name, found or Found(None, None))
         + schema_issues
         + check_rules(doc, source.name)
     )
@@ -93,12 +100,14 @@ def _tables(names: list[str], raws: list[bytes]) -> dict[str, pl.DataFrame]:
     return build_tables(read_ndjson(b"\n".join(raws), names))
 
 
-def _unreadable(name: str, raw: bytes, exc: BaseException, counts: Counter[str]) -> list[Issue]:
+def _unreadable(
+    name: str, raw: bytes, exc: BaseException, counts: Counter[str], found: Found | None = None
+) -> list[Issue]:
     """The report on one schema-valid document the tables refuse (counted here, as
     the documents layer one keeps out of the tables are)."""
     doc, _ = parse_raw(raw, name)
     count_records(doc, counts)
-    issues = _per_document(Source(name, raw), doc, [])
+    issues = _per_document(Source(name, raw), doc, [], found)
     if any(i.code is Code.FILE_DUPLICATE_KEY for i in issues):
         return issues
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -114,7 +123,7 @@ def _unreadable(name: str, raw: bytes, exc: BaseException, counts: Counter[str])
 
 
 def read_tables(
-    names: list[str], raws: list[bytes], counts: Counter[str]
+    names: list[str], raws: list[bytes], counts: Counter[str], found: Found | None = None
 ) -> tuple[dict[str, pl.DataFrame] | None, list[Issue]]:
     """The tables of documents that passed layer one; a chunk the reader refuses is read
     again one document at a time, so one bad document names itself and spoils nothing."""
@@ -127,7 +136,7 @@ def read_tables(
         try:
             _tables([name], [raw])
         except READ_ERRORS as exc:
-            issues += _unreadable(name, raw, exc, counts)
+            issues += _unreadable(name, raw, exc, counts, found)
             continue
         kept_names.append(name)
         kept_raws.append(raw)
@@ -140,6 +149,7 @@ class Dataset:
 
     report: Report
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    registry: Found | None = None  # the registry the links were checked against
 
 
 def _chunks(paths: Iterable[Path], report: Report, size: int) -> Iterator[list[Source]]:
@@ -182,15 +192,20 @@ class _Seen:
         return drop_documents(tables, gone), issues
 
 
-def check_chunk(sources: list[Source], engine_name: Engine = "rust") -> Checked:
+def check_chunk(
+    sources: list[Source], engine_name: Engine = "rust", found: Found | None = None
+) -> Checked:
     """Both layers on one chunk: JSON Schema per document, then the tables of the
-    documents that passed, with every table check. Runs in a worker process."""
-    checked = check_sources(sources, engine_name)
+    documents that passed, with every table check and the links to the registry
+    (`found`). Runs in a worker process."""
+    found = found or Found(None, None)
+    checked = check_sources(sources, engine_name, found)
     if checked.raws:
-        checked.tables, issues = read_tables(checked.names, checked.raws, checked.counts)
+        checked.tables, issues = read_tables(checked.names, checked.raws, checked.counts, found)
         checked.issues += issues
         if checked.tables is not None:
             checked.issues += validate_tables(checked.tables)
+            checked.issues += check_entities(checked.tables, found)
         checked.raws = []
     return checked
 
@@ -224,15 +239,15 @@ def _count(tables: dict[str, pl.DataFrame], counts: Counter[str]) -> None:
 
 
 def _layer_one(
-    chunks: Iterator[list[Source]], engine_name: Engine, workers: int
+    chunks: Iterator[list[Source]], engine_name: Engine, workers: int, found: Found
 ) -> Iterator[Checked]:
     if workers <= 1:
-        yield from (check_chunk(c, engine_name) for c in chunks)
+        yield from (check_chunk(c, engine_name, found) for c in chunks)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending = []
         for chunk in chunks:
-            pending.append(pool.submit(check_chunk, chunk, engine_name))
+            pending.append(pool.submit(check_chunk, chunk, engine_name, found))
             while len(pending) > workers:  # bounded read-ahead keeps memory flat
                 yield pending.pop(0).result()
         for future in pending:
@@ -270,20 +285,25 @@ def load_dataset(
     on_issues: OnIssues | None = None,
     chunk_size: int = CHUNK,
     workers: int | None = None,
+    registry: Path | None = None,
 ) -> Dataset:
     """Check every annotation document under `paths` with both layers.
 
     `on_tables` receives each valid chunk's tables (with hidden columns) as they are
     built; `keep_tables=False` then keeps memory flat for datasets of any size.
     `on_issues` receives each chunk's new issues as soon as the chunk is checked (for
-    streamed output); the report still holds them all, in reading order.
+    streamed output); the report still holds them all, in reading order. Records' links
+    are checked against `registry` (or the registry `find_registry` finds), whose own
+    problems come first.
     """
     paths = list(paths)
     report, seen = Report(), _Seen()
+    found = open_registry(paths, registry)
+    report.issues += found.issues
     parts: dict[str, list[pl.DataFrame]] = {}
     stream = _Stream(report, on_issues)
     for checked in _layer_one(
-        _chunks(paths, report, chunk_size), engine_name, _workers(paths, workers)
+        _chunks(paths, report, chunk_size), engine_name, _workers(paths, workers), found
     ):
         report.files_checked += checked.documents
         report.counts.update(checked.counts)
@@ -303,4 +323,4 @@ def load_dataset(
     tables = {n: pl.concat(f) for n, f in parts.items()} if keep_tables else {}
     if keep_tables and not tables:
         tables = build_tables(read_ndjson(b"", []))
-    return Dataset(report, tables)
+    return Dataset(report, tables, found)

@@ -49,7 +49,9 @@ from sitrep.schema.report import Report
 from sitrep.validate.card import release_notes, render_card
 from sitrep.validate.dataset import load_dataset
 from sitrep.validate.diff import CHANGES_SCHEMA, Bump, Diff, TableDiff, diff_releases
+from sitrep.validate.entities import ENTITIES, ENTITIES_SPEC, entities_table, entity_foreign_keys
 from sitrep.validate.publication import prepare, read_held_out, split_rule
+from sitrep.validate.registry import Registry
 from sitrep.validate.tables import (
     DOC_ID,
     DOCUMENTS,
@@ -358,6 +360,7 @@ def build_release(
     agreement: Agreement | None = None,
     anchor_index: Path | None = None,
     held_out: Path | None = None,
+    registry: Path | None = None,
 ) -> Release:
     """Validate `sources` and write release `version` (None: the version the changes call
     for) into `releases/version`. Everything is written in a temporary folder inside
@@ -369,7 +372,9 @@ def build_release(
     the annotations (`sitrep.annotate.review.agreement.release_summary`) supplies it.
 
     `held_out` names the JSON list of documents that always go to the test split
-    (`sitrep.validate.publication`). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
+    (`sitrep.validate.publication`). `registry` is the registry of actors and places
+    the links are checked against and the `entities` table is written from (default:
+    the one `sitrep.validate.registry.find_registry` finds). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
     is recorded: the index the installed package ships as its trust anchor."""
     if version is not None:
         _check_listed(version, releases)
@@ -384,7 +389,13 @@ def build_release(
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=releases))
     try:
         writer = TableWriter(staging, version or "pending", specs, held)
-        dataset = load_dataset(sources, keep_tables=False, on_tables=writer.append, workers=workers)
+        dataset = load_dataset(
+            sources,
+            keep_tables=False,
+            on_tables=writer.append,
+            workers=workers,
+            registry=registry,
+        )
         writer.close()
         if not dataset.report.valid:
             raise ValidationFailed(dataset.report)
@@ -408,6 +419,7 @@ def build_release(
             previous,
             specs,
             agreement,
+            dataset.registry.registry if dataset.registry else None,
         )
         target = releases / version
         staging.chmod(0o755)
@@ -531,14 +543,28 @@ def _write_rest(
     previous: str | None,
     specs: dict[str, TableSpec],
     agreement: Agreement | None,
+    registry: Registry | None = None,
 ) -> None:
-    """Everything but the tables: changes, tombstones, manifest, card, checksums."""
+    """Everything but the document tables: changes, tombstones, the registry's entities,
+    manifest, card, checksums."""
     write_table_file(diff.changes, folder / CHANGES, CHANGES_SPEC, version)
     write_table_file(tombstones, folder / TOMBSTONES, TOMBSTONES_SPEC, version)
+    entities = entities_table(registry)
+    write_table_file(entities, folder / f"{ENTITIES}.parquet", ENTITIES_SPEC, version)
     split_rows = write_splits(folder, specs, version)
     documents = _documents_meta(folder)
     manifest = build_manifest(
         folder, version, stamp, rows, documents, diff, report, previous, specs, split_rows
+    )
+    manifest["resources"].append(
+        _resource(
+            folder,
+            ENTITIES,
+            entities.height,
+            table_schema(ENTITIES_SPEC),
+            "the registry of actors and places (datasets/entities/registry.json) that "
+            "actors.entity and locations.entity point at",
+        )
     )
     if agreement is not None:
         manifest["sitrep:agreement"] = agreement(set(documents["document_id"].to_list()))
@@ -629,7 +655,7 @@ def table_schema(table: TableSpec) -> dict[str, Any]:
         {"fields": [c.name], "reference": {"resource": c.references, "fields": [KEY]}}
         for c in table.columns
         if c.references and (c.name.endswith("_key") or c.name == "document_id")
-    ]
+    ] + entity_foreign_keys(table.name)
     schema: dict[str, Any] = {
         "fields": [_field(c) for c in table.columns],
         "primaryKey": [KEY] if KEY in {c.name for c in table.columns} else list(table.key),

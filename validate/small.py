@@ -25,6 +25,7 @@ from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
+from sitrep.validate.registry import Found, entity_issues, open_registry
 
 SMALL = 1_000  # documents: ~0.4 ms each by rule, against ~2 s to import Polars and Pandera
 
@@ -57,15 +58,21 @@ def duplicate_document(file: str, first: str, doc_id: str) -> Issue:
 
 
 def check_source(
-    source: Source, counts: Counter[str], seen: dict[str, str], engine_name: Engine = "rust"
+    source: Source,
+    counts: Counter[str],
+    seen: dict[str, str],
+    engine_name: Engine = "rust",
+    found: Found | None = None,
 ) -> list[Issue]:
     """Every issue of one document, as the two layers together report it: keys repeated
-    inside an object, the JSON Schema and every per-document rule, and a document id that
-    an earlier file already used (reported, and the document still checked in full)."""
+    inside an object, the JSON Schema and every per-document rule, the links to the
+    registry (`found`), and a document id that an earlier file already used (reported,
+    and the document still checked in full)."""
     doc, issue = parse_raw(source.raw, source.name)
     if issue is not None:
         return [issue]
     issues = duplicate_key_issues(source.raw, source.name, doc)
+    issues += entity_issues(doc, source.name, found or Found(None, None))
     checker = engine(engine_name)
     if not checker.is_valid(doc):
         count_records(doc, counts)
@@ -84,16 +91,18 @@ def check_small(
     *,
     engine_name: Engine = "rust",
     on_issues: OnIssues | None = None,
+    registry: Found | None = None,
 ) -> Report:
     """The report of the per-document path on `items` (documents, and the issues of
-    paths that gave none)."""
+    paths that gave none), with the problems of the `registry` file first."""
     report, seen = Report(), dict[str, str]()
-    for item in items:
+    registry = registry or Found(None, None)
+    for item in [*registry.issues, *items]:
         if isinstance(item, Issue):
             found = [item]
         else:
             report.files_checked += 1
-            found = check_source(item, report.counts, seen, engine_name)
+            found = check_source(item, report.counts, seen, engine_name, registry)
         report.issues += found
         if on_issues is not None and found:
             on_issues(sorted(unique_issues(found), key=reading_order))
@@ -120,14 +129,19 @@ def check_paths(
     engine_name: Engine = "rust",
     on_issues: OnIssues | None = None,
     small: int = SMALL,
+    registry: Path | None = None,
 ) -> Report:
     """Check every annotation document under `paths` (what `sitrep validate` runs): one
-    at a time when there are at most `small`, as tables otherwise. Never writes."""
+    at a time when there are at most `small`, as tables otherwise, with their links to
+    the registry (`registry`, or the one `find_registry` finds). Never writes."""
     paths = list(paths)
     items = _peek(paths, small)
     if items is not None:
-        return check_small(items, engine_name=engine_name, on_issues=on_issues)
+        found = open_registry(paths, registry)
+        return check_small(items, engine_name=engine_name, on_issues=on_issues, registry=found)
     from sitrep.validate.dataset import load_dataset
 
-    dataset = load_dataset(paths, engine_name=engine_name, keep_tables=False, on_issues=on_issues)
+    dataset = load_dataset(
+        paths, engine_name=engine_name, keep_tables=False, on_issues=on_issues, registry=registry
+    )
     return dataset.report

@@ -36,7 +36,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sitrep.annotate.link.problems import MissingExtra
-from sitrep.annotate.link.records import Entity, Record
+from sitrep.annotate.link.records import Record
+from sitrep.validate.registry import Entity
 
 if TYPE_CHECKING:
     from splink import Linker

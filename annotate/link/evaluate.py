@@ -17,7 +17,8 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from sitrep.annotate.link.engine import Candidate, candidates, exclusive
-from sitrep.annotate.link.records import Entity, Record
+from sitrep.annotate.link.records import Record
+from sitrep.validate.registry import Entity
 
 THRESHOLDS = (0.5, 0.7, 0.8, 0.9, 0.95, 0.99)
 

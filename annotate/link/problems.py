@@ -13,8 +13,6 @@ class LinkCode(StrEnum):
     """Stable codes of the problems `sitrep link` reports."""
 
     MISSING_EXTRA = "link.missing_extra"
-    REGISTRY_UNREADABLE = "link.registry_unreadable"
-    REGISTRY_INVALID = "link.registry_invalid"
     FILE_UNREADABLE = "link.file_unreadable"
     REVIEW_UNREADABLE = "link.review_unreadable"
     DECISION_INVALID = "link.decision_invalid"
@@ -28,13 +26,13 @@ class LinkCode(StrEnum):
 class LinkProblem:
     file: str
     pointer: str
-    code: LinkCode
+    code: str  # a LinkCode, or a registry.* code of sitrep.validate.registry
     expected: str
     found: str
 
     def line(self) -> str:
         return (
-            f"{self.file}:{self.pointer or '/'}: {self.code.value}: expected {self.expected}; "
+            f"{self.file}:{self.pointer or '/'}: {self.code}: expected {self.expected}; "
             f"found {self.found}"
         )
 

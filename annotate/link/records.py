@@ -1,5 +1,6 @@
 """What linking reads: the actor and location records of annotation files, each with
-its file and JSON pointer, and the entities of the registry."""
+its file and JSON pointer, and the entities of the registry (through the registry's own
+loader, `sitrep.validate.registry`)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sitrep.annotate.link.problems import LinkCode, LinkError, LinkProblem
+from sitrep.validate.registry import Entity, RegistryError, load_registry
 
 KINDS = {"actors": "actor", "locations": "location"}
 
@@ -33,18 +35,6 @@ class Record:
     @property
     def key(self) -> tuple[str, str]:
         return (str(self.file), self.id)
-
-
-@dataclass(frozen=True)
-class Entity:
-    """One entity of the registry, as linking sees it."""
-
-    id: str
-    kind: str
-    name: str
-    type: str | None
-    aliases: tuple[str, ...]
-    country: str | None
 
 
 def annotation_files(targets: Iterable[Path]) -> list[Path]:
@@ -124,46 +114,15 @@ def read_records(files: Iterable[Path]) -> list[Record]:
     return records
 
 
-def _entity(path: Path, i: int, item: Any) -> Entity:
-    pointer = f"/entities/{i}"
-    if not isinstance(item, dict):
+def read_registry(path: Path) -> dict[str, Entity]:
+    """The registry's entities by id, read by `sitrep.validate.registry.load_registry`
+    (its schema and rules); each of its problems becomes a link problem."""
+    try:
+        return load_registry(path).entities
+    except RegistryError as exc:
         raise LinkError(
             [
-                LinkProblem(
-                    str(path), pointer, LinkCode.REGISTRY_INVALID, "an object", type(item).__name__
-                )
+                LinkProblem(i.file, i.pointer, i.code, i.expected or i.message, i.found)
+                for i in exc.issues
             ]
-        )
-    for key in ("id", "kind", "name"):
-        if not _text(item.get(key)):
-            raise LinkError(
-                [LinkProblem(str(path), f"{pointer}/{key}", LinkCode.REGISTRY_INVALID,
-                             "a non-empty string", json.dumps(item.get(key)))]
-            )  # fmt: skip
-    if item["kind"] not in KINDS.values():
-        raise LinkError(
-            [LinkProblem(str(path), f"{pointer}/kind", LinkCode.REGISTRY_INVALID,
-                         "actor or location", json.dumps(item["kind"]))]
-        )  # fmt: skip
-    aliases = item.get("aliases")
-    return Entity(
-        id=item["id"],
-        kind=item["kind"],
-        name=item["name"],
-        type=_text(item.get("type")),
-        aliases=tuple(a for a in aliases if _text(a)) if isinstance(aliases, list) else (),
-        country=_text(item.get("country")),
-    )
-
-
-def read_registry(path: Path) -> dict[str, Entity]:
-    """The registry's entities by id (the contract of datasets/entities/registry.json)."""
-    data = _read_json(path, LinkCode.REGISTRY_UNREADABLE)
-    items = data.get("entities") if isinstance(data, dict) else None
-    if not isinstance(items, list):
-        raise LinkError(
-            [LinkProblem(str(path), "/entities", LinkCode.REGISTRY_INVALID,
-                         "an array of entities", type(items).__name__)]
-        )  # fmt: skip
-    entities = [_entity(path, i, item) for i, item in enumerate(items)]
-    return {e.id: e for e in entities}
+        ) from exc

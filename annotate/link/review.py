@@ -21,8 +21,9 @@ import orjson
 
 from sitrep.annotate.link.engine import Candidate, exclusive
 from sitrep.annotate.link.problems import LinkCode, LinkError, LinkProblem
-from sitrep.annotate.link.records import Entity, Record
+from sitrep.annotate.link.records import Record
 from sitrep.fileio import write_atomic
+from sitrep.validate.registry import Entity
 
 FORMAT = "sitrep-link-review/1"
 NEW, NONE = "new", "none"
