@@ -5,8 +5,8 @@
 2. `engine` proposes registry entities for the records whose `entity` is null with a
    probabilistic record-linkage model: splink on DuckDB (in-process, one machine, no
    service to run; the same splink settings run on Spark when a corpus outgrows one
-   machine). m and u are estimated by splink (random sampling with a fixed seed, then
-   expectation maximisation), so a run is reproducible.
+   machine). splink estimates u by random sampling with a fixed seed and the m of type
+   and country by expectation maximisation, so a run is reproducible.
 3. `review` writes the proposals to a review file a person reads and fills in (a
    `decision` per record) and reads those decisions back.
 4. `edit` applies links in place: only the `entity` value of a record changes, every

@@ -32,6 +32,7 @@ from sitrep.annotate.link.review import (
     Item,
     check_decisions,
     read_decisions,
+    shown_path,
     write_review,
 )
 
@@ -124,7 +125,7 @@ def link(
     head = {
         "engine": model.engine,
         "trained": model.trained,
-        "registry": str(registry),
+        "registry": shown_path(registry),
         "threshold": threshold,
     }
     write_review(out, remaining, entities, head)

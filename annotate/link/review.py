@@ -44,7 +44,7 @@ class Item:
 
 
 @lru_cache(maxsize=65536)
-def _where(path: Path) -> str:
+def shown_path(path: Path) -> str:
     try:
         return str(path.resolve().relative_to(Path.cwd().resolve()))
     except ValueError:
@@ -54,7 +54,7 @@ def _where(path: Path) -> str:
 def item_json(item: Item, entities: dict[str, Entity]) -> dict[str, Any]:
     r = item.record
     return {
-        "file": _where(r.file),
+        "file": shown_path(r.file),
         "pointer": r.pointer,
         "id": r.id,
         "kind": r.kind,
