@@ -371,3 +371,55 @@ def test_a_release_carries_the_registry_as_its_entities_table(tmp_path: Path) ->
         build_release("2.0.0", [folder], tmp_path / "releases", registry=registry)
     assert [str(i.code) for i in info.value.report.issues] == ["entity.unknown"]
     assert not (tmp_path / "releases" / "2.0.0").exists()
+
+
+def _add_entity(data: dict[str, Any], entity_id: str) -> None:
+    """A new place at the end of the registry (ids stay sorted), copied from Doha."""
+    new = copy.deepcopy(data["entities"][_index(data, "ent-doha")])
+    new.update(id=entity_id, name="Test Town", aliases=[], geonames=None, wikidata=None)
+    data["entities"].append(new)
+
+
+def test_releases_diff_and_tombstone_the_entities_table(tmp_path: Path) -> None:
+    import polars as pl
+
+    from sitrep.errors import ReleaseError
+    from sitrep.validate.release import build_release
+
+    folder = _dataset(tmp_path)
+    registry = tmp_path / "datasets" / "entities" / "registry.json"
+    releases = tmp_path / "releases"
+    first = build_release("1.0.0", [folder], releases, registry=registry)
+    assert first.diff.tables["entities"].added == len(load_registry(REGISTRY).entities)
+
+    def grow(data: dict[str, Any]) -> None:
+        _add_entity(data, "ent-zz-test-town")
+        doha = data["entities"][_index(data, "ent-doha")]
+        doha["aliases"] = [*doha["aliases"], "Ad Dawhah"]
+
+    _edit(registry, grow)
+    added = build_release(None, [folder], releases, registry=registry)
+    assert added.version == "1.1.0"  # an entity added is a minor change, like a record
+    changes = pl.read_parquet(added.path / "changes.parquet").filter(pl.col("table") == "entities")
+    assert changes.select("key", "change", "column").rows() == [
+        ("ent-doha", "modified", "aliases"),
+        ("ent-zz-test-town", "added", None),
+    ]
+    assert "Ad Dawhah" in changes["new"][0] and '"Test Town"' in changes["new"][1]
+    assert (added.diff.tables["entities"].added, added.diff.tables["entities"].modified) == (1, 1)
+    manifest = json.loads((added.path / "datapackage.json").read_text(encoding="utf-8"))
+    assert manifest["sitrep:changes"]["entities"]["columns"] == {"aliases": 1}
+    assert "| entities |" in (added.path / "README.md").read_text(encoding="utf-8")
+
+    _edit(registry, lambda d: d["entities"].pop(_index(d, "ent-zz-test-town")))
+    removed = build_release(None, [folder], releases, registry=registry)
+    assert removed.version == "1.1.1"
+    tombstones = pl.read_parquet(removed.path / "tombstones.parquet")
+    assert ("entities", "ent-zz-test-town", "1.1.1") in tombstones.rows()
+
+    _edit(registry, lambda d: _add_entity(d, "ent-zz-test-town"))
+    with pytest.raises(
+        ReleaseError,
+        match=r"entities: id\(s\) removed in an earlier release are back \(ent-zz-test-town\)",
+    ):
+        build_release(None, [folder], releases, registry=registry)
