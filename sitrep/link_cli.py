@@ -90,17 +90,20 @@ def link_command(
 
     Example: sitrep link datasets/annotations --threshold 0.9 --apply
     """
+    from rich.console import Console
+
     from sitrep.annotate.link.linking import link
     from sitrep.annotate.link.problems import LinkError, MissingExtra
 
     try:
-        result = link(
-            targets or [paths.annotations_dir()],
-            registry or default_registry(),
-            out or default_review(),
-            threshold=threshold,
-            apply=apply,
-        )
+        with Console(stderr=True).status("linking with splink on DuckDB ..."):  # a TTY only
+            result = link(
+                targets or [paths.annotations_dir()],
+                registry or default_registry(),
+                out or default_review(),
+                threshold=threshold,
+                apply=apply,
+            )
     except LinkError as exc:
         for problem in exc.problems:
             typer.echo(f"error: {problem.line()}", err=True)
