@@ -277,6 +277,8 @@ def main() -> None:
         print(
             f"\ngold entity ranked first: {ev['gold_first']:.3f}; among the candidates: {ev['gold_listed']:.3f}"
         )
+    if not args.skip_speed and not Path(TIME).exists():
+        sys.exit(f"the speed measure needs GNU time at {TIME} (Debian: apt-get install time)")
     if not args.skip_speed:
         report["speed"] = sp = speed(args.records, args.repeats)
         print(
