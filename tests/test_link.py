@@ -408,3 +408,14 @@ def test_the_share_in_the_review_file_is_what_the_threshold_applies_to(
         shares = [c["share"] for c in record["candidates"]]
         assert sum(shares) < 1 and all(c["share"] <= c["probability"] for c in record["candidates"])
         assert (record["proposal"] is not None) == bool(shares and shares[0] >= 0.9)
+
+
+def test_a_fifo_given_as_an_annotation_file_is_reported_not_opened(corpus: dict[str, Path]) -> None:
+    import os
+
+    fifo = corpus["folder"] / "pipe.json"
+    os.mkfifo(fifo)  # opening it for reading would block forever
+    with pytest.raises(LinkError) as caught:
+        link([corpus["folder"]], corpus["registry"], corpus["out"])
+    [problem] = caught.value.problems
+    assert (problem.code, problem.file) == (LinkCode.FILE_UNREADABLE, str(fifo))

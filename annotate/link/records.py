@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from sitrep.annotate.link.problems import LinkCode, LinkError, LinkProblem
+from sitrep.schema.files import read_bytes
 from sitrep.validate.registry import Entity, RegistryError, load_registry
 
 KINDS = {"actors": "actor", "locations": "location"}
@@ -49,13 +50,15 @@ def annotation_files(targets: Iterable[Path]) -> list[Path]:
 
 
 def _read_json(path: Path, code: LinkCode) -> Any:
+    """The parsed file; never opens a FIFO, socket or device, nor reads past the
+    schema's maximum document size (`sitrep.schema.files.read_bytes`)."""
+    payload, issue = read_bytes(path)
+    if issue is not None or payload is None:
+        found = f"{issue.code}: {issue.found or issue.message}" if issue else "nothing"
+        raise LinkError([LinkProblem(str(path), "", code, "a readable regular file", found)])
     try:
-        return json.loads(path.read_bytes())
-    except OSError as exc:
-        raise LinkError(
-            [LinkProblem(str(path), "", code, "a readable file", exc.strerror or str(exc))]
-        ) from exc
-    except (UnicodeDecodeError, ValueError) as exc:
+        return json.loads(payload)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise LinkError([LinkProblem(str(path), "", code, "UTF-8 JSON", str(exc))]) from exc
 
 
