@@ -15,6 +15,7 @@ import typer
 from sitrep import paths
 from sitrep.annotate_cli import annotate_app
 from sitrep.errors import SitrepError
+from sitrep.link_cli import link_command
 from sitrep.team_cli import team_app  # noqa: F401 (adds team, backup and restore to annotate)
 
 # Start-up is part of the interface: this module imports only what `sitrep --help` needs.
@@ -45,6 +46,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(seeds_app, name="seeds")
 app.add_typer(release_app, name="release")
 app.add_typer(annotate_app, name="annotate")
+app.command("link")(link_command)
 
 
 def _console(stderr: bool = False) -> Console:
@@ -376,6 +378,16 @@ def release_build(
             show_default=False,
         ),
     ] = None,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry",
+            help="The registry of actors and places, written as the entities table "
+            "(default: datasets/entities/registry.json of the dataset).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate the dataset and write an immutable release: Parquet tables, datapackage.json,
     SHA256SUMS, a dataset card and the diff against the previous release.
@@ -415,6 +427,7 @@ def release_build(
             # is never written to)
             anchor_index=shipped if releases is None and shipped.is_file() else None,
             held_out=held_out or paths.held_out_file(root),
+            registry=registry,
         )
     except ValidationFailed as exc:
         _release_failed(exc)

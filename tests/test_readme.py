@@ -59,6 +59,9 @@ OFFLINE: dict[str, tuple[str | None, int]] = {
     # the fresh held-out split misses its figure targets (BENCHMARKS.md, issue 12): exit 1
     "sitrep annotate eval --check": (None, 1),
     "sitrep annotate eval": (None, 0),
+    "sitrep link": (None, 0),
+    "sitrep link --apply": (None, 0),
+    "sitrep link datasets/annotations --threshold 0.95 --out link-proposals.json": (None, 0),
 }
 # Run against the session's Label Studio, in the order the README tells the story.
 SERVER: dict[str, tuple[str | None, int]] = {
@@ -131,6 +134,7 @@ def _sandbox(tmp: Path) -> Path:
     """A copy of what the commands read: the seeds and the hand-made annotations."""
     shutil.copytree(REPO / "seeds", tmp / "seeds")
     shutil.copytree(REPO / "datasets" / "annotations", tmp / "datasets" / "annotations")
+    shutil.copytree(REPO / "datasets" / "entities", tmp / "datasets" / "entities")
     shutil.copytree(REPO / "datasets" / "releases", tmp / "datasets" / "releases")
     shutil.copy(REPO / "datasets" / "splits.json", tmp / "datasets" / "splits.json")
     for name in ("CHANGELOG.md", "CITATION.cff"):
