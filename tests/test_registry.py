@@ -200,6 +200,16 @@ def test_type_other_matches_any_entity_of_its_kind(tmp_path: Path) -> None:
     assert _both(folder) == []
 
 
+def test_a_type_that_is_no_string_is_left_to_the_schema(tmp_path: Path) -> None:
+    """Found by the fuzz test: a linked record whose type is a list once crashed the link
+    rule (a list is not hashable); it is the JSON Schema's schema.enum problem alone."""
+    folder = _dataset(tmp_path)
+    _edit(folder / "voa-8006651.json", lambda d: d["actors"][1].__setitem__("type", []))
+    assert [(code, pointer) for code, _, pointer, _, _ in _both(folder)] == [
+        ("schema.enum", "/actors/1/type")
+    ]
+
+
 def test_links_without_a_registry_are_a_problem_per_document(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -403,7 +403,11 @@ def link_issue(
             f"{entity.kind} entity",
         )
     record_type = record.get("type")
-    if record_type in vocabulary(kind) and record_type not in (entity.type, ANY_TYPE):
+    if (
+        isinstance(record_type, str)  # any other value is the JSON Schema's to report
+        and record_type in vocabulary(kind)
+        and record_type not in (entity.type, ANY_TYPE)
+    ):
         return Issue(
             Code.ENTITY_TYPE,
             file,
