@@ -123,6 +123,18 @@ def validate(
             "line as found, then a summary line).",
         ),
     ] = Format.text,
+    clusters: Annotated[
+        Path | None,
+        typer.Option(
+            "--clusters",
+            help="Event clusters and quantities file to check events' cluster and figures' "
+            "quantity against (default: datasets/entities/clusters.json of the dataset "
+            "root, when it exists).",
+            show_default=False,
+            exists=True,
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Check annotation documents: each against the JSON Schema and the rules it cannot
     express. Up to 1,000 documents are checked one at a time (no Polars to load); more
@@ -140,9 +152,19 @@ def validate(
     from sitrep.validate.small import check_paths
 
     chosen = targets or [_shown(paths.annotations_dir())]
-    report = check_paths(chosen, on_issues=_streamed() if fmt is Format.jsonl else None)
+    report = check_paths(
+        chosen,
+        on_issues=_streamed() if fmt is Format.jsonl else None,
+        clusters_file=clusters or _default_clusters(),
+    )
     _emit(report, fmt, streamed=fmt is Format.jsonl)
     raise typer.Exit(report.exit_code)
+
+
+def _default_clusters() -> Path | None:
+    """The dataset root's clusters file, shown relative to the current folder, if any."""
+    found = paths.clusters_file()
+    return _shown(found) if found.is_file() else None
 
 
 def _summary(result: JobResult) -> Table:

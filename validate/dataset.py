@@ -28,11 +28,13 @@ from pathlib import Path
 
 import polars as pl
 
+from sitrep.schema.clusters import Clusters, check_links
 from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
 from sitrep.validate.checks import copy_key, drop_documents, validate_tables
+from sitrep.validate.cluster_rules import check_clusters
 from sitrep.validate.small import duplicate_document
 from sitrep.validate.tables import DOC_ID, DOCUMENTS, FILE, SPANS, build_tables, read_ndjson
 
@@ -55,7 +57,9 @@ class Checked:
     documents: int = 0  # documents read (files, or lines of *.jsonl files)
 
 
-def check_sources(sources: list[Source], engine_name: Engine = "rust") -> Checked:
+def check_sources(
+    sources: list[Source], engine_name: Engine = "rust", clusters: Clusters | None = None
+) -> Checked:
     """JSON Schema for each document; the per-document rules only for those that fail."""
     out = Checked(documents=len(sources))
     checker = engine(engine_name)
@@ -71,16 +75,20 @@ def check_sources(sources: list[Source], engine_name: Engine = "rust") -> Checke
             out.raws.append(source.raw.replace(b"\r", b" ").replace(b"\n", b" "))
         else:  # counted here; valid documents are counted from their tables
             count_records(doc, out.counts)
-            out.issues += _per_document(source, doc, checker.issues(doc, source.name))
+            schema_issues = checker.issues(doc, source.name)
+            out.issues += _per_document(source, doc, schema_issues, clusters)
     return out
 
 
-def _per_document(source: Source, doc: object, schema_issues: list[Issue]) -> list[Issue]:
+def _per_document(
+    source: Source, doc: object, schema_issues: list[Issue], clusters: Clusters | None = None
+) -> list[Issue]:
     """The per-document layer's report on a document kept out of the tables."""
     return (
         duplicate_key_issues(source.raw, source.name, doc)
         + schema_issues
         + check_rules(doc, source.name)
+        + check_links(doc, source.name, clusters)
     )
 
 
@@ -93,12 +101,18 @@ def _tables(names: list[str], raws: list[bytes]) -> dict[str, pl.DataFrame]:
     return build_tables(read_ndjson(b"\n".join(raws), names))
 
 
-def _unreadable(name: str, raw: bytes, exc: BaseException, counts: Counter[str]) -> list[Issue]:
+def _unreadable(
+    name: str,
+    raw: bytes,
+    exc: BaseException,
+    counts: Counter[str],
+    clusters: Clusters | None = None,
+) -> list[Issue]:
     """The report on one schema-valid document the tables refuse (counted here, as
     the documents layer one keeps out of the tables are)."""
     doc, _ = parse_raw(raw, name)
     count_records(doc, counts)
-    issues = _per_document(Source(name, raw), doc, [])
+    issues = _per_document(Source(name, raw), doc, [], clusters)
     if any(i.code is Code.FILE_DUPLICATE_KEY for i in issues):
         return issues
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -114,7 +128,7 @@ def _unreadable(name: str, raw: bytes, exc: BaseException, counts: Counter[str])
 
 
 def read_tables(
-    names: list[str], raws: list[bytes], counts: Counter[str]
+    names: list[str], raws: list[bytes], counts: Counter[str], clusters: Clusters | None = None
 ) -> tuple[dict[str, pl.DataFrame] | None, list[Issue]]:
     """The tables of documents that passed layer one; a chunk the reader refuses is read
     again one document at a time, so one bad document names itself and spoils nothing."""
@@ -127,7 +141,7 @@ def read_tables(
         try:
             _tables([name], [raw])
         except READ_ERRORS as exc:
-            issues += _unreadable(name, raw, exc, counts)
+            issues += _unreadable(name, raw, exc, counts, clusters)
             continue
         kept_names.append(name)
         kept_raws.append(raw)
@@ -182,15 +196,19 @@ class _Seen:
         return drop_documents(tables, gone), issues
 
 
-def check_chunk(sources: list[Source], engine_name: Engine = "rust") -> Checked:
+def check_chunk(
+    sources: list[Source], engine_name: Engine = "rust", clusters: Clusters | None = None
+) -> Checked:
     """Both layers on one chunk: JSON Schema per document, then the tables of the
-    documents that passed, with every table check. Runs in a worker process."""
-    checked = check_sources(sources, engine_name)
+    documents that passed, with every table check (and the cluster and quantity rules
+    when a clusters file is given). Runs in a worker process."""
+    checked = check_sources(sources, engine_name, clusters)
     if checked.raws:
-        checked.tables, issues = read_tables(checked.names, checked.raws, checked.counts)
+        checked.tables, issues = read_tables(checked.names, checked.raws, checked.counts, clusters)
         checked.issues += issues
         if checked.tables is not None:
             checked.issues += validate_tables(checked.tables)
+            checked.issues += check_clusters(checked.tables, clusters)
         checked.raws = []
     return checked
 
@@ -224,15 +242,15 @@ def _count(tables: dict[str, pl.DataFrame], counts: Counter[str]) -> None:
 
 
 def _layer_one(
-    chunks: Iterator[list[Source]], engine_name: Engine, workers: int
+    chunks: Iterator[list[Source]], engine_name: Engine, workers: int, clusters: Clusters | None
 ) -> Iterator[Checked]:
     if workers <= 1:
-        yield from (check_chunk(c, engine_name) for c in chunks)
+        yield from (check_chunk(c, engine_name, clusters) for c in chunks)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending = []
         for chunk in chunks:
-            pending.append(pool.submit(check_chunk, chunk, engine_name))
+            pending.append(pool.submit(check_chunk, chunk, engine_name, clusters))
             while len(pending) > workers:  # bounded read-ahead keeps memory flat
                 yield pending.pop(0).result()
         for future in pending:
@@ -270,20 +288,22 @@ def load_dataset(
     on_issues: OnIssues | None = None,
     chunk_size: int = CHUNK,
     workers: int | None = None,
+    clusters: Clusters | None = None,
 ) -> Dataset:
     """Check every annotation document under `paths` with both layers.
 
     `on_tables` receives each valid chunk's tables (with hidden columns) as they are
     built; `keep_tables=False` then keeps memory flat for datasets of any size.
     `on_issues` receives each chunk's new issues as soon as the chunk is checked (for
-    streamed output); the report still holds them all, in reading order.
+    streamed output); the report still holds them all, in reading order. `clusters`
+    (`sitrep.schema.clusters.load_clusters`) adds the cluster and quantity rules.
     """
     paths = list(paths)
     report, seen = Report(), _Seen()
     parts: dict[str, list[pl.DataFrame]] = {}
     stream = _Stream(report, on_issues)
     for checked in _layer_one(
-        _chunks(paths, report, chunk_size), engine_name, _workers(paths, workers)
+        _chunks(paths, report, chunk_size), engine_name, _workers(paths, workers), clusters
     ):
         report.files_checked += checked.documents
         report.counts.update(checked.counts)

@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from sitrep.schema.clusters import Clusters, check_links, load_clusters
 from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import check_rules
@@ -57,7 +58,11 @@ def duplicate_document(file: str, first: str, doc_id: str) -> Issue:
 
 
 def check_source(
-    source: Source, counts: Counter[str], seen: dict[str, str], engine_name: Engine = "rust"
+    source: Source,
+    counts: Counter[str],
+    seen: dict[str, str],
+    engine_name: Engine = "rust",
+    clusters: Clusters | None = None,
 ) -> list[Issue]:
     """Every issue of one document, as the two layers together report it: keys repeated
     inside an object, the JSON Schema and every per-document rule, and a document id that
@@ -69,14 +74,15 @@ def check_source(
     checker = engine(engine_name)
     if not checker.is_valid(doc):
         count_records(doc, counts)
-        return issues + checker.issues(doc, source.name) + check_rules(doc, source.name)
+        rules = check_rules(doc, source.name) + check_links(doc, source.name, clusters)
+        return issues + checker.issues(doc, source.name) + rules
     doc_id, key = doc["document"]["id"], copy_key(doc)
     if key in seen:  # counted once, as the tables count it
         issues.append(duplicate_document(source.name, seen[key], doc_id))
     else:
         seen[key] = source.name
         count_records(doc, counts)
-    return issues + check_rules(doc, source.name)
+    return issues + check_rules(doc, source.name) + check_links(doc, source.name, clusters)
 
 
 def check_small(
@@ -84,6 +90,7 @@ def check_small(
     *,
     engine_name: Engine = "rust",
     on_issues: OnIssues | None = None,
+    clusters: Clusters | None = None,
 ) -> Report:
     """The report of the per-document path on `items` (documents, and the issues of
     paths that gave none)."""
@@ -93,7 +100,7 @@ def check_small(
             found = [item]
         else:
             report.files_checked += 1
-            found = check_source(item, report.counts, seen, engine_name)
+            found = check_source(item, report.counts, seen, engine_name, clusters)
         report.issues += found
         if on_issues is not None and found:
             on_issues(sorted(unique_issues(found), key=reading_order))
@@ -120,14 +127,28 @@ def check_paths(
     engine_name: Engine = "rust",
     on_issues: OnIssues | None = None,
     small: int = SMALL,
+    clusters_file: Path | None = None,
 ) -> Report:
     """Check every annotation document under `paths` (what `sitrep validate` runs): one
-    at a time when there are at most `small`, as tables otherwise. Never writes."""
+    at a time when there are at most `small`, as tables otherwise. With `clusters_file`,
+    the file itself is checked first (`clusters.*`) and every event's cluster and
+    figure's quantity against it (`cluster.*`, `quantity.*`). Never writes."""
     paths = list(paths)
+    clusters, first = (None, []) if clusters_file is None else load_clusters(clusters_file)
+    if on_issues is not None and first:
+        on_issues(sorted(first, key=reading_order))
     items = _peek(paths, small)
     if items is not None:
-        return check_small(items, engine_name=engine_name, on_issues=on_issues)
-    from sitrep.validate.dataset import load_dataset
+        report = check_small(items, engine_name=engine_name, on_issues=on_issues, clusters=clusters)
+    else:
+        from sitrep.validate.dataset import load_dataset
 
-    dataset = load_dataset(paths, engine_name=engine_name, keep_tables=False, on_issues=on_issues)
-    return dataset.report
+        report = load_dataset(
+            paths,
+            engine_name=engine_name,
+            keep_tables=False,
+            on_issues=on_issues,
+            clusters=clusters,
+        ).report
+    report.issues = sorted(unique_issues(first + report.issues), key=reading_order)
+    return report
