@@ -14,6 +14,7 @@ import typer
 
 from sitrep import paths
 from sitrep.annotate_cli import annotate_app
+from sitrep.claims_cli import claims_command
 from sitrep.errors import SitrepError
 from sitrep.team_cli import team_app  # noqa: F401 (adds team, backup and restore to annotate)
 
@@ -45,6 +46,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(seeds_app, name="seeds")
 app.add_typer(release_app, name="release")
 app.add_typer(annotate_app, name="annotate")
+app.command("claims")(claims_command)
 
 
 def _console(stderr: bool = False) -> Console:
