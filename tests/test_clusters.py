@@ -31,8 +31,8 @@ def _gold(name: str) -> Any:
 def test_the_clusters_file_is_valid_and_every_link_resolves() -> None:
     clusters, issues = load_clusters(CLUSTERS)
     assert issues == []
-    assert len(clusters.event_clusters) == 69
-    assert len(clusters.quantities) == 58
+    assert len(clusters.event_clusters) == 70
+    assert len(clusters.quantities) == 59
     report = check_paths([GOLD], clusters_file=CLUSTERS)
     assert report.valid, report.issues[:3]
     events = figures = 0
@@ -43,7 +43,7 @@ def test_the_clusters_file_is_valid_and_every_link_resolves() -> None:
         for e in doc["events"]:  # every event in a cluster is in a document it lists
             if e["cluster"]:
                 assert doc["document"]["id"] in clusters.event_clusters[e["cluster"]].documents
-    assert (events, figures) == (154, 116)
+    assert (events, figures) == (155, 117)
 
 
 def test_every_seed_event_has_a_cluster_and_its_counts_have_quantities() -> None:
@@ -124,7 +124,7 @@ def _bad_counted(data: Any) -> None:
 @pytest.mark.parametrize(
     ("edit", "code", "pointer"),
     [
-        (_repeat_quantity, "clusters.duplicate_id", "/quantities/58/id"),
+        (_repeat_quantity, "clusters.duplicate_id", "/quantities/59/id"),
         (_orphan_quantity, "clusters.unknown_cluster", "/quantities/0/event_cluster"),
         (_bad_counted, "clusters.schema", "/quantities/1/counted"),
     ],
