@@ -29,6 +29,10 @@ from sitrep.schema.report import Code, Issue
 Json = dict[str, Any]
 SCHEMA_FILE = "clusters.schema.json"
 SHARED_REF = "sitrep.schema.json#/$defs/"
+RELATIVE = Path("datasets") / "entities" / "clusters.json"
+MISSING_EXPECTED = (
+    f"a clusters file: {RELATIVE} in the dataset that holds the files, or --clusters PATH"
+)
 
 
 @dataclass(frozen=True)
@@ -59,6 +63,41 @@ class Clusters:
     path: str
     event_clusters: dict[str, EventCluster] = field(default_factory=dict)
     quantities: dict[str, Quantity] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ClustersFound:
+    """Which clusters file a check uses (path None: none found), what it holds, and its
+    problems."""
+
+    path: Path | None = None
+    clusters: Clusters | None = None
+    issues: tuple[Issue, ...] = ()
+
+
+def find_clusters(sources: list[Path], explicit: Path | None = None) -> Path | None:
+    """The clusters file a check of `sources` uses, found the way the registry is
+    (`sitrep.validate.registry.find_registry`): `explicit`, else
+    datasets/entities/clusters.json of the nearest folder holding the files, else of the
+    project; None when there is none."""
+    if explicit is not None:
+        return explicit
+    for path in sources:
+        start = path.resolve() if path.is_dir() else path.resolve().parent
+        for folder in (start, *start.parents):
+            if (folder / RELATIVE).is_file():
+                return folder / RELATIVE
+    fallback = paths.project_root() / RELATIVE
+    return fallback if fallback.is_file() else None
+
+
+def open_clusters(sources: list[Path], explicit: Path | None = None) -> ClustersFound:
+    """`find_clusters`, then `load_clusters` on what it found."""
+    path = find_clusters(sources, explicit)
+    if path is None:
+        return ClustersFound()
+    clusters, issues = load_clusters(path)
+    return ClustersFound(path, clusters, tuple(issues))
 
 
 def clusters_schema_file() -> Path:
@@ -259,11 +298,36 @@ def _figure_issues(
     return out
 
 
-def check_links(doc: Any, file: str, clusters: Clusters | None) -> list[Issue]:
-    """The `cluster.*` and `quantity.*` issues of one parsed document (none without a
-    clusters file)."""
-    if clusters is None or not isinstance(doc, dict):
+def missing_issue(file: str, pointer: str) -> Issue:
+    """The issue of a document that names clusters or quantities when no clusters file
+    was found (once per document, at its first link)."""
+    return Issue(
+        Code.CLUSTERS_MISSING,
+        file,
+        pointer,
+        "the document names event clusters or quantities, but no clusters file was found",
+        MISSING_EXPECTED,
+        "no clusters file",
+    )
+
+
+def _first_link(doc: Json) -> str | None:
+    for kind, name in (("events", "cluster"), ("figures", "quantity")):
+        for index, record in _records(doc, kind):
+            if isinstance(record.get(name), str):
+                return f"/{kind}/{index}/{name}"
+    return None
+
+
+def check_links(doc: Any, file: str, found: ClustersFound | None) -> list[Issue]:
+    """The `cluster.*` and `quantity.*` issues of one parsed document, against the
+    clusters file `found` (`clusters.missing` when none was found)."""
+    if found is None or not isinstance(doc, dict):
         return []
+    if found.clusters is None:
+        first = _first_link(doc)
+        return [] if first is None else [missing_issue(file, first)]
+    clusters = found.clusters
     out: list[Issue] = []
     event_cluster: dict[str, str] = {}
     for index, event in _records(doc, "events"):

@@ -71,10 +71,22 @@ class Code(StrEnum):
     CLUSTERS_SCHEMA = "clusters.schema"
     CLUSTERS_DUPLICATE = "clusters.duplicate_id"
     CLUSTERS_UNKNOWN_CLUSTER = "clusters.unknown_cluster"
+    CLUSTERS_MISSING = "clusters.missing"
     # tables (sitrep.validate)
     TABLE_ORPHAN = "table.orphan"
     TABLE_COLUMNS = "table.columns"
     TABLE_READ = "table.read"
+    # the registry of actors and places, and the records' links to it
+    REGISTRY_MISSING = "registry.missing"
+    REGISTRY_READ = "registry.read"
+    REGISTRY_SCHEMA = "registry.schema"
+    REGISTRY_DUPLICATE = "registry.duplicate_id"
+    REGISTRY_ORDER = "registry.order"
+    REGISTRY_FORMAT = "registry.format"
+    REGISTRY_ALIAS = "registry.alias"
+    ENTITY_UNKNOWN = "entity.unknown"
+    ENTITY_KIND = "entity.kind"
+    ENTITY_TYPE = "entity.type"
 
 
 CODE_HELP: dict[Code, str] = {
@@ -128,9 +140,25 @@ CODE_HELP: dict[Code, str] = {
     Code.CLUSTERS_DUPLICATE: "the clusters file defines an event cluster or quantity id twice",
     Code.CLUSTERS_UNKNOWN_CLUSTER: "a quantity of the clusters file is about an event "
     "cluster the file does not define",
+    Code.CLUSTERS_MISSING: "a document names event clusters or quantities but no clusters "
+    "file was found",
     Code.TABLE_ORPHAN: "a span or link row belongs to no record",
     Code.TABLE_COLUMNS: "a table lacks a column the schema defines, or has one it does not",
     Code.TABLE_READ: "a document the JSON Schema accepts cannot be read into the tables",
+    Code.REGISTRY_MISSING: "a document's records link to registry entities but no registry "
+    "was found (datasets/entities/registry.json of the dataset, or --registry PATH)",
+    Code.REGISTRY_READ: "the registry file cannot be read or is not JSON",
+    Code.REGISTRY_SCHEMA: "the registry breaks schema/registry.schema.json",
+    Code.REGISTRY_DUPLICATE: "two registry entities share an id",
+    Code.REGISTRY_ORDER: "registry entities are not sorted by id",
+    Code.REGISTRY_FORMAT: "the registry is not written as tools/build_registry.py writes it "
+    "(2-space indentation, trailing newline)",
+    Code.REGISTRY_ALIAS: "a registry name or alias is the name of another entity of the same "
+    "kind and country (shared descriptive aliases are allowed)",
+    Code.ENTITY_UNKNOWN: "a record's entity is not in the registry",
+    Code.ENTITY_KIND: "an actor points at a location entity, or a location at an actor entity",
+    Code.ENTITY_TYPE: "a record's type differs from its entity's type (type `other` matches "
+    "any entity of its kind)",
 }
 
 # --- bounded, printable values -------------------------------------------------------

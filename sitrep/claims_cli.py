@@ -53,23 +53,6 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def _clusters(path: Path | None) -> Clusters:
-    from sitrep.schema.clusters import load_clusters
-
-    target = path or paths.clusters_file()
-    if not target.is_file():
-        _fail(f"no clusters file at {target}: pass --clusters FILE")
-    clusters, issues = load_clusters(target)
-    if issues:
-        first = issues[0]
-        _fail(
-            f"{len(issues)} problem(s) in {target}, first: {first.pointer}: [{first.code}] "
-            f"{first.message}; run `sitrep validate` to see them all",
-            1,
-        )
-    return clusters
-
-
 def _release_tables(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     import polars as pl
 
@@ -86,17 +69,20 @@ def _ledger(
         found = _release_tables(sources[0])
         if found is not None:
             return found[0], found[1], None
+    from sitrep.schema.clusters import open_clusters
     from sitrep.validate.claims import ledger_from_paths
 
-    clusters = _clusters(clusters_path)
-    ledger = ledger_from_paths(sources, clusters)
+    found = open_clusters(sources, clusters_path)
+    if found.path is None:
+        _fail("no clusters file found: pass --clusters FILE (datasets/entities/clusters.json)")
+    ledger = ledger_from_paths(sources, found.path)
     if not ledger.report.valid:
         _fail(
             f"the documents have {len(ledger.report.issues)} problem(s); run `sitrep validate` "
             "and fix them first",
             1,
         )
-    return ledger.claims, ledger.summaries, clusters
+    return ledger.claims, ledger.summaries, found.clusters
 
 
 def _plain(value: Any) -> Any:
@@ -170,7 +156,8 @@ def claims_command(
         Path | None,
         typer.Option(
             "--clusters",
-            help="Clusters file (default: datasets/entities/clusters.json of the dataset root).",
+            help="Clusters file (default: datasets/entities/clusters.json of the dataset that "
+            "holds the files, else of the project).",
             exists=True,
             dir_okay=False,
         ),

@@ -125,15 +125,23 @@ def validate(
             "line as found, then a summary line).",
         ),
     ] = Format.text,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry",
+            help="The registry of actors and places the records' entity links are checked "
+            "against (default: datasets/entities/registry.json of the dataset that holds "
+            "the files, else of the project).",
+            dir_okay=False,
+        ),
+    ] = None,
     clusters: Annotated[
         Path | None,
         typer.Option(
             "--clusters",
-            help="Event clusters and quantities file to check events' cluster and figures' "
-            "quantity against (default: datasets/entities/clusters.json of the dataset "
-            "root, when it exists).",
-            show_default=False,
-            exists=True,
+            help="The event clusters and quantities the events' cluster and figures' "
+            "quantity are checked against (default: datasets/entities/clusters.json of the "
+            "dataset that holds the files, else of the project).",
             dir_okay=False,
         ),
     ] = None,
@@ -149,24 +157,19 @@ def validate(
     still checked. Exit status: 0 when everything is valid, 1 when anything is not, 2 for
     a usage error. Never writes.
 
+    Records' entity links are checked against the registry (entity.unknown, entity.kind,
+    entity.type), and the registry file itself too (registry.* codes); a document that
+    links records when no registry is found gets registry.missing.
+
     Example: sitrep validate datasets/annotations --format github
     """
     from sitrep.validate.small import check_paths
 
     chosen = targets or [_shown(paths.annotations_dir())]
-    report = check_paths(
-        chosen,
-        on_issues=_streamed() if fmt is Format.jsonl else None,
-        clusters_file=clusters or _default_clusters(),
-    )
+    streamed = _streamed() if fmt is Format.jsonl else None
+    report = check_paths(chosen, on_issues=streamed, registry=registry, clusters=clusters)
     _emit(report, fmt, streamed=fmt is Format.jsonl)
     raise typer.Exit(report.exit_code)
-
-
-def _default_clusters() -> Path | None:
-    """The dataset root's clusters file, shown relative to the current folder, if any."""
-    found = paths.clusters_file()
-    return _shown(found) if found.is_file() else None
 
 
 def _summary(result: JobResult) -> Table:

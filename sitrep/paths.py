@@ -30,6 +30,10 @@ def codebook_file() -> Path:
     return schema_dir() / "CODEBOOK.md"
 
 
+def registry_schema_file() -> Path:
+    return schema_dir() / "registry.schema.json"
+
+
 def project_root(start: Path | None = None) -> Path:
     """The repository (or dataset checkout) the commands work on.
 
@@ -48,6 +52,11 @@ def project_root(start: Path | None = None) -> Path:
 
 def annotations_dir(root: Path | None = None) -> Path:
     return (root or project_root()) / "datasets" / "annotations"
+
+
+def registry_file(root: Path | None = None) -> Path:
+    """The dataset-wide registry of actors and places that records' `entity` points at."""
+    return (root or project_root()) / "datasets" / "entities" / "registry.json"
 
 
 def seeds_dir(root: Path | None = None) -> Path:

@@ -206,9 +206,7 @@ TOLL_AND_HOSTAGES = ("people_killed", "people_abducted", "people_released")
 
 @pytest.fixture(scope="module")
 def ledger() -> Ledger:
-    clusters, issues = load_clusters(CLUSTERS)
-    assert issues == []
-    built = ledger_from_paths([GOLD], clusters)
+    built = ledger_from_paths([GOLD], CLUSTERS)
     assert built.report.valid
     return built
 
@@ -247,7 +245,7 @@ def test_the_hijacking_ledger_equals_the_one_read_by_hand(ledger: Ledger) -> Non
 def test_the_ledger_is_in_date_then_position_order(ledger: Ledger) -> None:
     claims = ledger.claims.filter(pl.col("quantity") == Q + "rescued")
     assert claims["best"].to_list() == [104, 190, 200, 339, 354]
-    assert claims["claimant"].to_list()[-1] == "ahmed sharif chaudhry"
+    assert claims["claimant"].to_list()[-1] == "ent-ahmed-sharif-chaudhry"  # its registry entity
 
 
 def test_a_claim_carries_its_source_quote_and_offsets(ledger: Ledger) -> None:
@@ -274,15 +272,16 @@ def test_the_seed_claims_name_their_claimants(ledger: Ledger) -> None:
         "fig-120-escaped": "Ministry of Interior of Syria",
         "fig-81-recaptured": "Ministry of Interior of Syria",
     }
-    # registry entities: linked by helper R's registry work (issue-15r); until it is
-    # merged the actors carry no entity and the canonical names are null
-    if seed["claimant_entity"].is_null().all():
-        pytest.skip("the seed's actors are not linked to the registry yet (issue-15r)")
-    assert set(seed["claimant_entity"].drop_nulls()) == {
-        "ent-centcom",
-        "ent-us-state-department",
-        "ent-syria-ministry-of-interior",
+    entities = dict(zip(seed["claimant_entity"], seed["claimant_canonical"], strict=True))
+    assert entities == {
+        "ent-centcom": "U.S. Central Command",
+        "ent-us-department-of-state": "U.S. Department of State",
+        "ent-syria-ministry-of-interior": "Ministry of Interior of Syria",
+        None: None,  # the four-day ceasefire: nobody is said to claim it
     }
+    assert seed.filter(pl.col("claimant_entity").is_null())["claimant"].to_list() == [
+        "(unattributed)"  # the seed has no publisher
+    ]
 
 
 def test_summaries_follow_their_rules_and_keep_every_claim(ledger: Ledger) -> None:
@@ -290,9 +289,9 @@ def test_summaries_follow_their_rules_and_keep_every_claim(ledger: Ledger) -> No
     latest = {
         r["claimant"]: r for r in summaries.filter(pl.col("rule") == LATEST).iter_rows(named=True)
     }
-    assert latest["pakistani security sources"]["best"] == 30  # its later claim (30 after 16)
-    assert latest["pakistani security sources"]["claims"] == 2
-    assert latest["pakistan military"]["claim_key"] == "voa-8011076/fig-33-militants-killed"
+    assert latest["ent-pakistani-security-sources"]["best"] == 30  # its later claim (30 after 16)
+    assert latest["ent-pakistani-security-sources"]["claims"] == 2
+    assert latest["ent-pakistan-armed-forces"]["claim_key"] == "voa-8011076/fig-33-militants-killed"
     span = summaries.filter(pl.col("rule") == RANGE).row(0, named=True)
     assert (span["low"], span["high"], span["claimants"], span["claims"]) == (30, 33, 3, 5)
     # a summary points at claims, never replaces one

@@ -33,7 +33,7 @@ def test_the_clusters_file_is_valid_and_every_link_resolves() -> None:
     assert issues == []
     assert len(clusters.event_clusters) == 70
     assert len(clusters.quantities) == 59
-    report = check_paths([GOLD], clusters_file=CLUSTERS)
+    report = check_paths([GOLD], clusters=CLUSTERS)
     assert report.valid, report.issues[:3]
     events = figures = 0
     for path in sorted(GOLD.glob("*.json")):
@@ -80,7 +80,7 @@ EXPECTED = [
 @pytest.mark.parametrize("small", [1_000, 0])
 def test_broken_links_are_reported_on_both_paths(tmp_path: Path, small: int) -> None:
     (tmp_path / "seed.json").write_text(json.dumps(_broken_seed()), encoding="utf-8")
-    report = check_paths([tmp_path], clusters_file=CLUSTERS, small=small)
+    report = check_paths([tmp_path], clusters=CLUSTERS, small=small)
     found = [(i.code.value, i.pointer, i.found) for i in report.issues]
     assert found == EXPECTED
     measure = report.issues[2]
@@ -94,9 +94,8 @@ def test_both_paths_give_one_report_on_broken_links(tmp_path: Path) -> None:
     other = _gold("voa-8006651")
     other["figures"][0]["unit"] = "event"
     (tmp_path / "other.json").write_text(json.dumps(other), encoding="utf-8")
-    clusters, _ = load_clusters(CLUSTERS)
-    small = check_paths([tmp_path], clusters_file=CLUSTERS).to_dict()
-    tables = load_dataset([tmp_path], keep_tables=False, clusters=clusters).report.to_dict()
+    small = check_paths([tmp_path], clusters=CLUSTERS).to_dict()
+    tables = load_dataset([tmp_path], keep_tables=False, clusters=CLUSTERS).report.to_dict()
     assert small == tables
     assert len(small["issues"]) == len(EXPECTED) + (other["figures"][0]["quantity"] is not None)
 
@@ -147,7 +146,24 @@ def test_a_broken_clusters_file_fails_validate(
 
 def test_a_quantity_of_an_unknown_cluster_makes_its_figures_unknown_too(tmp_path: Path) -> None:
     path = _clusters(tmp_path, lambda d: d["quantities"].clear())
-    report = check_paths([GOLD / f"{SEED}.json"], clusters_file=path)
+    report = check_paths([GOLD / f"{SEED}.json"], clusters=path)
     codes = {i.code.value for i in report.issues}
     assert codes == {"quantity.unknown"}
     assert len(report.issues) == 7  # the seed's seven figures
+
+
+@pytest.mark.parametrize("small", [1_000, 0])
+def test_links_without_a_clusters_file_are_reported_once_per_document(
+    tmp_path: Path, small: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = tmp_path / "dataset"
+    (root / "datasets" / "annotations").mkdir(parents=True)
+    (root / "seeds").mkdir()
+    seed = _gold(SEED)
+    (root / "datasets" / "annotations" / "seed.json").write_text(json.dumps(seed), encoding="utf-8")
+    monkeypatch.setenv("SITREP_HOME", str(root))  # the project has no clusters file either
+    report = check_paths([root / "datasets" / "annotations"], small=small)
+    missing = [
+        (i.code.value, i.pointer) for i in report.issues if i.code.value.startswith("clusters")
+    ]
+    assert missing == [("clusters.missing", "/events/0/cluster")]

@@ -277,17 +277,30 @@ class Ledger:
     report: Report
 
 
+def entity_names(sources: list[Path], registry: Path | None = None) -> dict[str, str]:
+    """{registry entity id: canonical name} of the registry a check of `sources` uses
+    (`sitrep.validate.registry.find_registry`); empty without one."""
+    from sitrep.validate.registry import open_registry
+
+    found = open_registry(sources, registry)
+    if found.registry is None:
+        return {}
+    return {e.id: e.name for e in found.registry.entities.values()}
+
+
 def ledger_from_paths(
-    sources: list[Path],
-    clusters: Clusters | None,
-    entity_names: dict[str, str] | None = None,
+    sources: list[Path], clusters: Path | None = None, registry: Path | None = None
 ) -> Ledger:
-    """Validate `sources` (with the cluster and quantity rules) and build the ledger of
+    """Validate `sources` (with the registry, cluster and quantity rules; the clusters
+    file and the registry found as `sitrep validate` finds them) and build the ledger of
     their valid documents."""
+    from sitrep.schema.clusters import open_clusters
     from sitrep.validate.dataset import load_dataset
 
-    dataset = load_dataset(sources, clusters=clusters)
-    claims = build_claims(release_shaped(dataset.tables), clusters, entity_names)
+    found = open_clusters(sources, clusters)
+    dataset = load_dataset(sources, clusters=found.path, registry=registry)
+    names = entity_names(sources, registry)
+    claims = build_claims(release_shaped(dataset.tables), found.clusters, names)
     return Ledger(claims, summarise(claims), dataset.report)
 
 

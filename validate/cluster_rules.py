@@ -9,7 +9,13 @@ from __future__ import annotations
 
 import polars as pl
 
-from sitrep.schema.clusters import Clusters, cluster_message, measure_message
+from sitrep.schema.clusters import (
+    Clusters,
+    ClustersFound,
+    cluster_message,
+    measure_message,
+    missing_issue,
+)
 from sitrep.schema.report import Code, Issue
 from sitrep.validate.rows import issues_from_rows
 from sitrep.validate.tables import DOC_ID, FILE, INDEX, table_specs
@@ -108,10 +114,36 @@ def check_event_cluster(tables: Tables, clusters: Clusters) -> list[Issue]:
     )
 
 
-def check_clusters(tables: Tables, clusters: Clusters | None) -> list[Issue]:
-    """Every cluster.* and quantity.* issue of the tables (none without a clusters file)."""
-    if clusters is None:
+def check_missing(tables: Tables) -> list[Issue]:
+    """clusters.missing: once per document that names a cluster or a quantity when no
+    clusters file was found, at its first link (events before figures)."""
+    firsts = []
+    for rank, (table, column) in enumerate((("events", "cluster"), ("figures", "quantity"))):
+        linked = tables[table].filter(pl.col(column).is_not_null())
+        firsts.append(
+            linked.group_by(FILE, DOC_ID)
+            .agg(pl.col(INDEX).min())
+            .with_columns(
+                pl.lit(rank).alias("_rank"),
+                pl.format(f"/{table}/{{}}/{column}", pl.col(INDEX)).alias("_pointer"),
+            )
+        )
+    first = (
+        pl.concat(firsts)
+        .sort(FILE, DOC_ID, "_rank")
+        .unique([FILE, DOC_ID], keep="first", maintain_order=True)
+    )
+    return [missing_issue(f, p) for f, p in first.select(FILE, "_pointer").iter_rows()]
+
+
+def check_clusters(tables: Tables, found: ClustersFound | None) -> list[Issue]:
+    """Every cluster.* and quantity.* issue of the tables against the clusters file
+    `found` (`clusters.missing` when none was found)."""
+    if found is None:
         return []
+    if found.clusters is None:
+        return check_missing(tables)
+    clusters = found.clusters
     return [
         issue
         for check in (check_unknown, check_measure, check_event_cluster)

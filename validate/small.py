@@ -21,11 +21,12 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
-from sitrep.schema.clusters import Clusters, check_links, load_clusters
+from sitrep.schema.clusters import ClustersFound, check_links, open_clusters
 from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
+from sitrep.validate.registry import Found, entity_issues, open_registry
 
 SMALL = 1_000  # documents: ~0.4 ms each by rule, against ~2 s to import Polars and Pandera
 
@@ -62,15 +63,18 @@ def check_source(
     counts: Counter[str],
     seen: dict[str, str],
     engine_name: Engine = "rust",
-    clusters: Clusters | None = None,
+    found: Found | None = None,
+    clusters: ClustersFound | None = None,
 ) -> list[Issue]:
     """Every issue of one document, as the two layers together report it: keys repeated
-    inside an object, the JSON Schema and every per-document rule, and a document id that
-    an earlier file already used (reported, and the document still checked in full)."""
+    inside an object, the JSON Schema and every per-document rule, the links to the
+    registry (`found`) and to the clusters file (`clusters`), and a document id that an earlier file already used (reported,
+    and the document still checked in full)."""
     doc, issue = parse_raw(source.raw, source.name)
     if issue is not None:
         return [issue]
     issues = duplicate_key_issues(source.raw, source.name, doc)
+    issues += entity_issues(doc, source.name, found or Found(None, None))
     checker = engine(engine_name)
     if not checker.is_valid(doc):
         count_records(doc, counts)
@@ -90,17 +94,21 @@ def check_small(
     *,
     engine_name: Engine = "rust",
     on_issues: OnIssues | None = None,
-    clusters: Clusters | None = None,
+    registry: Found | None = None,
+    clusters: ClustersFound | None = None,
 ) -> Report:
     """The report of the per-document path on `items` (documents, and the issues of
-    paths that gave none)."""
+    paths that gave none), with the problems of the `registry` and `clusters` files
+    first."""
     report, seen = Report(), dict[str, str]()
-    for item in items:
+    registry = registry or Found(None, None)
+    clusters = clusters or ClustersFound()
+    for item in [*registry.issues, *clusters.issues, *items]:
         if isinstance(item, Issue):
             found = [item]
         else:
             report.files_checked += 1
-            found = check_source(item, report.counts, seen, engine_name, clusters)
+            found = check_source(item, report.counts, seen, engine_name, registry, clusters)
         report.issues += found
         if on_issues is not None and found:
             on_issues(sorted(unique_issues(found), key=reading_order))
@@ -127,28 +135,33 @@ def check_paths(
     engine_name: Engine = "rust",
     on_issues: OnIssues | None = None,
     small: int = SMALL,
-    clusters_file: Path | None = None,
+    registry: Path | None = None,
+    clusters: Path | None = None,
 ) -> Report:
     """Check every annotation document under `paths` (what `sitrep validate` runs): one
-    at a time when there are at most `small`, as tables otherwise. With `clusters_file`,
-    the file itself is checked first (`clusters.*`) and every event's cluster and
-    figure's quantity against it (`cluster.*`, `quantity.*`). Never writes."""
+    at a time when there are at most `small`, as tables otherwise, with their links to
+    the registry (`registry`, or the one `find_registry` finds) and to the event
+    clusters and quantities (`clusters`, or the one `find_clusters` finds). Never
+    writes."""
     paths = list(paths)
-    clusters, first = (None, []) if clusters_file is None else load_clusters(clusters_file)
-    if on_issues is not None and first:
-        on_issues(sorted(first, key=reading_order))
     items = _peek(paths, small)
     if items is not None:
-        report = check_small(items, engine_name=engine_name, on_issues=on_issues, clusters=clusters)
-    else:
-        from sitrep.validate.dataset import load_dataset
-
-        report = load_dataset(
-            paths,
+        found = open_registry(paths, registry)
+        return check_small(
+            items,
             engine_name=engine_name,
-            keep_tables=False,
             on_issues=on_issues,
-            clusters=clusters,
-        ).report
-    report.issues = sorted(unique_issues(first + report.issues), key=reading_order)
-    return report
+            registry=found,
+            clusters=open_clusters(paths, clusters),
+        )
+    from sitrep.validate.dataset import load_dataset
+
+    dataset = load_dataset(
+        paths,
+        engine_name=engine_name,
+        keep_tables=False,
+        on_issues=on_issues,
+        registry=registry,
+        clusters=clusters,
+    )
+    return dataset.report
