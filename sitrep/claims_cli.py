@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
@@ -48,7 +48,7 @@ class LedgerFormat(StrEnum):
     csv = "csv"
 
 
-def _fail(message: str, code: int = 2) -> None:
+def _fail(message: str, code: int = 2) -> NoReturn:
     typer.echo(f"error: {message}", err=True)
     raise typer.Exit(code)
 
@@ -66,9 +66,9 @@ def _ledger(
     sources: list[Path], clusters_path: Path | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, Clusters | None]:
     if len(sources) == 1 and sources[0].is_dir():
-        found = _release_tables(sources[0])
-        if found is not None:
-            return found[0], found[1], None
+        released = _release_tables(sources[0])
+        if released is not None:
+            return released[0], released[1], None
     from sitrep.schema.clusters import open_clusters
     from sitrep.validate.claims import ledger_from_paths
 
