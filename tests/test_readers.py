@@ -167,6 +167,7 @@ TABLES = [
     "spans",
     "changes",
     "tombstones",
+    "entities",
 ]
 
 
@@ -276,6 +277,27 @@ def test_duckdb_joins_figures_with_their_spans(fetched: Fetched) -> None:
         "on s.document_id = f.document_id and s.record_table = 'figures' and s.record_id = f.id"
     ).fetchall()
     assert total == [(expected,)] and expected >= fetched.rows["figures"]
+
+
+def test_duckdb_joins_actors_and_locations_to_the_registry(fetched: Fetched) -> None:
+    entities = fetched.file("entities")
+    for table, kind in (("actors", "actor"), ("locations", "location")):
+        path = fetched.file(table)
+        rows = duckdb.sql(
+            f"select t.id, e.kind, e.name from '{path}' t "
+            f"left join '{entities}' e on e.key = t.entity"
+        ).fetchall()
+        assert len(rows) == fetched.rows[table] > 0
+        assert {r[1] for r in rows} == {kind}  # every record linked, to its own kind
+    centcom = duckdb.sql(
+        f"select e.name, e.type from '{fetched.file('actors')}' a "
+        f"join '{entities}' e on e.key = a.entity where a.id = 'act-centcom'"
+    ).fetchall()
+    assert centcom == [("U.S. Central Command", "state_armed_forces")]
+    actors = next(r for r in fetched.manifest["resources"] if r["name"] == "actors")
+    assert {"fields": ["entity"], "reference": {"resource": "entities", "fields": ["key"]}} in (
+        actors["schema"]["foreignKeys"]
+    )
 
 
 @pytest.mark.parametrize("table", TABLES)

@@ -67,6 +67,7 @@ def test_first_release_has_every_file_and_sha256sum_accepts_it(
     assert names == {f"{t}.parquet" for t in tables} | {f"{t}-train.parquet" for t in tables} | {
         "changes.parquet",
         "tombstones.parquet",
+        "entities.parquet",
         "datapackage.json",
         "README.md",
         "SHA256SUMS",
@@ -449,7 +450,9 @@ def test_frictionless_validate_accepts_a_release_with_changes(workspace: tuple[P
     report = _frictionless(release.path)
     errors = [e["message"] for t in report["tasks"] for e in t["errors"]]
     assert report["valid"], errors[:5]
-    assert len(report["tasks"]) == 10 + 8  # the tables, and each again as its train split
+    assert (
+        len(report["tasks"]) == 11 + 8
+    )  # the tables (entities too), each document table again as its train split
 
 
 def test_frictionless_validate_catches_a_broken_foreign_key(workspace: tuple[Path, Path]) -> None:

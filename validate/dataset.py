@@ -169,6 +169,7 @@ class Dataset:
 
     report: Report
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    registry: Found | None = None  # the registry the links were checked against
 
 
 def _chunks(paths: Iterable[Path], report: Report, size: int) -> Iterator[list[Source]]:
@@ -356,4 +357,4 @@ def load_dataset(
     tables = {n: pl.concat(f) for n, f in parts.items()} if keep_tables else {}
     if keep_tables and not tables:
         tables = build_tables(read_ndjson(b"", []))
-    return Dataset(report, tables)
+    return Dataset(report, tables, found)

@@ -49,7 +49,9 @@ from sitrep.schema.report import Report
 from sitrep.validate.card import release_notes, render_card
 from sitrep.validate.dataset import load_dataset
 from sitrep.validate.diff import CHANGES_SCHEMA, Bump, Diff, TableDiff, diff_releases
+from sitrep.validate.entities import ENTITIES, ENTITIES_SPEC, entities_table, entity_foreign_keys
 from sitrep.validate.publication import prepare, read_held_out, split_rule
+from sitrep.validate.registry import Registry
 from sitrep.validate.tables import (
     DOC_ID,
     DOCUMENTS,
@@ -408,6 +410,7 @@ def build_release(
             previous,
             specs,
             agreement,
+            dataset.registry.registry if dataset.registry else None,
         )
         target = releases / version
         staging.chmod(0o755)
@@ -531,14 +534,28 @@ def _write_rest(
     previous: str | None,
     specs: dict[str, TableSpec],
     agreement: Agreement | None,
+    registry: Registry | None = None,
 ) -> None:
-    """Everything but the tables: changes, tombstones, manifest, card, checksums."""
+    """Everything but the document tables: changes, tombstones, the registry's entities,
+    manifest, card, checksums."""
     write_table_file(diff.changes, folder / CHANGES, CHANGES_SPEC, version)
     write_table_file(tombstones, folder / TOMBSTONES, TOMBSTONES_SPEC, version)
+    entities = entities_table(registry)
+    write_table_file(entities, folder / f"{ENTITIES}.parquet", ENTITIES_SPEC, version)
     split_rows = write_splits(folder, specs, version)
     documents = _documents_meta(folder)
     manifest = build_manifest(
         folder, version, stamp, rows, documents, diff, report, previous, specs, split_rows
+    )
+    manifest["resources"].append(
+        _resource(
+            folder,
+            ENTITIES,
+            entities.height,
+            table_schema(ENTITIES_SPEC),
+            "the registry of actors and places (datasets/entities/registry.json) that "
+            "actors.entity and locations.entity point at",
+        )
     )
     if agreement is not None:
         manifest["sitrep:agreement"] = agreement(set(documents["document_id"].to_list()))
@@ -629,7 +646,7 @@ def table_schema(table: TableSpec) -> dict[str, Any]:
         {"fields": [c.name], "reference": {"resource": c.references, "fields": [KEY]}}
         for c in table.columns
         if c.references and (c.name.endswith("_key") or c.name == "document_id")
-    ]
+    ] + entity_foreign_keys(table.name)
     schema: dict[str, Any] = {
         "fields": [_field(c) for c in table.columns],
         "primaryKey": [KEY] if KEY in {c.name for c in table.columns} else list(table.key),
