@@ -21,13 +21,13 @@ SHOWN = (
     "quantity",
     "published",
     "document_id",
-    "claimant",
+    "who",
     "low",
     "best",
     "high",
     "qualifier",
     "realis",
-    "span_text",
+    "quote",
 )
 SUMMARY_SHOWN = (
     "quantity",
@@ -94,8 +94,13 @@ def _plain(value: Any) -> Any:
 
 
 def _print_table(frame: pl.DataFrame, columns: tuple[str, ...]) -> None:
+    import polars as pl
     from rich.console import Console
     from rich.table import Table
+
+    if "span_text" in frame.columns:  # the claims: who as a person reads it
+        who = pl.coalesce("claimant_canonical", "claimant_name", "claimant").alias("who")
+        frame = frame.with_columns(who, pl.col("span_text").alias("quote"))
 
     table = Table()
     for name in columns:
@@ -180,6 +185,8 @@ def claims_command(
         written = _write_charts(chart, claims, known)
         typer.echo(f"wrote {written} chart(s) to {chart}", err=True)
     frame, shown = (summaries, SUMMARY_SHOWN) if summary else (claims, SHOWN)
+    if quantity is not None:  # one quantity: no need to repeat it on every row
+        shown = tuple(c for c in shown if c != "quantity")
     if fmt is LedgerFormat.csv:
         typer.echo(frame.write_csv(), nl=False)
     elif fmt is LedgerFormat.json:

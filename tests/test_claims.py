@@ -380,3 +380,37 @@ def test_charts_are_deterministic_svg_with_a_legend(ledger: Ledger, tmp_path: Pa
         ledger.claims,
         load_clusters(CLUSTERS)[0].quantities[Q + "hostages"].description,
     )
+
+
+README = ROOT / "README.md"
+MARKER = "-- every claim about the number of people killed in the train hijacking, by claimant"
+
+
+def readme_query() -> str:
+    """The README's DuckDB query, exactly as written there."""
+    text = README.read_text(encoding="utf-8")
+    block = text[text.index(MARKER) :]
+    return block[: block.index("```")]
+
+
+def test_the_readme_query_answers_who_claimed_how_many_were_killed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import duckdb
+
+    from sitrep.validate.release import build_release
+
+    release = build_release("1.0.0", [GOLD], tmp_path / "releases")
+    monkeypatch.chdir(release.path)  # the query reads 'claims.parquet' as a user would
+    rows = duckdb.sql(readme_query()).fetchall()
+    killed = [r for r in HAND_LEDGER if r[3].endswith("-killed") or "killed-" in r[3]]
+    assert len(rows) == len(killed) == 17
+    # every claim read by hand, once each: (document, quote, quantity, low, best, high)
+    found = sorted((r[2], r[7], r[3], _number(r[4]), _number(r[5]), _number(r[6])) for r in rows)
+    assert found == sorted((r[1], r[2], r[3], r[4], r[5], r[6]) for r in killed)
+    claimants = [r[0] for r in rows]
+    assert claimants == sorted(claimants)  # grouped by claimant
+    first = {c: (d, q) for c, _, d, _, _, _, _, q in reversed(rows)}
+    assert first["Pakistani security sources"] == ("voa-8006651", "16")
+    assert first["Pakistan Armed Forces"] == ("voa-8009976", "33")
+    assert rows[-1][:3] == ("Pakistani security sources", date(2025, 3, 12), "voa-8007760")

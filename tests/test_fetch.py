@@ -37,10 +37,14 @@ from sitrep.validate.verify import trusted_hash, verify_release
 
 VERSION = "0.9.0"  # a version the installed package does not list: anchored by --sha256
 ANNOTATIONS = Path(__file__).resolve().parents[1] / "datasets" / "annotations"
-# 11 tables (the 8 data tables, changes, tombstones, entities); the 8 data tables again
-# in train and in dev (no held-out list is given, so no test split; fully annotated
-# stories give every table dev rows); the card, the manifest and SHA256SUMS
-FILES = 11 + 8 + 8 + 3
+# 13 tables (the 8 data tables, changes, tombstones, entities, claims, claim_summaries);
+# the 8 data tables again in train and in dev (no held-out list is given, so no test
+# split; fully annotated stories give every table dev rows); the card, the manifest and
+# SHA256SUMS; and charts/<quantity>.svg for each quantity the annotations count
+CHARTS = len(
+    json.loads((ANNOTATIONS.parent / "entities" / "clusters.json").read_bytes())["quantities"]
+)
+FILES = 13 + 8 + 8 + 3 + CHARTS
 
 
 def fetch_files(*args: Any, **kwargs: Any) -> Path:

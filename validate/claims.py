@@ -110,7 +110,7 @@ SUMMARIES_SPEC = TableSpec(
         _col("rule", pl.String(), False),
         _col("claimant", pl.String()),
         _col("claim_key", pl.String(), True, "claims"),
-        _col(DOC_ID, pl.String(), True, "documents"),
+        _col("document_key", pl.String(), True, "documents"),  # null for a range
         _col("published", pl.Date()),
         _col("low", pl.Float64()),
         _col("best", pl.Float64()),
@@ -220,7 +220,7 @@ def _latest(claims: pl.DataFrame) -> pl.DataFrame:
         pl.lit(LATEST).alias("rule"),
         "claimant",
         pl.col(KEY).alias("claim_key"),
-        DOC_ID,
+        pl.col(DOC_ID).alias("document_key"),
         "published",
         "low",
         "best",
@@ -239,7 +239,7 @@ def _range(latest: pl.DataFrame) -> pl.DataFrame:
         pl.lit(RANGE).alias("rule"),
         pl.lit(None, pl.String).alias("claimant"),
         pl.lit(None, pl.String).alias("claim_key"),
-        pl.lit(None, pl.String).alias(DOC_ID),
+        pl.lit(None, pl.String).alias("document_key"),
         pl.col("published").max(),
         lower.min().alias("low"),
         pl.lit(None, pl.Float64).alias("best"),
@@ -313,3 +313,56 @@ def select(
     if cluster is not None:
         frame = frame.filter(pl.col("event_cluster") == cluster)
     return frame
+
+
+# --- in a release ------------------------------------------------------------------------
+
+CHARTS = "charts"  # a release's folder of SVG charts, one per quantity
+CLAIMS, SUMMARIES = CLAIMS_SPEC.name, SUMMARIES_SPEC.name
+
+
+@dataclass
+class LedgerFiles:
+    """What `write_ledger` wrote into a release folder."""
+
+    rows: dict[str, int]  # {table: rows}
+    charts: list[dict[str, object]]  # one manifest entry per chart
+
+
+def write_ledger(
+    folder: Path, version: str, clusters: Clusters | None, names: dict[str, str]
+) -> LedgerFiles:
+    """`claims.parquet`, `claim_summaries.parquet` and `charts/<quantity>.svg` of the
+    release tables already in `folder`."""
+    from sitrep.validate.charts import chart_name, render_chart
+    from sitrep.validate.release import sha256_file, write_table_file
+
+    tables = {n: pl.read_parquet(folder / f"{n}.parquet") for n in LEDGER_TABLES}
+    claims = build_claims(tables, clusters, names)
+    summaries = summarise(claims)
+    write_table_file(claims, folder / f"{CLAIMS}.parquet", CLAIMS_SPEC, version)
+    write_table_file(summaries, folder / f"{SUMMARIES}.parquet", SUMMARIES_SPEC, version)
+    (folder / CHARTS).mkdir()
+    charts: list[dict[str, object]] = []
+    for quantity in sorted(set(claims["quantity"].to_list())):
+        known = clusters.quantities.get(quantity) if clusters else None
+        path = folder / CHARTS / chart_name(quantity)
+        path.write_text(render_chart(quantity, claims, known.description if known else ""))
+        charts.append(
+            {
+                "path": f"{CHARTS}/{path.name}",
+                "quantity": quantity,
+                "mediatype": "image/svg+xml",
+                "sitrep:bytes": path.stat().st_size,
+                "hash": f"sha256:{sha256_file(path)}",
+            }
+        )
+    return LedgerFiles({CLAIMS: claims.height, SUMMARIES: summaries.height}, charts)
+
+
+def claims_foreign_keys(table: str) -> list[dict[str, object]]:
+    """The Table Schema foreign keys of the ledger tables that are not `<name>_key`
+    columns: a claimant's registry entity."""
+    if table != CLAIMS:
+        return []
+    return [{"fields": ["claimant_entity"], "reference": {"resource": "entities", "fields": [KEY]}}]

@@ -170,6 +170,7 @@ class Dataset:
     report: Report
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     registry: Found | None = None  # the registry the links were checked against
+    clusters: ClustersFound | None = None  # the clusters file events and figures name
 
 
 def _chunks(paths: Iterable[Path], report: Report, size: int) -> Iterator[list[Source]]:
@@ -357,4 +358,4 @@ def load_dataset(
     tables = {n: pl.concat(f) for n, f in parts.items()} if keep_tables else {}
     if keep_tables and not tables:
         tables = build_tables(read_ndjson(b"", []))
-    return Dataset(report, tables, found)
+    return Dataset(report, tables, found, linked)

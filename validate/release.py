@@ -45,8 +45,17 @@ from sitrep import __version__
 from sitrep.errors import ReleaseError
 from sitrep.fileio import write_atomic
 from sitrep.schema import spec
+from sitrep.schema.clusters import Clusters
 from sitrep.schema.report import Report
 from sitrep.validate.card import release_notes, render_card
+from sitrep.validate.claims import (
+    CLAIMS,
+    CLAIMS_SPEC,
+    SUMMARIES,
+    SUMMARIES_SPEC,
+    claims_foreign_keys,
+    write_ledger,
+)
 from sitrep.validate.dataset import load_dataset
 from sitrep.validate.diff import CHANGES_SCHEMA, Bump, Diff, TableDiff, diff_releases
 from sitrep.validate.entities import ENTITIES, ENTITIES_SPEC, entities_table, entity_foreign_keys
@@ -411,6 +420,7 @@ def build_release(
             specs,
             agreement,
             dataset.registry.registry if dataset.registry else None,
+            dataset.clusters.clusters if dataset.clusters else None,
         )
         target = releases / version
         staging.chmod(0o755)
@@ -535,6 +545,7 @@ def _write_rest(
     specs: dict[str, TableSpec],
     agreement: Agreement | None,
     registry: Registry | None = None,
+    clusters: Clusters | None = None,
 ) -> None:
     """Everything but the document tables: changes, tombstones, the registry's entities,
     manifest, card, checksums."""
@@ -543,6 +554,8 @@ def _write_rest(
     entities = entities_table(registry)
     write_table_file(entities, folder / f"{ENTITIES}.parquet", ENTITIES_SPEC, version)
     split_rows = write_splits(folder, specs, version)
+    names = {e.id: e.name for e in registry.entities.values()} if registry else {}
+    ledger = write_ledger(folder, version, clusters, names)
     documents = _documents_meta(folder)
     manifest = build_manifest(
         folder, version, stamp, rows, documents, diff, report, previous, specs, split_rows
@@ -557,16 +570,39 @@ def _write_rest(
             "actors.entity and locations.entity point at",
         )
     )
+    manifest["resources"] += _ledger_resources(folder, ledger.rows)
+    manifest["sitrep:charts"] = ledger.charts
     if agreement is not None:
         manifest["sitrep:agreement"] = agreement(set(documents["document_id"].to_list()))
     (folder / MANIFEST).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (folder / CARD).write_text(render_card(manifest), encoding="utf-8")
-    files = sorted(p.name for p in folder.iterdir() if p.name != SUMS)
+    files = sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.relative_to(folder).as_posix() != SUMS
+    )
     (folder / SUMS).write_text(
         "".join(f"{sha256_file(folder / f)}  {f}\n" for f in files), encoding="utf-8"
     )
+
+
+def _ledger_resources(folder: Path, rows: dict[str, int]) -> list[dict[str, Any]]:
+    """The claims ledger's two tables as manifest resources (`sitrep.validate.claims`)."""
+    described = {
+        CLAIMS: (CLAIMS_SPEC, "one row per figure that has a quantity: who claimed how many, when"),
+        SUMMARIES: (
+            SUMMARIES_SPEC,
+            "per quantity, summaries derived from the claims by named, versioned rules",
+        ),
+    }
+    out = []
+    for name, (spec_, text) in described.items():
+        schema = table_schema(spec_)
+        schema["foreignKeys"] = schema.get("foreignKeys", []) + claims_foreign_keys(name)
+        out.append(_resource(folder, name, rows[name], schema, text))
+    return out
 
 
 FRICTIONLESS_TYPES = {
