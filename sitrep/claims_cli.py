@@ -184,7 +184,8 @@ def claims_command(
     if chart is not None:
         written = _write_charts(chart, claims, known)
         typer.echo(f"wrote {written} chart(s) to {chart}", err=True)
-    frame, shown = (summaries, SUMMARY_SHOWN) if summary else (claims, SHOWN)
+    frame = summaries if summary else claims
+    shown: tuple[str, ...] = SUMMARY_SHOWN if summary else SHOWN
     if quantity is not None:  # one quantity: no need to repeat it on every row
         shown = tuple(c for c in shown if c != "quantity")
     if fmt is LedgerFormat.csv:
