@@ -414,3 +414,39 @@ def test_the_readme_query_answers_who_claimed_how_many_were_killed(
     assert first["Pakistani security sources"] == ("voa-8006651", "16")
     assert first["Pakistan Armed Forces"] == ("voa-8009976", "33")
     assert rows[-1][:3] == ("Pakistani security sources", date(2025, 3, 12), "voa-8007760")
+
+
+def test_only_the_charts_folder_is_a_safe_release_path() -> None:
+    from sitrep.validate.verify import parse_sums
+
+    digest = "0" * 64
+    good = f"{digest}  charts/q-x.svg\n{digest}  claims.parquet\n"
+    assert parse_sums(good) == ({"charts/q-x.svg": digest, "claims.parquet": digest}, [])
+    for bad in (
+        "charts/../x.svg",
+        "other/q-x.svg",
+        "charts/sub/q-x.svg",
+        "charts/q-x.png",
+        "/charts/q.svg",
+    ):
+        files, problems = parse_sums(f"{digest}  {bad}\n")
+        assert files == {} and len(problems) == 1, bad
+
+
+def test_verify_names_an_extra_or_altered_chart(tmp_path: Path) -> None:
+    import shutil
+
+    from sitrep.validate.release import build_release
+    from sitrep.validate.verify import verify_release
+
+    annotations = tmp_path / "annotations"
+    annotations.mkdir()
+    shutil.copy(GOLD / "seed-8128c0eee969d3a6.json", annotations)
+    release = build_release("1.0.0", [annotations], tmp_path / "releases")
+    assert verify_release(release.path).ok
+    chart = release.path / "charts" / "q-al-shaddadi-escaped.svg"
+    chart.write_bytes(chart.read_bytes().replace(b"</svg>", b"<text>121</text></svg>"))
+    (release.path / "charts" / "extra.svg").write_text("<svg/>", encoding="utf-8")
+    problems = verify_release(release.path).problems
+    assert "charts/extra.svg: not listed in SHA256SUMS (an extra file)" in problems
+    assert any(p.startswith("charts/q-al-shaddadi-escaped.svg: sha256 differs") for p in problems)

@@ -152,8 +152,15 @@ def test_fetch_places_a_verified_release_in_the_cache(
     path = fetch_files(VERSION, url, cache, manifest_sha256=trusted, progress=False)
 
     assert path == cache / VERSION
-    served = {p.name: sha256(p.read_bytes()) for p in release_dir(site).iterdir()}
-    fetched = {p.name: sha256(p.read_bytes()) for p in path.iterdir()}
+
+    def files(folder: Path) -> dict[str, str]:  # every file, the charts/ folder's too
+        return {
+            p.relative_to(folder).as_posix(): sha256(p.read_bytes())
+            for p in folder.rglob("*")
+            if p.is_file()
+        }
+
+    served, fetched = files(release_dir(site)), files(path)
     assert fetched == served
     assert len(fetched) == FILES
     result = verify_release(path, manifest_sha256=trusted)
