@@ -206,8 +206,9 @@ def _latest(claims: pl.DataFrame) -> pl.DataFrame:
     actual = claims.filter(pl.col("realis") == "actual")
     counts = actual.group_by("quantity", "claimant").agg(pl.len().cast(pl.Int64).alias("claims"))
     latest = (
-        actual.sort("quantity", "claimant", "published", DOC_ID, "span_start", nulls_last=False)
-        .group_by("quantity", "claimant", maintain_order=True)
+        # rows keep their order inside a group: sorted by time, the last is the latest
+        actual.sort("published", DOC_ID, "span_start", nulls_last=False)
+        .group_by("quantity", "claimant")
         .last()
         .join(counts, on=["quantity", "claimant"])
     )
@@ -233,7 +234,7 @@ def _latest(claims: pl.DataFrame) -> pl.DataFrame:
 def _range(latest: pl.DataFrame) -> pl.DataFrame:
     lower = pl.coalesce("low", "best")
     upper = pl.coalesce("high", "best")
-    return latest.group_by("quantity", maintain_order=True).agg(
+    return latest.group_by("quantity").agg(
         (pl.col("quantity").first() + f"/{RANGE}").alias(KEY),
         pl.col("event_cluster").first(),
         pl.lit(RANGE).alias("rule"),
