@@ -388,6 +388,16 @@ def release_build(
             show_default=False,
         ),
     ] = None,
+    registry: Annotated[
+        Path | None,
+        typer.Option(
+            "--registry",
+            help="The registry of actors and places, written as the entities table "
+            "(default: datasets/entities/registry.json of the dataset).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate the dataset and write an immutable release: Parquet tables, datapackage.json,
     SHA256SUMS, a dataset card and the diff against the previous release.
@@ -427,6 +437,7 @@ def release_build(
             # is never written to)
             anchor_index=shipped if releases is None and shipped.is_file() else None,
             held_out=held_out or paths.held_out_file(root),
+            registry=registry,
         )
     except ValidationFailed as exc:
         _release_failed(exc)

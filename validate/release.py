@@ -6,7 +6,9 @@ release, enforces the semver bump the diff requires, and writes
 
 * one Parquet file per table (zstd, explicit schema, file metadata with the release and
   schema versions), and the same tables per split (`<table>-<split>.parquet`);
-* `changes.parquet`: every added, removed and modified row since the previous release;
+* `entities.parquet`: the registry of actors and places the links point at;
+* `changes.parquet`: every added, removed and modified row since the previous release,
+  the registry's entities included;
 * `tombstones.parquet`: every key ever removed, so ids are never reused;
 * `datapackage.json`: Frictionless Data Package v2 manifest (resources with bytes,
   sha256, row counts and table schemas; the validation and change summaries);
@@ -337,12 +339,28 @@ def _first_release(rows: dict[str, int]) -> Diff:
     )
 
 
+def _with_entities(specs: dict[str, TableSpec]) -> dict[str, TableSpec]:
+    """The document tables and the registry's `entities` table: every table whose rows
+    are diffed, tombstoned and never reuse a removed id."""
+    return {**specs, ENTITIES: ENTITIES_SPEC}
+
+
+def _write_entities(folder: Path, registry: Registry | None, version: str) -> int:
+    """entities.parquet, written before the diff so it is diffed like the other tables."""
+    entities = entities_table(registry)
+    write_table_file(entities, folder / f"{ENTITIES}.parquet", ENTITIES_SPEC, version)
+    return entities.height
+
+
 def _diff_against(prev_dir: Path, staging: Path, specs: dict[str, TableSpec]) -> Diff:
-    new = read_release_tables(staging, list(specs))
-    old = _withhold(read_release_tables(prev_dir, list(specs)), new[DOCUMENTS])
+    """The changes since the previous release, the registry's entities included (a release
+    written before the entities table had none: every entity is then added)."""
+    diffed = _with_entities(specs)
+    new = read_release_tables(staging, list(diffed))
+    old = _withhold(read_release_tables(prev_dir, list(diffed)), new[DOCUMENTS])
     manifest = json.loads((prev_dir / MANIFEST).read_text(encoding="utf-8"))
     changed = manifest.get("sitrep:table_schema_sha256") != schema_fingerprint(specs)
-    return diff_releases(old, new, {n: s.key for n, s in specs.items()}, schema_changed=changed)
+    return diff_releases(old, new, {n: s.key for n, s in diffed.items()}, schema_changed=changed)
 
 
 def _withhold(old: dict[str, pl.DataFrame], documents: pl.DataFrame) -> dict[str, pl.DataFrame]:
@@ -369,6 +387,7 @@ def build_release(
     agreement: Agreement | None = None,
     anchor_index: Path | None = None,
     held_out: Path | None = None,
+    registry: Path | None = None,
 ) -> Release:
     """Validate `sources` and write release `version` (None: the version the changes call
     for) into `releases/version`. Everything is written in a temporary folder inside
@@ -380,7 +399,9 @@ def build_release(
     the annotations (`sitrep.annotate.review.agreement.release_summary`) supplies it.
 
     `held_out` names the JSON list of documents that always go to the test split
-    (`sitrep.validate.publication`). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
+    (`sitrep.validate.publication`). `registry` is the registry of actors and places
+    the links are checked against and the `entities` table is written from (default:
+    the one `sitrep.validate.registry.find_registry` finds). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
     is recorded: the index the installed package ships as its trust anchor."""
     if version is not None:
         _check_listed(version, releases)
@@ -395,19 +416,31 @@ def build_release(
     staging = Path(tempfile.mkdtemp(prefix=f"{STAGING}{os.getpid()}-", dir=releases))
     try:
         writer = TableWriter(staging, version or "pending", specs, held)
-        dataset = load_dataset(sources, keep_tables=False, on_tables=writer.append, workers=workers)
+        dataset = load_dataset(
+            sources,
+            keep_tables=False,
+            on_tables=writer.append,
+            workers=workers,
+            registry=registry,
+        )
         writer.close()
         if not dataset.report.valid:
             raise ValidationFailed(dataset.report)
         _check_keys(staging, specs)
+        registered = dataset.registry.registry if dataset.registry else None
+        entity_rows = _write_entities(staging, registered, writer.version)
         prev_dir = releases / previous if previous else None
-        diff = _diff_against(prev_dir, staging, specs) if prev_dir else _first_release(writer.rows)
+        diff = (
+            _diff_against(prev_dir, staging, specs)
+            if prev_dir
+            else _first_release({**writer.rows, ENTITIES: entity_rows})
+        )
         version = version or _next_version(previous, diff)
         _check_bump(version, previous, diff)
         if writer.version != version:  # an automatic version: stamp it into the files
-            _restamp(staging, version, specs)
+            _restamp(staging, version, _with_entities(specs))
         tombstones = _tombstones(prev_dir, diff, version)
-        _check_reuse(staging, tombstones, specs)
+        _check_reuse(staging, tombstones, _with_entities(specs))
         _write_rest(
             staging,
             version,
@@ -419,7 +452,7 @@ def build_release(
             previous,
             specs,
             agreement,
-            dataset.registry.registry if dataset.registry else None,
+            entity_rows,
             dataset.clusters.clusters if dataset.clusters else None,
         )
         target = releases / version
@@ -544,17 +577,16 @@ def _write_rest(
     previous: str | None,
     specs: dict[str, TableSpec],
     agreement: Agreement | None,
-    registry: Registry | None = None,
+    entity_rows: int = 0,
     clusters: Clusters | None = None,
 ) -> None:
-    """Everything but the document tables: changes, tombstones, the registry's entities,
-    manifest, card, checksums."""
+    """Everything but the document and entities tables: changes, tombstones, manifest,
+    card, checksums."""
     write_table_file(diff.changes, folder / CHANGES, CHANGES_SPEC, version)
     write_table_file(tombstones, folder / TOMBSTONES, TOMBSTONES_SPEC, version)
-    entities = entities_table(registry)
-    write_table_file(entities, folder / f"{ENTITIES}.parquet", ENTITIES_SPEC, version)
     split_rows = write_splits(folder, specs, version)
-    names = {e.id: e.name for e in registry.entities.values()} if registry else {}
+    registry = pl.read_parquet(folder / f"{ENTITIES}.parquet", columns=["id", "name"])
+    names = dict(registry.iter_rows())
     ledger = write_ledger(folder, version, clusters, names)
     documents = _documents_meta(folder)
     manifest = build_manifest(
@@ -564,7 +596,7 @@ def _write_rest(
         _resource(
             folder,
             ENTITIES,
-            entities.height,
+            entity_rows,
             table_schema(ENTITIES_SPEC),
             "the registry of actors and places (datasets/entities/registry.json) that "
             "actors.entity and locations.entity point at",
