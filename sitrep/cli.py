@@ -398,6 +398,17 @@ def release_build(
             show_default=False,
         ),
     ] = None,
+    clusters: Annotated[
+        Path | None,
+        typer.Option(
+            "--clusters",
+            help="The event clusters and quantities the claims ledger (claims, "
+            "claim_summaries, charts/) is built with (default: "
+            "datasets/entities/clusters.json of the dataset).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate the dataset and write an immutable release: Parquet tables, datapackage.json,
     SHA256SUMS, a dataset card and the diff against the previous release.
@@ -438,6 +449,7 @@ def release_build(
             anchor_index=shipped if releases is None and shipped.is_file() else None,
             held_out=held_out or paths.held_out_file(root),
             registry=registry,
+            clusters=clusters,
         )
     except ValidationFailed as exc:
         _release_failed(exc)

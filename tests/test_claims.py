@@ -414,6 +414,29 @@ def test_the_readme_query_answers_who_claimed_how_many_were_killed(
     assert first["Pakistani security sources"] == ("voa-8006651", "16")
     assert first["Pakistan Armed Forces"] == ("voa-8009976", "33")
     assert rows[-1][:3] == ("Pakistani security sources", date(2025, 3, 12), "voa-8007760")
+    # the command reads a release folder's own ledger
+    result = runner.invoke(app, ["claims", str(release.path), "--format", "json", "--summary"])
+    assert result.exit_code == 0, result.output
+    released = pl.read_parquet(release.path / "claim_summaries.parquet")
+    assert [r["key"] for r in json.loads(result.output)] == released["key"].to_list()
+
+
+def test_a_release_with_a_broken_quantity_is_not_built(tmp_path: Path) -> None:
+    from sitrep.validate.release import ValidationFailed, build_release
+
+    annotations = tmp_path / "annotations"
+    annotations.mkdir()
+    doc = json.loads((GOLD / "seed-8128c0eee969d3a6.json").read_text(encoding="utf-8"))
+    doc["figures"][0]["quantity"] = "q-al-shaddadi-escaped"  # 150 moved are no escapees
+    (annotations / "seed.json").write_text(json.dumps(doc), encoding="utf-8")
+    with pytest.raises(ValidationFailed) as failed:
+        build_release("1.0.0", [annotations], tmp_path / "releases", clusters=CLUSTERS)
+    found = {(i.code.value, i.pointer) for i in failed.value.report.issues}
+    assert found == {
+        ("quantity.measure", "/figures/0/counted"),
+        ("quantity.event_cluster", "/figures/0/quantity"),
+    }
+    assert not (tmp_path / "releases" / "1.0.0").exists()
 
 
 def test_only_the_charts_folder_is_a_safe_release_path() -> None:

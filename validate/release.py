@@ -388,6 +388,7 @@ def build_release(
     anchor_index: Path | None = None,
     held_out: Path | None = None,
     registry: Path | None = None,
+    clusters: Path | None = None,
 ) -> Release:
     """Validate `sources` and write release `version` (None: the version the changes call
     for) into `releases/version`. Everything is written in a temporary folder inside
@@ -401,7 +402,9 @@ def build_release(
     `held_out` names the JSON list of documents that always go to the test split
     (`sitrep.validate.publication`). `registry` is the registry of actors and places
     the links are checked against and the `entities` table is written from (default:
-    the one `sitrep.validate.registry.find_registry` finds). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
+    the one `sitrep.validate.registry.find_registry` finds); `clusters` the event clusters
+    and quantities file the claims ledger is built with (default: the one
+    `sitrep.schema.clusters.find_clusters` finds). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
     is recorded: the index the installed package ships as its trust anchor."""
     if version is not None:
         _check_listed(version, releases)
@@ -422,6 +425,7 @@ def build_release(
             on_tables=writer.append,
             workers=workers,
             registry=registry,
+            clusters=clusters,
         )
         writer.close()
         if not dataset.report.valid:
