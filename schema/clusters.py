@@ -201,21 +201,22 @@ def _entries(data: Json, path: str) -> Clusters:
     return Clusters(path, clusters, quantities)
 
 
-def load_clusters(path: Path, name: str | None = None) -> tuple[Clusters, list[Issue]]:
+def load_clusters(path: Path, name: str | None = None) -> tuple[Clusters | None, list[Issue]]:
     """The clusters file at `path` and every problem with it (issues name it `name`,
-    default the path). A file that cannot be read or parsed gives an empty catalogue,
-    so every reference to it is reported as unknown too."""
+    default the path). A file that cannot be read, parsed or used at all (not an
+    object) gives None and its one problem: the links are then not checked, rather
+    than each reported as unknown."""
     from sitrep.schema.validation import parse_raw
 
     label = name or str(path)
     raw, issue = read_raw(path, label)
     if raw is None:
-        return Clusters(label), [issue] if issue else []
+        return None, [issue] if issue else []
     data, issue = parse_raw(raw, label)
     if issue is not None:
-        return Clusters(label), [issue]
+        return None, [issue]
     if not isinstance(data, dict):
-        return Clusters(label), _schema_issues(data, label)
+        return None, _schema_issues(data, label)
     loaded = _entries(data, label)
     issues = _schema_issues(data, label) + _duplicates(data, label)
     issues += _unknown_clusters(data, label, set(loaded.event_clusters))
@@ -324,6 +325,8 @@ def check_links(doc: Any, file: str, found: ClustersFound | None) -> list[Issue]
     clusters file `found` (`clusters.missing` when none was found)."""
     if found is None or not isinstance(doc, dict):
         return []
+    if found.clusters is None and found.path is not None:
+        return []  # the file could not be read: reported once, as its own problem
     if found.clusters is None:
         first = _first_link(doc)
         return [] if first is None else [missing_issue(file, first)]

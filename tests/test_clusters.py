@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -167,3 +168,15 @@ def test_links_without_a_clusters_file_are_reported_once_per_document(
         (i.code.value, i.pointer) for i in report.issues if i.code.value.startswith("clusters")
     ]
     assert missing == [("clusters.missing", "/events/0/cluster")]
+
+
+@pytest.mark.parametrize("small", [1_000, 0])
+def test_an_unreadable_clusters_file_is_one_problem(tmp_path: Path, small: int) -> None:
+    broken = tmp_path / "clusters.json"
+    broken.write_text("{not json", encoding="utf-8")
+    report = check_paths([GOLD / f"{SEED}.json"], clusters=broken, small=small)
+    assert [(i.code.value, i.file) for i in report.issues] == [("file.json", str(broken))]
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    report = check_paths([GOLD / f"{SEED}.json"], clusters=fifo, small=small)
+    assert [(i.code.value, i.file) for i in report.issues] == [("path.special", str(fifo))]

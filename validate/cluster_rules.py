@@ -139,8 +139,8 @@ def check_missing(tables: Tables) -> list[Issue]:
 def check_clusters(tables: Tables, found: ClustersFound | None) -> list[Issue]:
     """Every cluster.* and quantity.* issue of the tables against the clusters file
     `found` (`clusters.missing` when none was found)."""
-    if found is None:
-        return []
+    if found is None or (found.clusters is None and found.path is not None):
+        return []  # none asked for, or a file that could not be read (reported once)
     if found.clusters is None:
         return check_missing(tables)
     clusters = found.clusters
