@@ -350,3 +350,47 @@ def check_links(doc: Any, file: str, found: ClustersFound | None) -> list[Issue]
         else:
             out += _figure_issues(file, index, fig, clusters.quantities[target], event_cluster)
     return out
+
+
+# --- the codebook ------------------------------------------------------------------------
+
+
+def _table(node: Json) -> list[str]:
+    required = set(node.get("required", []))
+    lines = ["| field | required | meaning |", "|---|---|---|"]
+    for name, prop in node["properties"].items():
+        refs = [str(prop.get("$ref") or "")] + [
+            str(b.get("$ref", "")) for b in prop.get("anyOf", [])
+        ]
+        named = next((r for r in refs if r), "")
+        meaning = prop.get("description") or (f"`{named.rsplit('/', 1)[-1]}`" if named else "")
+        lines.append(f"| `{name}` | {'yes' if name in required else 'no'} | {meaning} |")
+    return lines
+
+
+def codebook_section() -> list[str]:
+    """The codebook's section on event clusters and quantities, from
+    schema/clusters.schema.json."""
+    own = json.loads(clusters_schema_file().read_text(encoding="utf-8"))
+    return [
+        "## Event clusters and quantities",
+        "",
+        f"`{RELATIVE.as_posix()}` (schema `schema/{SCHEMA_FILE}`): {own['description']}",
+        "",
+        "An event cluster (`event_clusters[]`):",
+        "",
+        *_table(own["$defs"]["EventCluster"]),
+        "",
+        "A quantity (`quantities[]`):",
+        "",
+        *_table(own["$defs"]["Quantity"]),
+        "",
+        "An event's `cluster` must be an event cluster of the file (`cluster.unknown`); a",
+        "figure's `quantity` a quantity of it (`quantity.unknown`) whose `counted` and `unit`",
+        "are the figure's (`quantity.measure`) and whose `event_cluster`, when it and the",
+        "figure's event's cluster are both set, is that cluster (`quantity.event_cluster`).",
+        "The claims ledger (`sitrep claims`, the `claims` and `claim_summaries` release",
+        "tables) has one row per figure with a quantity; its summaries follow the rules",
+        "`latest-actual-per-claimant@1` and `range-across-claimants@1`.",
+        "",
+    ]
