@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -266,13 +267,35 @@ def cluster_message(event: str, quantity: str) -> str:
     )
 
 
+@cache
+def _patterns() -> dict[str, re.Pattern[str]]:
+    """The id patterns of the annotation schema: a value that breaks its pattern is the
+    JSON Schema's problem (`schema.pattern`), not also an unknown id."""
+    defs = spec.load_schema()["$defs"]
+    return {
+        "cluster": re.compile(defs["EventClusterId"]["pattern"]),
+        "quantity": re.compile(defs["QuantityId"]["pattern"]),
+    }
+
+
+@cache
+def _vocabulary(name: str) -> frozenset[str]:
+    return frozenset(str(v) for v in spec.enum_values(name))
+
+
+def _an_id(kind: str, value: str) -> bool:
+    return bool(_patterns()[kind].match(value))
+
+
 def _figure_issues(
     file: str, index: int, fig: Json, q: Quantity, event_cluster: dict[str, str]
 ) -> list[Issue]:
     out = []
-    for name in ("counted", "unit"):
+    for name, vocabulary in (("counted", "Counted"), ("unit", "Unit")):
         value = fig.get(name)
-        if isinstance(value, str) and value != getattr(q, name):
+        if not isinstance(value, str) or value not in _vocabulary(vocabulary):
+            continue  # not a value of the vocabulary: the JSON Schema's problem
+        if value != getattr(q, name):
             out.append(
                 Issue(
                     Code.QUANTITY_MEASURE,
@@ -335,7 +358,7 @@ def check_links(doc: Any, file: str, found: ClustersFound | None) -> list[Issue]
     event_cluster: dict[str, str] = {}
     for index, event in _records(doc, "events"):
         target = event.get("cluster")
-        if not isinstance(target, str):
+        if not isinstance(target, str) or not _an_id("cluster", target):
             continue
         if isinstance(event.get("id"), str):
             event_cluster.setdefault(event["id"], target)
@@ -343,7 +366,7 @@ def check_links(doc: Any, file: str, found: ClustersFound | None) -> list[Issue]
             out.append(unknown_cluster(file, f"/events/{index}/cluster", target, clusters))
     for index, fig in _records(doc, "figures"):
         target = fig.get("quantity")
-        if not isinstance(target, str):
+        if not isinstance(target, str) or not _an_id("quantity", target):
             continue
         if target not in clusters.quantities:
             out.append(unknown_quantity(file, f"/figures/{index}/quantity", target, clusters))
