@@ -101,6 +101,18 @@ def _demo_release(root: Path, work: Path, result: JobResult) -> tuple[Path, str]
         return demo, latest[-1]
 
 
+def _throwaway_root(root: Path, tmp: Path) -> Path:
+    """A dataset folder for the pull to write into, holding the registry of `root` (when
+    it has one): the pulled ground truth links to it as the released files do, and a
+    dataset whose records link entities without a registry is `registry.missing`."""
+    registry = paths.registry_file(root)
+    if registry.is_file():
+        target = paths.registry_file(tmp)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(registry, target)
+    return tmp
+
+
 def annotation_step(
     root: Path,
     data_dir: Path | None = None,
@@ -133,7 +145,7 @@ def annotation_step(
         problems=[str(p) for p in pushed.problems],
     )
     with tempfile.TemporaryDirectory(prefix="sitrep-pull-") as tmp:
-        pulled = annotate_pull.pull(client, root=Path(tmp))
+        pulled = annotate_pull.pull(client, root=_throwaway_root(root, Path(tmp)))
         result.problems += [str(p) for p in pulled.problems]
         for path in pulled.released:
             mine = paths.annotations_dir(root) / path.name

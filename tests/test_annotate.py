@@ -25,7 +25,14 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from tests_support import LS, REPO, free_port, insert_text, strip_record_provenance
+from tests_support import (
+    LS,
+    REPO,
+    copy_registry,
+    free_port,
+    insert_text,
+    strip_record_provenance,
+)
 from typer.testing import CliRunner
 
 from sitrep.annotate.labelstudio import convert, labelconfig
@@ -51,6 +58,7 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, ls: LS) -> Path:
         shutil.copy(file, tmp_path / "seeds" / "articles" / file.name)
     (tmp_path / "datasets" / "annotations").mkdir(parents=True)
     shutil.copy(GOLD, tmp_path / "datasets" / "annotations" / GOLD.name)
+    copy_registry(tmp_path)
     monkeypatch.setenv("SITREP_HOME", str(tmp_path))
     monkeypatch.setenv("LABEL_STUDIO_URL", ls.url)
     monkeypatch.setenv("LABEL_STUDIO_API_KEY", ls.creds.token)

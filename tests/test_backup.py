@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests_support import LS, REPO, executable, free_port
+from tests_support import LS, REPO, copy_registry, executable, free_port
 
 from sitrep.annotate.labelstudio import backup as backup_mod
 from sitrep.annotate.labelstudio import database, server
@@ -53,6 +53,7 @@ def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         shutil.copy(file, tmp_path / "seeds" / "articles" / file.name)
     (tmp_path / "datasets" / "annotations").mkdir(parents=True)
     shutil.copy(GOLD, tmp_path / "datasets" / "annotations" / GOLD.name)
+    copy_registry(tmp_path)
     monkeypatch.setenv("SITREP_HOME", str(tmp_path))
     return tmp_path
 
@@ -93,6 +94,7 @@ def _fresh_root(root: Path, tmp_path: Path) -> Path:
     shutil.copytree(root / "seeds", again / "seeds")
     (again / "datasets" / "annotations").mkdir(parents=True)
     shutil.copy(GOLD, again / "datasets" / "annotations" / GOLD.name)
+    copy_registry(again)
     return again
 
 

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests_support import LS, REPO, outside_connections
+from tests_support import LS, REPO, copy_registry, outside_connections
 
 from sitrep.annotate.labelstudio import labelconfig
 from sitrep.annotate.labelstudio import project as proj
@@ -331,11 +331,12 @@ def _push(ls: LS, root: Path, propose: bool) -> tuple[int, int, list[dict[str, A
 
 def _root(tmp_path: Path) -> Path:
     """The seed article, and the dataset's annotations for the pre-annotator's gazetteer
-    (the main job's setup)."""
+    and the registry they link to (the main job's setup)."""
     (tmp_path / "seeds" / "articles").mkdir(parents=True)
     for file in (REPO / "seeds" / "articles").iterdir():
         shutil.copy(file, tmp_path / "seeds" / "articles" / file.name)
     shutil.copytree(REPO / "datasets" / "annotations", tmp_path / "datasets" / "annotations")
+    copy_registry(tmp_path)
     return tmp_path
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests_support import LS, REPO
+from tests_support import LS, REPO, copy_registry
 from typer.testing import CliRunner
 
 from sitrep.annotate.labelstudio import project as proj
@@ -216,6 +216,7 @@ def test_accepting_every_prediction_of_the_main_job_project_pulls_clean(
 
     shutil.copytree(REPO / "seeds", tmp_path / "seeds")
     shutil.copytree(REPO / "datasets" / "annotations", tmp_path / "datasets" / "annotations")
+    copy_registry(tmp_path)
     monkeypatch.setenv("SITREP_HOME", str(tmp_path))
     client = ls.client()
     title = f"accept-{uuid.uuid4().hex[:8]}"

@@ -232,6 +232,24 @@ def test_an_unlinked_document_needs_no_registry(
     assert _both(folder) == []
 
 
+def test_a_sandbox_of_the_gold_validates_once_it_carries_the_registry(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the Label Studio tests' SITREP_HOME checkouts do (tests_support.copy_registry):
+    the whole gold copied without the registry is registry.missing, with it valid."""
+    from tests_support import copy_registry
+
+    folder = tmp_path / "datasets" / "annotations"
+    folder.mkdir(parents=True)
+    for path in GOLD.glob("*.json"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    monkeypatch.setenv("SITREP_HOME", str(tmp_path))
+    codes = {str(i.code) for i in check_paths([folder]).issues}
+    assert codes == {"registry.missing"}
+    copy_registry(tmp_path)
+    assert check_paths([folder]).valid
+
+
 # --- registry.* -------------------------------------------------------------------------------
 
 

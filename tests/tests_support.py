@@ -8,6 +8,7 @@ but loopback.
 
 from __future__ import annotations
 
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,19 @@ from sitrep.annotate.labelstudio.client import Client
 from sitrep.testing.postgres import free_port  # noqa: F401  (tests import it from here)
 
 REPO = Path(__file__).resolve().parents[1]
+REGISTRY = REPO / "datasets" / "entities" / "registry.json"
 STRAY = "stray-client-token-must-not-reach-the-server"
+
+
+def copy_registry(root: Path) -> Path:
+    """Give the dataset checkout `root` (a SITREP_HOME sandbox) the registry the gold's
+    records link to: a checkout whose records link entities but that holds no registry
+    is `registry.missing` to `sitrep validate` and to a release build."""
+    target = root / "datasets" / "entities" / REGISTRY.name
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(REGISTRY, target)
+    return target
+
 
 NET_HOOK = """
 import json, os, sys
