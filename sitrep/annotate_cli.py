@@ -376,6 +376,8 @@ def push(
         f"project {result.project.id} ({result.project.title!r}, config {state}): {result.project_url}"
     )
     typer.echo(f"  each task goes to {result.overlap} annotator(s)")
+    if result.candidates_updated:
+        typer.echo(f"  registry candidates refreshed on {result.candidates_updated} task(s)")
     typer.echo(
         f"  tasks: {result.tasks_created} created, {result.tasks_existing} already there; "
         f"annotations: {result.annotations_added} added, {result.annotations_existing} already there; "

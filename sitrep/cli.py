@@ -16,6 +16,7 @@ from sitrep import paths
 from sitrep.annotate_cli import annotate_app
 from sitrep.claims_cli import claims_command
 from sitrep.errors import SitrepError
+from sitrep.link_cli import link_command
 from sitrep.team_cli import team_app  # noqa: F401 (adds team, backup and restore to annotate)
 
 # Start-up is part of the interface: this module imports only what `sitrep --help` needs.
@@ -47,6 +48,7 @@ app.add_typer(seeds_app, name="seeds")
 app.add_typer(release_app, name="release")
 app.add_typer(annotate_app, name="annotate")
 app.command("claims")(claims_command)
+app.command("link")(link_command)
 
 
 def _console(stderr: bool = False) -> Console:

@@ -8,7 +8,8 @@ key, a drag over words, one keystroke per typed character) per figure with its c
   id typed, the relation's role picked from the drop-down: one figure and its claimant;
 - after: the task opens with the pre-annotator's proposals; the annotator fixes what
   differs from the gold, ties a further CENTCOM mention to the first without typing an
-  id, draws `claimed_by` where it is missing, submits. A region without realis cannot be
+  id, ticks CENTCOM's registry entity among the task's candidates, draws `claimed_by`
+  where it is missing, submits. A region without realis cannot be
   submitted; once realis is set, it can. The pull equals the gold for the seven figures.
 
 The counts go to BENCHMARKS.md ("UI actions per figure"); the test writes them to
@@ -283,6 +284,10 @@ def after(who: Annotator, gold: dict[str, Any], results: list[dict[str, Any]]) -
         who.choose(centcom["type"])  # the interface asks every mention for its type
         who.key("Alt+r")
         who.click(region(page, first))
+    # its registry entity: ticked among the candidates the task carries, no id typed
+    who.key("Escape")
+    who.click(region(page, first))
+    who.choose(centcom["entity"])
 
 
 def refused_without_realis(page: Any, rid: str, realis: str) -> None:
@@ -417,4 +422,5 @@ def test_an_annotator_labels_the_seed_from_the_proposals_and_the_pull_equals_the
     centcom = next(a for a in doc["actors"] if any(s["start"] == 4 for s in a["spans"]))
     gold_centcom = next(a for a in gold["actors"] if a["id"] == "act-centcom")
     assert [s["text"] for s in centcom["spans"]] == [s["text"] for s in gold_centcom["spans"]]
+    assert centcom["entity"] == gold_centcom["entity"] == "ent-centcom"  # picked in the browser
     assert doc["provenance"]["annotators"] == [ls.creds.email]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,9 +14,11 @@ from hypothesis import strategies as st
 from tests_support import REPO, insert_text, strip_record_provenance
 
 from sitrep.annotate.labelstudio import convert as cv
+from sitrep.annotate.labelstudio import labelconfig as lc
 from sitrep.annotate.labelstudio.project import _content
 from sitrep.schema import spec
 from sitrep.testing.synthetic import generate_document
+from sitrep.validate.registry import Entity, Found, Registry
 
 GOLD = REPO / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
 ORIGIN = cv.Origin(
@@ -73,6 +76,9 @@ def test_the_seed_gold_comes_back_identical() -> None:
 )
 def test_generated_documents_come_back_identical(seed: int, inserts: list[tuple[int, str]]) -> None:
     doc = strip_record_provenance(generate_document(seed, 0))
+    for kind in ("actors", "locations"):  # every other record linked to the registry
+        for n, record in enumerate(doc[kind]):
+            record["entity"] = f"ent-{record['id']}" if (n + seed) % 2 else None
     for position, piece in inserts:
         insert_text(doc, min(position, len(doc["document"]["text"])), piece)
     back, problems = _round_trip(doc)
@@ -391,3 +397,108 @@ def test_an_event_without_a_date_gets_the_codebook_default(gold_results: Any) ->
         "precision": "unknown",
         "expression": None,
     }
+
+
+# --- registry links ---------------------------------------------------------------------------
+
+REGISTRY = Found(
+    Path("registry.json"),
+    Registry(
+        Path("registry.json"),
+        {
+            "ent-us-central-command": Entity(
+                "ent-us-central-command", "actor", "U.S. Central Command", "state_armed_forces"
+            ),
+            "ent-islamic-state": Entity(
+                "ent-islamic-state", "actor", "Islamic State", "non_state_armed_group"
+            ),
+            "ent-syria": Entity("ent-syria", "location", "Syria", "country"),
+        },
+    ),
+)
+
+
+def _linked() -> dict[str, Any]:
+    """The seed gold with CENTCOM and Syria linked to the registry."""
+    doc = json.loads(GOLD.read_text(encoding="utf-8"))
+    for record in [*doc["actors"], *doc["locations"]]:
+        record["entity"] = None
+    next(a for a in doc["actors"] if a["id"] == "act-centcom")["entity"] = "ent-us-central-command"
+    next(x for x in doc["locations"] if x["id"] == "loc-syria")["entity"] = "ent-syria"
+    return doc
+
+
+@pytest.fixture
+def linked_results() -> tuple[dict[str, Any], cv.TaskText, list[dict[str, Any]]]:
+    doc = _linked()
+    document, text = cv.document_of(cv.task_data(doc["document"]))
+    return document, text, cv.to_results(doc, text=text)
+
+
+def test_a_registry_link_is_a_choice_on_the_first_mention_and_comes_back(
+    linked_results: Any,
+) -> None:
+    document, text, results = linked_results
+    picked = [r for r in results if r.get("from_name") in ("actor_entity", "location_entity")]
+    assert [(r["id"], r["type"], r["value"]["choices"]) for r in picked] == [
+        ("act-centcom_0", "choices", ["ent-us-central-command"]),
+        ("loc-syria_0", "choices", ["ent-syria"]),
+    ]
+    back, problems = cv.from_results(document, text, results, ORIGIN, registry=REGISTRY)
+    assert problems == []
+    assert back is not None and _content(back) == _content(cv.canonical(_linked()))
+
+
+def test_none_leaves_the_record_unlinked_and_older_typed_ids_still_read(
+    linked_results: Any,
+) -> None:
+    document, text, results = linked_results
+    _first(results, from_name="actor_entity")["value"]["choices"] = [lc.NO_ENTITY]
+    typed = _first(results, from_name="location_entity")  # config +ls2: a TextArea
+    typed.update(type="textarea", value={**typed["value"], "text": ["ent-syria"]})
+    del typed["value"]["choices"]
+    back, problems = cv.from_results(document, text, results, ORIGIN, registry=REGISTRY)
+    assert problems == [] and back is not None
+    assert next(a for a in back["actors"] if a["id"] == "act-centcom")["entity"] is None
+    assert next(x for x in back["locations"] if x["id"] == "loc-syria")["entity"] == "ent-syria"
+
+
+BAD_LINKS = {  # the choice on CENTCOM's first mention -> the rule, expected, found
+    "ent-nowhere": ("entity.unknown", "an entity id of the registry", "ent-nowhere"),
+    "ent-syria": ("entity.kind", "an actor entity", "location entity"),
+    "ent-islamic-state": ("entity.type", "non_state_armed_group", "state_armed_forces"),
+}
+
+
+@pytest.mark.parametrize("picked", sorted(BAD_LINKS))
+def test_a_bad_registry_link_is_a_problem_named_like_any_other(
+    linked_results: Any, picked: str
+) -> None:
+    document, text, results = linked_results
+    _first(results, from_name="actor_entity")["value"]["choices"] = [picked]
+    back, problems = cv.from_results(document, text, results, ORIGIN, registry=REGISTRY)
+    assert back is None
+    rule, expected, found = BAD_LINKS[picked]
+    [problem] = problems
+    assert (problem.rule, problem.expected, problem.found) == (rule, expected, found)
+    assert (problem.task, problem.annotation, problem.region) == (41, 59, "act-centcom_0")
+    assert problem.annotator == "ann@example.org" and problem.quote == '"U.S. Central Command"'
+    assert str(problem).startswith(
+        "task 41 (document seed-8128c0eee969d3a6) annotation 59 by ann@example.org "
+        'region act-centcom_0 "U.S. Central Command": ['
+    )
+    assert problem.link == LINK
+
+
+def test_without_a_registry_links_are_not_checked(linked_results: Any) -> None:
+    document, text, results = linked_results
+    _first(results, from_name="actor_entity")["value"]["choices"] = ["ent-nowhere"]
+    back, problems = cv.from_results(document, text, results, ORIGIN)
+    assert problems == [] and back is not None
+
+
+def test_a_linked_annotation_without_a_registry_is_named_once(linked_results: Any) -> None:
+    document, text, results = linked_results
+    back, problems = cv.from_results(document, text, results, ORIGIN, registry=Found(None, None))
+    assert back is None
+    assert [(p.rule, p.region) for p in problems] == [("registry.missing", "act-centcom_0")]

@@ -55,3 +55,10 @@ def test_the_instructions_are_the_guide_then_the_folded_codebook() -> None:
     head, folded = html.split("<details>", 1)
     assert "Worked examples" in head and "<h1>sitrep codebook" not in head
     assert "<summary>The full codebook</summary>" in folded and "Vague" in folded
+
+
+def test_the_guide_says_how_to_pick_the_registry_entity() -> None:
+    text = guide.render_guide(labelconfig.layout(), GOLD)
+    step = next(line for line in text.splitlines() if "**Registry**" in line)
+    assert "actor or location" in step and "`entity`" in step
+    assert f"`{labelconfig.NO_ENTITY}` when none is" in text

@@ -180,3 +180,18 @@ def test_same_as_is_the_first_relation_label() -> None:
     assert lay.roles_between("figures", "actors") == ["claimed_by"]
     assert lay.roles_between("figures", "events") == ["counts"]
     assert set(lay.roles_between("events", "actors")) >= {"agent", "target", "reported_by"}
+
+
+def test_a_registry_reference_is_a_choice_among_the_candidates_the_task_carries() -> None:
+    root = _tree(lc.render())
+    lay = lc.layout()
+    assert lay.version.endswith("+ls3")
+    dynamic = {c.get("name"): c for c in root.iter("Choices") if c.get("value")}
+    assert sorted(dynamic) == ["actor_entity", "location_entity"]
+    for name, control in dynamic.items():
+        assert control.get("value") == f"${name}{lc.OPTIONS_SUFFIX}"
+        assert control.get("perRegion") == "true" and control.get("choice") == "single"
+        assert [c.get("value") for c in control.iter("Choice")] == [lc.NO_ENTITY]
+        kind, attr = lay.controls[name]
+        assert attr is not None and attr.options == name + lc.OPTIONS_SUFFIX
+        assert control.get("whenLabelValue") == kind.label

@@ -65,6 +65,9 @@ OFFLINE: dict[str, tuple[str | None, int]] = {
     # the fresh held-out split misses its figure targets (BENCHMARKS.md, issue 12): exit 1
     "sitrep annotate eval --check": (None, 1),
     "sitrep annotate eval": (None, 0),
+    "sitrep link": (None, 0),
+    "sitrep link --apply": (None, 0),
+    "sitrep link datasets/annotations --threshold 0.95 --out link-proposals.json": (None, 0),
 }
 # Run against the session's Label Studio, in the order the README tells the story.
 SERVER: dict[str, tuple[str | None, int]] = {

@@ -13,7 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "datasets" / "annotations" / "seed-8128c0eee969d3a6.json"
-HEAVY = ("polars", "pandera", "pandas", "pyarrow", "numpy", "krippendorff")
+HEAVY = ("polars", "pandera", "pandas", "pyarrow", "numpy", "krippendorff", "splink", "duckdb")
 LABEL_STUDIO = (
     "sitrep.annotate.labelstudio.client",
     "sitrep.annotate.labelstudio.server",

@@ -24,6 +24,7 @@ from typing import Any
 
 from sitrep.annotate.labelstudio.labelconfig import (
     LABELS,
+    NO_ENTITY,
     NOTES,
     SAME_AS,
     TEXT,
@@ -35,6 +36,7 @@ from sitrep.annotate.labelstudio.labelconfig import (
 from sitrep.annotate.labelstudio.offsets import OffsetMap
 from sitrep.schema.documents import text_sha256
 from sitrep.schema.validation import validate_document
+from sitrep.validate.registry import Found, entity_issues
 
 Json = dict[str, Any]
 DOC_KEY = "document"  # task data key holding the document metadata (without the text)
@@ -169,11 +171,16 @@ class TaskText:
         return self.to_original(s), self.to_original(e), self.shown[s:e]
 
 
-def task_data(document: Json) -> Json:
-    """The task data Label Studio gets for one `document` object."""
+def task_data(document: Json, lay: Layout | None = None) -> Json:
+    """The task data Label Studio gets for one `document` object. Every registry control
+    gets an empty list of candidates (push fills them in): Label Studio refuses to import
+    a task without a key its config reads."""
+    lay = lay or layout()
     text = TaskText.of(document["text"])
     meta = {k: v for k, v in document.items() if k != "text"}
     data: Json = {TEXT: text.shown, DOC_KEY: meta}
+    for kind in lay.kinds:
+        data.update({a.options: [] for a in kind.attributes if a.options})
     if text.cr:
         data[CR_KEY] = list(text.cr)
     if text.lone:
@@ -438,8 +445,11 @@ def from_results(
     lay: Layout | None = None,
     *,
     validate: bool = True,
+    registry: Found | None = None,
 ) -> tuple[Json | None, list[Problem]]:
-    """The schema document of one annotation, or None and every problem found."""
+    """The schema document of one annotation, or None and every problem found.
+    `registry`: when given, every registry link is checked against it as `sitrep validate`
+    checks it (`entity.unknown`, `entity.kind`, `entity.type`, `registry.missing`)."""
     lay = lay or layout()
     col = _Collector(origin, document.get("id"))
     if not isinstance(results, list):
@@ -471,15 +481,17 @@ def from_results(
     if col.problems:
         return None, col.problems
     doc = _document(document, records, lay, origin, notes)
-    if validate:
-        for issue in validate_document(doc, f"task {origin.task_id}"):
-            col.add(
-                str(issue.code),
-                f"{issue.message} at {issue.pointer}",
-                _region_at(doc, records, lay, issue.pointer),
-                issue.expected,
-                issue.found,
-            )
+    issues = validate_document(doc, f"task {origin.task_id}") if validate else []
+    if registry is not None:
+        issues += entity_issues(doc, f"task {origin.task_id}", registry)
+    for issue in issues:
+        col.add(
+            str(issue.code),
+            f"{issue.message} at {issue.pointer}",
+            _region_at(doc, records, lay, issue.pointer),
+            issue.expected,
+            issue.found,
+        )
     return (None if col.problems else doc), col.problems
 
 
@@ -648,6 +660,8 @@ def _parse(
                 )
                 return _MISSING
         return text
+    if attr.options:
+        return _entity(value, col, rid, name)
     if attr.tag == "Choices":
         choices = value.get("choices")
         allowed = attr.allowed
@@ -685,6 +699,17 @@ def _parse(
         col.add("bad-date", f"{name} is not a date", rid, "YYYY-MM-DD", stamp)
         return _MISSING
     return match.group(1)
+
+
+def _entity(value: Json, col: _Collector, rid: str, name: str) -> Any:
+    """A registry choice: an entity id, or None for NO_ENTITY. Annotations made under
+    config +ls2, where the id was typed into a TextArea, still read."""
+    picked = value.get("choices", value.get("text"))
+    if not isinstance(picked, list) or len(picked) != 1 or not isinstance(picked[0], str):
+        col.add("bad-value", f"{name} takes exactly one entity", rid, "1 choice", picked)
+        return _MISSING
+    entity = picked[0].strip()
+    return None if entity in (NO_ENTITY, "") else entity
 
 
 @dataclass

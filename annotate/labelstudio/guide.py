@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from sitrep.annotate.labelstudio.labelconfig import (
+    NO_ENTITY,
     NOTES,
     SAME_AS,
     Layout,
@@ -82,6 +83,23 @@ def _hotkeys(lay: Layout) -> str:
     return "; ".join(parts)
 
 
+def _registry_step(lay: Layout) -> list[str]:
+    """How to pick a record's registry entity, if the config has registry controls."""
+    kinds = [k.label.lower() for k in lay.kinds if any(a.options for a in k.attributes)]
+    fields = sorted({field_name(a) for k in lay.kinds for a in k.attributes if a.options})
+    if not kinds:
+        return []
+    return [
+        f"   **Registry**: on the first mention of {_or(kinds)} records, `{'`, `'.join(fields)}` lists",
+        "   this document's candidates (name, type, country, id): tick the one it is, or",
+        f"   `{NO_ENTITY}` when none is (never guess: a wrong link merges two real things).",
+    ]
+
+
+def _or(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} or {words[-1]}"
+
+
 def render_guide(lay: Layout, gold: Json | None = None, schema: Json | None = None) -> str:
     """The guide as Markdown, from the layout and `schema` (default: the packaged one)
     and the seed gold, if any."""
@@ -99,6 +117,7 @@ def render_guide(lay: Layout, gold: Json | None = None, schema: Json | None = No
         f"   Required ({_required(lay)}): the interface will not submit without them.",
         "   A name left empty is the text of the first mention; an undated event keeps",
         "   precision `unknown`. Unknown is empty, never guessed.",
+        *_registry_step(lay),
         "4. **Tie further mentions** (“CENTCOM” again): select the mention, press `alt+r`,",
         f"   click the first mention. No label, no id to type (`{SAME_AS}` if you want one).",
         "5. **Link records** the same way, from the record that points to the one pointed",

@@ -4,7 +4,8 @@ Nothing here names a schema field. The schema's record lists (actors, locations,
 figures) become span labels; every scalar property of a record becomes a per-region
 control shown when a region of that kind is selected (enumerations -> Choices, numbers ->
 Number, dates -> DateTime, strings and lists of strings -> TextArea, nested objects ->
-one control per leaf); every reference to another record becomes a relation label, and a
+one control per leaf; a reference to the dataset-wide registry -> Choices whose options
+each task carries: its candidates); every reference to another record becomes a relation label, and a
 list of (reference, role) pairs becomes one relation label per role. The same `Layout`
 object drives the conversion both ways (`convert.py`), so the config and the converter
 cannot disagree.
@@ -39,7 +40,7 @@ from sitrep.schema import spec
 Json = dict[str, Any]
 
 # Bump when the generated config changes while the schema does not.
-LAYOUT_REVISION = 2
+LAYOUT_REVISION = 3
 TEXT = "text"  # the Text object tag, and the task data key holding the text
 LABELS = "label"  # the Labels control
 NOTES = "notes"  # the document-level TextArea: provenance.notes
@@ -57,6 +58,16 @@ HOTKEYS = {
     ("figures", "realis"): "shift+",
     ("events", "realis"): "alt+",
 }
+# $defs whose values are ids of the dataset-wide registry: their control is a Choices whose
+# options come from the task (its candidates), plus NO_ENTITY. Seen in Label Studio 1.23.2
+# (tests/test_browser.py, test_candidates.py): each option {value, html, hint} becomes a
+# Choice after the static ones, `html` is what the annotator sees, `value` is what the
+# result stores, a prediction's value arrives ticked; importing a task without the data
+# key is refused, so every task carries the key (convert.task_data).
+REGISTRY_DEFS = frozenset({"EntityId"})
+NO_ENTITY = "none"  # the static choice that leaves a record unlinked
+NO_ENTITY_HINT = "not in the registry, or none of these: the record stays unlinked"
+OPTIONS_SUFFIX = "_options"  # task data key of a registry control's candidates
 RESERVED_KEYS = frozenset({"u", "alt+r", "alt+h", "alt+l", "alt+m"})  # Label Studio's own
 
 
@@ -77,6 +88,7 @@ class Attribute:
     from_quote: bool = False  # left empty, it is the text of the record's first mention
     hint: str = ""  # one line from the schema's description
     value_hints: tuple[str, ...] = ()  # per choice: its title and definition
+    options: str | None = None  # registry choices: the task data key holding the candidates
 
     @cached_property
     def allowed(self) -> dict[str, Any]:
@@ -358,10 +370,18 @@ def _attributes(
     group: tuple[str, ...],
     required: bool = False,
 ) -> list[Attribute]:
-    inner, _, nullable = _unwrap(node, defs)
+    inner, name, nullable = _unwrap(node, defs)
     control = "_".join((label, *path))
     needed = required and not nullable and not group
     hint = _one_line(_description(node, inner))
+    if name in REGISTRY_DEFS:
+        hint = "pick the registry entity among this document's candidates (none: not listed)"
+        options = control + OPTIONS_SUFFIX
+        return [
+            Attribute(
+                path, control, "Choices", (), nullable, group=group, hint=hint, options=options
+            )
+        ]
     if spec.is_enumeration(inner) or "enum" in inner:
         values = tuple(spec.enumeration_values(inner))
         default = UNKNOWN if needed and UNKNOWN in values else None
@@ -467,6 +487,13 @@ def _control_xml(kind: Kind, attr: Attribute, taken: set[str]) -> list[str]:
     if attr.required:
         common += f' required="true" requiredMessage={quoteattr(required_message(kind, attr))}'
     head = f'      <Header value={quoteattr(header(kind, attr))} size="6"/>'
+    if attr.options:
+        return [
+            head,
+            f'      <Choices {common} choice="single" value="${attr.options}">',
+            f"        <Choice value={quoteattr(NO_ENTITY)} hint={quoteattr(NO_ENTITY_HINT)}/>",
+            "      </Choices>",
+        ]
     if attr.tag == "Choices":
         layout_attr = ' layout="select"' if len(attr.values) > SELECT_ABOVE else ""
         keys = hotkeys(kind, attr, taken)
@@ -596,6 +623,14 @@ def codebook_section(schema: Json) -> list[str]:
         f"label `part_of`, `located_in` and `affiliated_with`. The `{NOTES}` box is for doubts",
         "and conventions; it becomes the annotation's `provenance.notes`.",
         "",
+        "A record's registry link (`entity`) is a choice among the candidates its task carries:",
+        "the registry entities of the record's kind whose name or alias occurs in the text, those",
+        "already linked in the document and the places of its countries, each shown with its",
+        f"name, type, country and id. `{NO_ENTITY}` (or no choice) leaves the record unlinked.",
+        "Push and pull check every link as `sitrep validate` does: an id the registry lacks",
+        "(`entity.unknown`), an actor linked to a place or back (`entity.kind`), a type other",
+        "than the entity's (`entity.type`; a record of type `other` fits any).",
+        "",
         "| kind | control | field | input | values |",
         "|---|---|---|---|---|",
     ]
@@ -609,6 +644,8 @@ def codebook_section(schema: Json) -> list[str]:
                 if 0 < len(attr.values) <= 30
                 else (f"{len(attr.values)} codes" if attr.values else "")
             )
+            if attr.options:
+                values = f"the task's candidates (`${attr.options}`), `{NO_ENTITY}`"
             what = {
                 "Choices": "choice",
                 "Number": "number",

@@ -25,7 +25,7 @@ from typing import Any
 import markdown_it
 
 from sitrep import paths
-from sitrep.annotate.labelstudio import convert, labelconfig
+from sitrep.annotate.labelstudio import candidates, convert, labelconfig
 from sitrep.annotate.labelstudio.client import Client
 from sitrep.annotate.labelstudio.convert import Problem
 from sitrep.annotate.labelstudio.defaults import CHUNK, DEFAULT_TITLE
@@ -35,6 +35,7 @@ from sitrep.errors import ConfigError, SitrepError
 from sitrep.fileio import write_atomic
 from sitrep.schema import documents
 from sitrep.schema.validation import parse_raw, read_raw, validate_document
+from sitrep.validate.registry import Found, open_registry
 
 Json = dict[str, Any]
 SETTINGS = "project.json"  # per project in the dataset: {"overlap": N}
@@ -67,6 +68,7 @@ class PushReport:
     config_updated: bool = False
     tasks_created: int = 0
     tasks_existing: int = 0
+    candidates_updated: int = 0  # existing tasks whose registry candidates changed
     annotations_added: int = 0
     annotations_existing: int = 0
     predictions_added: int = 0
@@ -285,8 +287,11 @@ def read_annotations(paths_: Iterable[Path]) -> tuple[list[Json], list[Problem]]
     return docs, problems
 
 
-def results_for(doc: Json, *, as_prediction: bool) -> tuple[list[Json] | None, list[Problem]]:
-    """Label Studio results for one valid document, checked by converting them back."""
+def results_for(
+    doc: Json, *, as_prediction: bool, registry: Found | None = None
+) -> tuple[list[Json] | None, list[Problem]]:
+    """Label Studio results for one valid document, checked by converting them back (and
+    its registry links against `registry`, when given)."""
     doc_id = doc["document"]["id"]
     if not as_prediction:
         machine = [
@@ -308,7 +313,12 @@ def results_for(doc: Json, *, as_prediction: bool) -> tuple[list[Json] | None, l
     text = convert.TaskText.of(doc["document"]["text"])
     results = convert.to_results(doc, text=text)
     back, problems = convert.from_results(
-        doc["document"], text, results, convert.Origin(), validate=False
+        doc["document"],
+        text,
+        results,
+        convert.Origin(),
+        validate=False,
+        registry=registry,
     )
     if problems:
         return None, [
@@ -403,6 +413,9 @@ def push(
     guesses, problems = read_annotations(predictions or [])
     report.problems.extend(problems)
 
+    registry = open_registry([root or paths.project_root()])  # none: links not checked
+    report.problems.extend(Problem.from_issue(issue) for issue in registry.issues)
+    checked = registry if registry.path is not None else None
     project, report.created, report.config_updated = ensure_project(client, title)
     report.project = project
     report.project_url = f"{client.url}/projects/{project.id}/"
@@ -423,7 +436,7 @@ def push(
             )
     extra_ann: dict[str, list[Json]] = {}
     for doc in notes:
-        results, problems = results_for(doc, as_prediction=False)
+        results, problems = results_for(doc, as_prediction=False, registry=checked)
         report.problems.extend(problems)
         if results is not None:
             extra_ann.setdefault(doc["document"]["id"], []).append(
@@ -431,7 +444,7 @@ def push(
             )
     extra_pred: dict[str, list[Json]] = {}
     for doc in guesses:
-        results, problems = results_for(doc, as_prediction=True)
+        results, problems = results_for(doc, as_prediction=True, registry=checked)
         report.problems.extend(problems)
         if results is not None:
             extra_pred.setdefault(doc["document"]["id"], []).append(
@@ -450,14 +463,19 @@ def push(
                     {"result": results, "model_version": version, "score": score}
                 )
 
+    index = candidates.Index.of(candidates.entries(registry.registry or {}))
+    pushed_with: dict[str, list[Json]] = {}
+    for doc in [*notes, *guesses]:
+        pushed_with.setdefault(doc["document"]["id"], []).append(doc)
     existing = existing_tasks(client, project.id)
     new_tasks: list[Json] = []
     for doc_id, document in wanted.items():
         task = existing.get(doc_id)
+        options = candidates.task_options(document, index, pushed_with.get(doc_id, []))
         if task is None:
             new_tasks.append(
                 {
-                    "data": convert.task_data(document),
+                    "data": {**convert.task_data(document), **options},
                     "annotations": extra_ann.get(doc_id, []),
                     "predictions": extra_pred.get(doc_id, []),
                 }
@@ -478,6 +496,7 @@ def push(
                 )
             )
             continue
+        _update_options(client, task, options, report)
         _add_to_existing(
             client, task, extra_ann.get(doc_id, []), extra_pred.get(doc_id, []), report
         )
@@ -509,6 +528,16 @@ def existing_tasks(client: Client, project_id: int) -> dict[str, Json]:
         if isinstance(doc_id, str):
             out[doc_id] = task
     return out
+
+
+def _update_options(client: Client, task: Json, options: Json, report: PushReport) -> None:
+    """Give an existing task the candidates the registry offers now (tasks pushed before
+    the registry, or before it grew, carry none or fewer); its text stays as it was."""
+    data = task.get("data") or {}
+    if all((data.get(key) or []) == value for key, value in options.items()):
+        return
+    client.patch(f"/api/tasks/{task['id']}/", {"data": {**data, **options}})
+    report.candidates_updated += 1
 
 
 def _add_to_existing(

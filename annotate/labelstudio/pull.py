@@ -9,7 +9,9 @@
    and the snapshot is deleted on the server.
 3. The export is read one task at a time (`export`) and converted in bounded batches in
    worker processes. Every task's annotations are converted (cancelled ones counted and
-   left out) and validated, and every hand is credited (`credit`). Each valid annotation is
+   left out) and validated (registry links against the dataset's registry as `sitrep
+   validate` checks them: `entity.unknown`, `entity.kind`, `entity.type`),
+   and every hand is credited (`credit`). Each valid annotation is
    written to `datasets/label-studio/<project>/annotations/<document id>/<annotation
    id>.json` with its annotator and timestamps; a task's ground-truth annotation is also
    written to `datasets/annotations/<document id>.json`, the released file.
@@ -58,6 +60,7 @@ from sitrep.annotate.labelstudio.project import (  # noqa: F401 (project_dir, sl
 )
 from sitrep.errors import OutputError
 from sitrep.fileio import BatchWriter, write_atomic
+from sitrep.validate.registry import Found, open_registry
 
 Json = dict[str, Any]
 
@@ -243,9 +246,14 @@ class Pulled:
 
 
 def convert_task(
-    task: Json, project: Project, report: PullReport, people: dict[int, str] | None = None
+    task: Json,
+    project: Project,
+    report: PullReport,
+    people: dict[int, str] | None = None,
+    registry: Found | None = None,
 ) -> list[Pulled]:
-    """Every valid, not cancelled annotation of one task, converted."""
+    """Every valid, not cancelled annotation of one task, converted; its registry links
+    checked against `registry` when given."""
     task_id = task.get("id")
     try:
         document, text = convert.document_of(task.get("data") or {})
@@ -273,7 +281,9 @@ def convert_task(
             score=score,
             server_url=project.url or None,
         )
-        doc, problems = convert.from_results(document, text, annotation.get("result"), origin)
+        doc, problems = convert.from_results(
+            document, text, annotation.get("result"), origin, registry=registry
+        )
         report.problems.extend(problems)
         if doc is not None:
             report.converted += 1
@@ -448,19 +458,22 @@ def check(
         )
     report.project = project
     check_config(project)
+    part = PullReport()
+    registry = _registry(paths.project_root(), part)
     with tempfile.TemporaryDirectory(prefix="sitrep-check-") as tmp:
         export_file, _ = export_snapshot(client, project, Path(tmp), timeout, keep_on_server=False)
         tasks = orjson.loads(export_file.read_bytes())
     if not isinstance(tasks, list):
         raise OutputError(f"project {project.id}: the export is not a list of tasks")
-    part = PullReport()
     for task in tasks:
         latest = latest_annotations(task, annotator)
         if not latest:
             continue
         report.tasks += 1
         report.checked += len(latest)
-        report.clean += len(convert_task({**task, "annotations": latest}, project, part))
+        report.clean += len(
+            convert_task({**task, "annotations": latest}, project, part, None, registry)
+        )
     report.problems = part.problems
     return report
 
@@ -595,6 +608,7 @@ def pull(
     report.timings["export"] = time.perf_counter() - clock
     roster = team.load_roster(team.roster_file(base))
     people = {m.user_id: m.email for m in roster.members if m.user_id is not None}
+    registry = _registry(base, report)
     try:
         process_export(
             export_file,
@@ -606,6 +620,7 @@ def pull(
             progress=progress,
             workers=workers,
             people=people,
+            registry=registry,
         )
     finally:
         report.export_file = keep_exports(folder / "exports", export_file, keep)
@@ -613,6 +628,15 @@ def pull(
         known = {m.email for m in roster.members} | {account.get("email")}
         report.outsiders = sorted(a for a in report.annotators if a not in known)
     return report
+
+
+def _registry(root: Path, report: PullReport) -> Found | None:
+    """The registry the links are checked against (the dataset's), its own problems the
+    pull's too; None when the dataset has none (`sitrep validate` then reports every
+    linked document as `registry.missing`)."""
+    found = open_registry([root])
+    report.problems.extend(Problem.from_issue(issue) for issue in found.issues)
+    return found if found.path is not None else None
 
 
 def process_export(
@@ -627,6 +651,7 @@ def process_export(
     workers: int | None = None,
     people: dict[int, str] | None = None,
     stamp: datetime | None = None,
+    registry: Found | None = None,
 ) -> None:
     """Convert, validate and write every annotation of a downloaded export, a task at a
     time (memory stays flat), then make the dataset mirror the project (`mirror`)."""
@@ -637,7 +662,7 @@ def process_export(
     audit = mirror.audit_dir(folder, stamp)
     seen: list[TaskSeen] = []
     writing = 0.0
-    work = functools.partial(_convert_batch, project, people or {})
+    work = functools.partial(_convert_batch, project, people or {}, registry)
     chunks = export.batches(export.iter_tasks(export_file), BATCH)
     with BatchWriter() as writer:
         for results, part in export.bounded_map(work, chunks, count):
@@ -700,7 +725,10 @@ def _merge(report: PullReport, part: PullReport) -> None:
 
 
 def _convert_batch(
-    project: Project, people: dict[int, str], tasks: list[Json]
+    project: Project,
+    people: dict[int, str],
+    registry: Found | None,
+    tasks: list[Json],
 ) -> tuple[list[tuple[list[Pulled], TaskSeen]], PullReport]:
     """One batch of tasks, converted (in a worker process for large pulls). The cyclic
     garbage collector is paused: nothing made here forms a cycle."""
@@ -710,7 +738,7 @@ def _convert_batch(
         part = PullReport()
         out = []
         for task in tasks:
-            pulled = credited(task, convert_task(task, project, part, people), people)
+            pulled = credited(task, convert_task(task, project, part, people, registry), people)
             out.append((pulled, seen_of(task, pulled, people)))
         return out, part
     finally:

@@ -30,7 +30,7 @@ from typing import Any
 from sitrep.schema import spec
 
 MODEL = "sitrep-figures"
-VERSION = "0.2.0"
+VERSION = "0.4.0"
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -48,6 +48,7 @@ SCALES = {
     "million": 1_000_000,
     "billion": 1_000_000_000,
     "trillion": 1_000_000_000_000,
+    "dozen": 12,  # "four dozen minerals"
 }
 SHORT_SCALES = {"k": 1_000, "m": 1_000_000, "bn": 1_000_000_000}
 VAGUE = {  # words -> vague term of the schema
@@ -86,6 +87,8 @@ TIME_UNITS = {
     "weeks": "week", "month": "month", "months": "month", "year": "year", "years": "year",
 }  # fmt: skip
 ANCHORS = {"after", "later", "ago", "earlier", "before", "since", "from", "into"}
+DATE_ANCHORS = {"after", "later", "ago", "earlier", "before"}
+DECADES = {"decade", "decades"}
 NAMED = {
     "article", "resolution", "no", "number", "chapter", "section", "route", "highway",
     "flight", "phase", "level", "category", "grade", "class", "room", "page", "line",
@@ -94,6 +97,7 @@ NAMED = {
     "g", "f", "su", "mig", "s", "t", "mh", "ms", "type", "model", "block", "camp",
 }  # fmt: skip
 STOREYS = {"story", "storey", "stories", "storeys", "floor", "floors", "storied"}
+SIZES = {"page", "pages", "word"}
 PERCENT = {"percent", "per cent", "%", "percentage", "points"}
 CURRENCY = {"$": "USD", "€": "EUR", "£": "GBP", "¥": "JPY", "₹": "INR"}
 CURRENCY_WORDS = {
@@ -165,7 +169,6 @@ OBJECTS = {
 }  # fmt: skip
 MODAL_PLANNED = (
     "will ",
-    "would ",
     "plans",
     "planned",
     "plan to",
@@ -195,19 +198,59 @@ MODAL_PLANNED = (
     "due to be",
     "seeks to",
     "wants to",
+    # amounts sought, negotiated or proposed, plans that were meant to happen
+    "needs",
+    "intention to",
+    "negotiating",
+    "negotiate",
+    "proposal",
+    "proposes",
+    "meant to",
+    "was to",
+    "were to",
+    "mandate to",
 )
-MODAL_POSSIBLE = ("could", "may ", "might", "possibly", "potential", "feared", "risk")
+MODAL_POSSIBLE = (
+    "could",
+    "would",  # "a breakout that would pose a direct threat" (the codebook's example)
+    "may ",
+    "might",
+    "possibly",
+    "potential",
+    "feared",
+    "risks",
+    "projected",
+    "forecast",
+    "faces",
+    "anticipated",  # "anticipated 26 billion baht": an expectation
+    "anticipates",
+)
+# whole words only: "aims" is not the end of "claims", "plans" not inside "explains";
+# "claimed to be holding" is a claim of what is, not a plan
+_PLANNED = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(w.strip()) for w in MODAL_PLANNED) + r")(?![\w-])"
+)
+_POSSIBLE = re.compile(
+    r"(?<![\w-])(?:" + "|".join(re.escape(w.strip()) for w in MODAL_POSSIBLE) + r")(?![\w-])"
+)
+_NOT_PLANNED = re.compile(
+    r"\b(?:claimed|claims|said|says|believed|thought|reported|appears|appeared|seems|seemed)"
+    r" to be\b"
+)
 REPORT_VERBS = (
     "said", "says", "say", "told", "tells", "reported", "reports", "announced", "announces",
     "stated", "states", "estimated", "estimates", "confirmed", "confirms", "added", "wrote",
-    "claimed", "claims", "noted", "notes", "warned", "warns", "tweeted", "posted",
+    "claimed", "claims", "noted", "notes", "warned", "warns", "warn", "tweeted", "posted",
     "explained", "testified", "acknowledged", "insisted", "cited", "counted", "recorded",
-    "documented", "put", "puts", "showed", "shows", "indicated", "indicates", "estimate",
-    "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised",
+    "documented", "put", "puts", "showed", "shows", "show", "indicated", "indicates", "estimate",
+    "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised", "raised",
+    "proposed", "adds", "places", "placed", "anticipated", "anticipates", "projected",
+    "projects",
 )  # fmt: skip
 ATTRIBUTION_NOUNS = (
     "officials", "police", "authorities", "witnesses", "residents", "sources", "activists",
     "organizers", "doctors", "medics", "experts", "analysts", "diplomats", "rescuers",
+    "researchers", "scientists",
     "he", "she", "they", "the ministry", "the military", "the army", "the government",
     "the group", "the agency", "the report", "the statement", "the organization",
     "the company", "the court", "the u.n.", "the un", "the office", "the department",
@@ -288,9 +331,23 @@ _NUMERIC_DATE = re.compile(
 )
 
 
+# proverbs and idioms with numbers: no count of anything
+_IDIOMS = re.compile(
+    r"\b(?:(?:it )?takes? two to tango|two heads are better than one"
+    r"|(?:kill|kills|killing|killed) two birds with one stone|one step at a time|one by one"
+    r"|one at a time|one way or (?:the )?another|a thing or two|my two cents|two cents' worth"
+    r"|(?:at )?sixes and sevens|on cloud nine|nine lives|second to none|a million times"
+    r"|one and the same|one another|one-on-one|back to square one|a hundred times"
+    r"|(?:in|at) one fell swoop|put two and two together|(?:a )?dime a dozen"
+    r"|nine times out of ten|(?:a )?thousand words|ten to one|in two minds|you need two)\b",
+    re.IGNORECASE,
+)
+
+
 def _date_tokens(text: str, tokens: list[Token]) -> set[int]:
-    """Indices of the tokens inside a date written in digits (never a figure)."""
+    """Indices of the tokens inside a date written in digits or an idiom (never a figure)."""
     spans = [(m.start(), m.end()) for m in _NUMERIC_DATE.finditer(text)]
+    spans += [(m.start(), m.end()) for m in _IDIOMS.finditer(text)]
     if not spans:
         return set()
     return {n for n, t in enumerate(tokens) if any(a <= t.start < b for a, b in spans)}
@@ -327,8 +384,13 @@ def read_number(tokens: list[Token], i: int) -> tuple[float, int] | None:
 
 
 def _words(tokens: list[Token], i: int) -> tuple[float, int] | None:
+    point = _point_words(tokens, i)
+    if point is not None:
+        return point
     total, current, j, seen = 0.0, 0.0, i, False
     while j < len(tokens):
+        if seen and tokens[j - 1].text.endswith("."):
+            break  # "under the age of five. Four were babies": two sentences
         word = tokens[j].low
         if word in UNITS:
             current += UNITS[word]
@@ -364,6 +426,21 @@ def _words(tokens: list[Token], i: int) -> tuple[float, int] | None:
     if not seen:
         return None
     return total + current, j
+
+
+def _point_words(tokens: list[Token], i: int) -> tuple[float, int] | None:
+    """ "Seven-point-one million" (7,100,000), "two point five": a decimal in words."""
+    words = [t for t in tokens[i : i + 7] if t.text not in "-‑"]
+    if len(words) < 3 or words[1].low != "point" or words[0].low not in UNITS | TENS:
+        return None
+    if words[2].low not in UNITS or UNITS[words[2].low] > 9 or words[0].text.endswith("."):
+        return None
+    value = (UNITS | TENS)[words[0].low] + UNITS[words[2].low] / 10
+    j = tokens.index(words[2], i) + 1
+    if j < len(tokens) and tokens[j].low in SCALES and not words[2].text.endswith("."):
+        value *= SCALES[tokens[j].low]
+        j += 1
+    return value, j
 
 
 def _a_scale(tokens: list[Token], i: int) -> tuple[float, int] | None:
@@ -440,8 +517,8 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
             return "year"
         if tok.text.count(".") > 1:
             return "not a number"
-    if before is not None and before.low in MONTHS:
-        return "date"
+    if before is not None and before.low in MONTHS and not _sentence_end(before):
+        return "date"  # "in January. Three Americans were killed": two sentences
     if after is not None and after.low in MONTHS:
         return "date"
     if before is not None and before.low in NAMED and before.text[:1].isupper():
@@ -468,10 +545,23 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
             return "age"
         if after2.low in STOREYS:
             return "storey"
+        if after2.low in SIZES and after.start == tok.end:
+            return "size adjective"  # "a three-page letter"
     if after is not None and after.low in STOREYS:
         return "storey"
-    if before is not None and before.low in ("aged", "age"):
-        return "age"
+    if before is not None and before.low in ("aged", "age", "ages"):
+        return "age"  # "aged 25", "girls ages 12 to 17"
+    if (
+        before is not None
+        and (before.low in ("to", "and") or before.text in "-‑")
+        and i > 2
+        and tokens[i - 2].is_digits
+        and tokens[i - 3].low in ("aged", "age", "ages")
+    ):
+        return "age"  # the 17 of "ages 12 to 17"
+    age = _age_or_name(tokens, i, j, value)
+    if age:
+        return age
     if (
         after is not None
         and after.low in ("years", "year")
@@ -483,7 +573,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
     # offsets that anchor a date: "one day after", "two weeks later", "three years ago"
     if (
         after is not None
-        and after.low in TIME_UNITS
+        and (after.low in TIME_UNITS or after.low in DECADES)
         and after2 is not None
         and after2.low in ANCHORS
         and (not qualified or after2.low == "ago")  # "nearly 30 years ago" is a date
@@ -496,7 +586,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         before is not None
         and before.low in ("past", "last", "next", "coming", "recent", "previous", "first")
         and after is not None
-        and after.low in TIME_UNITS
+        and (after.low in TIME_UNITS or after.low in DECADES)
     ):
         return "time window"
     if (
@@ -513,6 +603,8 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and j == i + 1
         and not qualified
         and not _counted_noun_follows(tokens, j)
+        and not (before is not None and before.low == "including")  # "including one"
+        and not _one_duration(tokens, i, j)  # "to one year in prison", "for one full day"
         and not (
             after is not None
             and after.text in "-‑"
@@ -528,11 +620,120 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
     return None
 
 
+# who is meant by "children under five", "people over 65": an age threshold
+YOUNG_OR_OLD = {
+    "children", "child", "kids", "minors", "girls", "boys", "babies", "infants", "youths",
+    "teenagers", "adults", "people", "those", "anyone", "everyone", "women", "men",
+}  # fmt: skip
+# nouns of things named again after they were counted: "the two leaders"
+# (not "the three countries": the gold counts those, they are often news)
+REFERRED = {
+    "leaders", "guys", "men", "women", "parties", "presidents", "governments",
+    "allies", "rivals", "neighbors", "neighbours", "brothers", "sisters", "teams",
+    "candidates", "sons", "daughters", "companies", "groups", "men's", "camps", "sides",
+    "architectures",
+}  # fmt: skip
+# what a percentage of certainty is said of: "100% sure"
+CERTAINTY = {"sure", "certain", "confident", "committed", "convinced", "behind", "honest"}
+FULL_MONTHS = {m for m in MONTHS if len(m) > 4} | {"june", "july", "may"}
+
+
+def _sentence_end(token: Token) -> bool:
+    """Whether a full word closes a sentence ("January." but not "Jan.")."""
+    return token.text.endswith(".") and token.low in FULL_MONTHS
+
+
+def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | None:
+    """Numbers that count nothing: an age after a name ("Amirov, 45,"), an age threshold
+    ("under the age of five", "children under 18", "younger than five"), a number in a
+    name ("type 2", "Group of Seven", "the nine-dash line"), a multiplier ("18 times",
+    "three times as many"), "one of the biggest", and things counted before and named
+    again ("these two guys", "the two leaders")."""
+    tok = tokens[i]
+    before = tokens[i - 1] if i > 0 else None
+    before2 = tokens[i - 2] if i > 1 else None
+    after = tokens[j] if j < len(tokens) else None
+    after2 = tokens[j + 1] if j + 1 < len(tokens) else None
+    small = value.is_integer() and 0 < value <= 120
+    if (
+        tok.is_digits
+        and j == i + 1
+        and small
+        and before is not None
+        and before.text == ","
+        and before2 is not None
+        and before2.text[:1].isupper()
+        and before2.text[-1:].isalpha()
+        and (after is None or after.text in (",", ")", ";") or after.text.startswith("."))
+    ):
+        return "age"  # "Amirov, 45, and Omarov, 40, hired"
+    if small and before is not None and before2 is not None:
+        if before.low == "of" and before2.low == "age":
+            return "age"  # "under the age of five"
+        if before.low == "than" and before2.low in ("younger", "older"):
+            return "age"
+        if before.low in ("under", "over", "below", "above") and before2.low in YOUNG_OR_OLD:
+            return "age"  # "children under 18"
+    if tok.is_digits and before is not None and before.low in ("type", "phase", "stage"):
+        return "part of a name"  # "type 2 diabetes"
+    if (
+        not tok.is_digits
+        and tok.text[:1].isupper()
+        and before is not None
+        and before.low == "of"
+        and before2 is not None
+        and before2.text[:1].isupper()
+        and before2.low not in ("one", "some", "all", "most", "each", "many")
+    ):
+        return "part of a name"  # "the Group of Seven"
+    if after is not None and after.text in "-‑" and after2 is not None and after2.low == "dash":
+        return "part of a name"  # "the nine-dash line"
+    if after is not None and (
+        after.low in ("times", "fold")
+        or (after.text in "-‑" and after2 is not None and after2.low == "fold")
+    ):
+        return "multiplier"  # "18 times", "three times as many"
+    if (
+        tok.low == "one"
+        and after is not None
+        and after.low == "of"
+        and not (after2 is not None and (after2.is_digits or after2.low in UNITS | TENS))
+        and not (
+            after2 is not None
+            and after2.low in ("the", "them", "those", "these")
+            and j + 2 < len(tokens)
+            and (tokens[j + 2].is_digits or tokens[j + 2].low in UNITS | TENS)
+        )
+    ):
+        return "one of"  # "one of the biggest crises", not "one of the 120"
+    if (
+        not tok.is_digits
+        and before is not None
+        and before.low in ("the", "these", "those", "both")
+        and after is not None
+        and after.low in REFERRED
+    ):
+        return "named again"  # "these two guys", "the two leaders"
+    return None
+
+
 # nouns after "N-year" that make it an age or a record, not a length of time
 ENTITY_AGES = {
     "history", "existence", "legacy", "tradition", "anniversary", "high", "low", "record",
     "lows", "highs", "old",
 }  # fmt: skip
+
+
+DURATION_ADJECTIVES = {"full", "whole", "entire", "single", "more", "additional", "extra"}
+
+
+def _one_duration(tokens: list[Token], i: int, j: int) -> bool:
+    """ "sentenced to one year", "for one full day": "one" counts a unit of time after a
+    preposition (not "One day, he ...", a way of telling)."""
+    if i == 0 or tokens[i - 1].low not in ("to", "for", "of", "within", "than", "only", "just"):
+        return False
+    k = j + (j < len(tokens) and tokens[j].low in DURATION_ADJECTIVES)
+    return k < len(tokens) and tokens[k].low in TIME_UNITS
 
 
 def _counted_noun_follows(tokens: list[Token], j: int) -> bool:
@@ -694,7 +895,8 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
         return "duration", TIME_UNITS[head]
     if head in ("countries", "country", "nations"):
         return "countries", "country"
-    lowered = clause.lower()
+    # "a report released by the committee" releases no one
+    lowered = re.sub(r"\b(?:released|published|issued) by\b", " ", clause.lower())
     if head in HEAD_COUNTED:  # the counted noun says it best ("120 escapees")
         return HEAD_COUNTED[head], "person"
     if head in PEOPLE or head in ("them", "whom", "those", "these") or head is None:
@@ -709,10 +911,10 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
 
 
 def _realis(clause: str) -> str:
-    lowered = f" {clause.lower()} "
-    if any(w in lowered for w in MODAL_PLANNED):
+    lowered = _NOT_PLANNED.sub(" ", f" {clause.lower()} ")
+    if _PLANNED.search(lowered):
         return "planned"
-    if any(f" {w}" in lowered for w in MODAL_POSSIBLE):
+    if _POSSIBLE.search(lowered):
         return "possible"
     if _GENERIC.search(lowered):
         return "generic"
@@ -732,7 +934,16 @@ def _realis_window(text: str, start: int, end: int) -> str:
     before = [m.end() for m in _CUT.finditer(text, left, start)]
     after = _CUT.search(text, end, right)
     words = list(re.finditer(r"\S+", text[end : after.start() if after else right]))[:6]
-    return text[before[-1] if before else left : end + (words[-1].end() if words else 0)]
+    window = text[before[-1] if before else left : end + (words[-1].end() if words else 0)]
+    if _PROJECTED.search(text, left, start):  # "had projected that by 2045, about 6% ..."
+        return f"projected {window}"
+    if _HABIT.search(text.lower(), left, right) and _realis(window) == "actual":
+        return f"{window} every day"  # "walked six miles to and from work every day"
+    return window
+
+
+_HABIT = re.compile(r"\b(?:every (?:day|week|month|year)|annually)\b")
+_PROJECTED = re.compile(r"\b(?:projected|forecast|predicted|projects|predicts) that\b")
 
 
 MEASURES = {
@@ -767,7 +978,7 @@ def _interval(
 
 # --- attribution ---------------------------------------------------------------------------
 
-NAME = r"(?:[A-Z][\w.'’&-]*|U\.S\.|U\.N\.)(?:\s+(?:of|the|for|and|de|al-|[A-Z][\w.'’&-]*))*"
+NAME = r"(?:[A-Z][\w.'’&-]*|U\.S\.|U\.N\.)(?:\s+(?:of|the|for|and|&|de|al-|[A-Z][\w.'’&-]*))*"
 _NOUNS = "|".join(ATTRIBUTION_NOUNS)
 _ACCORDING = re.compile(rf"according to (?:the |a |an )?(?P<x>{NAME}|{_NOUNS})", re.I)
 _VERBS = "|".join(REPORT_VERBS)
@@ -776,6 +987,7 @@ _VERBS = "|".join(REPORT_VERBS)
 SAID_AFTER = (
     "said", "says", "reported", "announced", "added", "wrote", "noted", "stated",
     "claimed", "warned", "explained", "estimated", "confirmed", "fretted", "recalled",
+    "adds",
 )  # fmt: skip
 WEEKDAYS = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 _WHEN = r"(?:\s+(?:on\s+)?(?:Mon|Tues|Wednes|Thurs|Fri|Satur|Sun)day)?"
@@ -785,10 +997,16 @@ BODIES = (
     "official", "spokesman", "spokeswoman", "spokesperson", "office", "council",
     "commission", "authorities", "forces", "minister", "chief", "commander", "envoy",
     "leader", "department", "directorate", "service", "spokesman", "statement", "survey",
-    "report", "study", "poll", "assessment",
+    "report", "study", "poll", "assessment", "group", "outfit", "organization",
+    "organisation", "institute", "reports", "website", "arm", "body", "researchers",
+    "director", "head", "representative", "correspondent", "reporter", "data", "figures",
+    "estimates",
 )  # fmt: skip
 _BODY = rf"(?:\s+[a-z]+)?\s+(?:{'|'.join(BODIES)})\b"  # "Ontario provincial leader"
-_ADVERB = r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then|first))?"
+_ADVERB = (
+    r"(?:\s+(?:has|have|had))?"  # "The World Bank has also claimed"
+    r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then|first))?"
+)
 _SUBJECT_SAID = re.compile(
     rf"(?P<x>(?:(?:the |a )?(?:{NAME})(?:{_BODY})?|\b(?i:{_NOUNS})"
     rf"|\b[Tt]he(?:\s+[a-z]+){{1,3}}?\s+(?:{'|'.join(BODIES)})\b)"
@@ -798,16 +1016,31 @@ _SUBJECT_SAID = re.compile(
 # "Chaudhry, director general of military public relations, said": a name and its
 # appositive before the verb
 _APPOSITIVE_SAID = re.compile(
-    rf"(?P<x>{NAME}),\s+(?:a |an |the )?[a-z][^,.;\"“”]{{2,80}}?,{_ADVERB}\s+(?:{_VERBS})\b"
+    rf"(?P<x>{NAME}),\s+(?:(?:a |an |the )?[a-z][^,.;\"“”]{{2,80}}?|\d{{1,3}}),"
+    rf"{_ADVERB}\s+(?:{_VERBS})\b"
+)  # and "John Rockhold, 67, said": an age between the name and the verb
+# 'According to the "2024 ... Report" released by the Game Working Committee': the body
+# that released the titled report, not the title's first word
+_TITLE_BY = re.compile(
+    r"according to (?:the |a |an )?[\"“][^\"“”]{1,160}[\"”],?\s+"
+    rf"(?:released|published|issued|compiled|prepared) by (?:the )?(?P<x>{NAME})",
+    re.IGNORECASE,
 )
+# a subordinate clause after the figure: "doubling the 25% tariff after X said ..."
+_SUBORDINATE = re.compile(r"\b(?:after|before|when|because|while|until|since)\s+(?:the\s+)?$")
+# what a claimant never is: a determiner or a lone function word
+FUNCTION_WORDS = {
+    "the", "a", "an", "of", "and", "or", "in", "on", "at", "for", "to", "by", "with",
+    "from", "as", "its", "their", "his", "her", "our", "this", "that", "these", "those",
+}  # fmt: skip
 # "said disaster management department spokesperson Chipiliro Khamula": the role words
 # before the name are skipped
 _SAID_SUBJECT = re.compile(
     rf"\b(?:{'|'.join(SAID_AFTER)})\s+(?:(?:[a-z]+\s+){{0,4}}?(?:{'|'.join(BODIES)})\s+)?"
     rf"(?P<x>(?:the |a )?{NAME})"
 )
-PRONOUNS = {"he", "she", "they", "we", "i", "you"}
-NOT_CLAIMANTS = {"it", "this", "that", "there", "who", "which"} | WEEKDAYS | MONTHS
+PRONOUNS = {"he", "she", "they", "we", "i", "you", "it"}
+NOT_CLAIMANTS = {"this", "that", "there", "who", "which"} | WEEKDAYS | MONTHS
 # "NAIROBI, Kenya (AP) — ": the agency of a dateline reported the story, it did not
 # assert its figures
 _DATELINE = re.compile(r"\A\s*[A-Z][A-Za-z .,'’-]{1,60}?\([A-Za-z .&]{1,30}\)\s*[—–-]{1,2}\s*")
@@ -831,7 +1064,10 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
     article = re.match(r"(?:the|a|an)\s+", who, re.IGNORECASE)
     if article and len(who) > article.end():
         who, s = who[article.end() :], s + article.end()
-    if who.lower() in NOT_CLAIMANTS:
+    source = re.search(r"(?<=[A-Za-z.])\s+(?:data|figures)$", who)
+    if source and who[:1].isupper():  # "General Statistics Office data show"
+        who, e = who[: source.start()], s + source.start()
+    if who.lower() in NOT_CLAIMANTS or who.lower() in FUNCTION_WORDS:
         return None
     return who, s, e
 
@@ -841,13 +1077,24 @@ def _candidates(
 ) -> list[tuple[int, int, Claim]]:
     """(weight, start, claim) for every attribution in text[left:right]."""
     found = []
-    patterns = ((_ACCORDING, 0), (_SUBJECT_SAID, 1), (_APPOSITIVE_SAID, 1), (_SAID_SUBJECT, 2))
+    patterns = (
+        (_TITLE_BY, -1),
+        (_ACCORDING, 0),
+        (_SUBJECT_SAID, 1),
+        (_APPOSITIVE_SAID, 1),
+        (_SAID_SUBJECT, 2),
+    )
     for pattern, weight in patterns:
         for m in pattern.finditer(text, left, right):
             s = m.start("x")
             claim = _clean(m.group("x").strip(), s, s + len(m.group("x").strip()))
-            if claim and not (claim[1] < skip[1] and skip[0] < claim[2]):
-                found.append((weight, s, claim))
+            if claim is None or (claim[1] < skip[1] and skip[0] < claim[2]):
+                continue
+            if pattern is _APPOSITIVE_SAID and claim[2] <= skip[0] and skip[1] <= m.end():
+                continue  # "Matthaes, a Vietnam dweller of 25 years, warned": his description
+            if skip[1] and skip[1] <= s and _SUBORDINATE.search(text[skip[1] : s]):
+                continue  # "the 25% tariff ... after Canada's leader said": not his figure
+            found.append((weight, s, claim))
     return found
 
 
@@ -885,7 +1132,7 @@ def _quote_speaker(text: str, quotes: list[tuple[int, int]], k: int) -> Claim | 
     a quotation with neither that follows another closely ('"...," he said. "..."'),
     the speaker of that one."""
     who = _attributed(text, quotes[k])
-    if who is None and k > 0 and quotes[k][0] - quotes[k - 1][1] < 40:
+    if who is None and k > 0 and quotes[k][0] - quotes[k - 1][1] < 70:
         who = _attributed(text, quotes[k - 1])
     return who
 
@@ -946,10 +1193,21 @@ NOT_PERSON_WORDS = {
 } | {m.capitalize() for m in MONTHS} | {d.capitalize() for d in WEEKDAYS}  # fmt: skip
 
 
+def _is_person(name: str) -> bool:
+    """Whether a claimant's words end in a person's name ("spokesman Ahmed Chaudhry"),
+    not a body's ("Baloch Liberation Army")."""
+    m = _PERSON.search(name)
+    if m is None or m.end() != len(name):
+        return False
+    return not any(w in NOT_PERSON_WORDS for w in re.findall(r"[A-Za-z’'-]+", m.group()))
+
+
 def _persons(text: str, until: int) -> list[Claim]:
     out = []
     for m in _PERSON.finditer(text, 0, until):
         words = re.findall(r"[A-Za-z’'-]+", m.group())
+        if m.group().endswith(("’s", "'s")):
+            continue  # "Burkina Faso’s", "Boko Haram’s": whose, not who
         if not any(w in NOT_PERSON_WORDS for w in words):
             out.append((m.group(), m.start(), m.end()))
     return out
@@ -962,11 +1220,16 @@ def _last_named(
     named (a claimant, a titled name or a name alone), for "they" and "we" the last
     named claimant; None when there is none."""
     named = [c for _, c in speakers if c and c[2] <= until and c[0].lower() not in PRONOUNS]
-    if pronoun.lower() in ("he", "she", "i"):
+    if pronoun.lower() == "it":  # "It later claimed ...": the body named last
+        named = [c for c in named if not _is_person(c[0])]
+    elif pronoun.lower() in ("he", "she", "i"):
         titled = [
             (m.group("x"), m.start("x"), m.end("x")) for m in _TITLED.finditer(text, 0, until)
         ]
-        named = [c for c in named if _PERSON.fullmatch(c[0])] + titled + _persons(text, until)
+        spoke = [c for c in named if _is_person(c[0])]
+        named = _persons(text, until)
+        if spoke or titled:  # "he said": the last who spoke or was named with a title
+            named = spoke + titled
     return max(named, key=lambda c: c[1]) if named else None
 
 
@@ -1039,7 +1302,9 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
         if i > 0 and (tokens[i - 1].is_digits or tokens[i - 1].low in UNITS):
             return None  # "two hundreds"? not vague
         hedge = 2 if _match_words(tokens, j, ("or", "so")) else 0  # "a dozen or so"
-        noun, _k, head = _noun_after(tokens, j + hedge)
+        noun, k, head = _noun_after(tokens, j + hedge)
+        if head in TIME_UNITS and k < len(tokens) and tokens[k].low in DATE_ANCHORS:
+            return None  # "A few hours later": when, not how long
         if term in ("several", "a_few", "a_dozen") and not _counts_something(
             tokens, j + hedge, head
         ):
@@ -1073,6 +1338,23 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
             rule="vague",
         ), j
     return None
+
+
+def _decades(
+    tokens: list[Token], i: int, number: tuple[float, int] | None
+) -> tuple[float, int] | None:
+    """ "nearly two decades" (20 years, the span "nearly two"), "more than a decade" (10
+    years, the span "more than a decade"); not a time window ("in more than a decade")."""
+    if number is None and tokens[i].low == "a":
+        if i + 1 < len(tokens) and tokens[i + 1].low == "decade":
+            found = _qualifier_before(tokens, i)
+            if found is None or (found[1] > 0 and tokens[found[1] - 1].low == "in"):
+                return None
+            return 10.0, i + 2
+        return None
+    if number is None or number[1] >= len(tokens) or tokens[number[1]].low != "decades":
+        return None
+    return number[0] * 10, number[1]
 
 
 def _counts_something(tokens: list[Token], j: int, head: str | None) -> bool:
@@ -1123,9 +1405,26 @@ def _fraction(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | 
     return _fraction_proposal(text, tokens, i, j, value)
 
 
+PRICES = {"price", "prices", "cost", "costs", "rate", "rates", "fee", "fees", "level", "size"}
+
+
+def _scales_a_price(tokens: list[Token], i: int, j: int) -> bool:
+    """ "costs one-tenth of the prices asked": a multiplier of an amount, not a share."""
+    if i > 0 and tokens[i - 1].low in ("cost", "costs", "costing", "priced"):
+        return True
+    return (
+        j + 2 < len(tokens)
+        and tokens[j].low == "of"
+        and tokens[j + 1].low in ("the", "its", "their", "what")
+        and tokens[j + 2].low in PRICES
+    )
+
+
 def _fraction_proposal(
     text: str, tokens: list[Token], i: int, j: int, value: float
-) -> tuple[Proposal, int]:
+) -> tuple[Proposal, int] | None:
+    if _scales_a_price(tokens, i, j):
+        return None
     start, end = tokens[i].start, tokens[j - 1].end
     noun, _, _head = _noun_after(tokens, j)
     value = float(round(value, 2))  # two-thirds: 66.67 percent, as the gold writes it
@@ -1184,6 +1483,22 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         number = (12.0, i + 2)  # "more than a dozen", "nearly a dozen"
     if number is None and tok.low in ("a", "half") and _qualifier_before(tokens, i) is not None:
         number = _a_scale(tokens, i)  # "close to a million", "nearly half-a-million"
+    if (
+        number is None
+        and tok.low == "a"
+        and i + 2 < len(tokens)
+        and tokens[i + 1].low in SCALES
+        and tokens[i + 1].low != "dozen"
+        and (
+            tokens[i + 2].low in CURRENCY_WORDS
+            or tokens[i + 2].low in PEOPLE
+            or tokens[i + 2].low in OBJECTS
+        )
+    ):
+        number = (float(SCALES[tokens[i + 1].low]), i + 2)  # "a billion dollars"
+    decade = _decades(tokens, i, number)
+    if decade is not None:
+        number = decade
     if number is None and tok.low in LONG_WORDS:
         return _long_word(text, tokens, i)
     if number is None:
@@ -1207,6 +1522,15 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         second = read_number(tokens, j + 1)
         if second:
             start = tokens[first - 1].start
+    elif (
+        currency
+        and j + 2 < len(tokens)
+        and tokens[j].text in "-–‑"
+        and tokens[j + 1].text == tokens[first].text
+        and (candidate := read_number(tokens, j + 2)) is not None
+        and candidate[0] > value
+    ):
+        second = candidate  # "$6 - $8 billion"
     elif j < len(tokens) and (tokens[j].text in "-–‑" or tokens[j].low == "to"):
         candidate = read_number(tokens, j + 1)
         if (
@@ -1217,6 +1541,16 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
             second = candidate
             if first > 0 and tokens[first - 1].low == "from":
                 start = tokens[first - 1].start
+    elif (
+        j + 1 < len(tokens)
+        and tokens[j].low == "or"
+        and number[1] == i + 1
+        and (candidate := read_number(tokens, j + 1)) is not None
+        and candidate[1] == j + 2
+        and candidate[0] == value + 1
+        and tokens[j + 1].is_digits == tok.is_digits
+    ):
+        second = candidate  # "five or six": a range of two neighbours
     elif (
         j + 2 < len(tokens)
         and tokens[j].text == "%"
@@ -1230,6 +1564,9 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         top, j = second
         if tokens[first].text in CURRENCY or (j < len(tokens) and tokens[j].low in SCALES):
             pass
+        scale = SCALES.get(tokens[j - 1].low)
+        if scale and number[1] == i + 1 and value * scale < top:
+            value *= scale  # "$6 - $8 billion", "two to three million": both ends scaled
         if value < top:
             qualifier, low, high, rule = "range", value, top, "range"
     # units after the number
@@ -1242,6 +1579,8 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
     elif j + 1 < len(tokens) and tokens[j].low == "per" and tokens[j + 1].low == "cent":
         unit_hint = "percent"
         j += 2
+    if unit_hint == "percent" and j < len(tokens) and tokens[j].low in CERTAINTY:
+        return None  # "100% sure": how sure, not a share of anything
     if currency:
         unit_hint = "money"
     elif j < len(tokens) and tokens[j].low in CURRENCY_WORDS:
@@ -1276,8 +1615,8 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         currency = None
     clause = _clause(text, start, end)
     sentence = text[slice(*_sentence_bounds(text, start, end))]
-    if duration:
-        counted, unit = "duration", duration
+    if duration or decade:
+        counted, unit = "duration", duration or "year"
         noun = None
     else:
         counted, unit = _counted(head, clause, unit_hint)
@@ -1366,6 +1705,8 @@ def _whole_before(text: str, proposals: list[Proposal], n: int) -> int | None:
     lead = text[left : whole.start].strip().lower()
     between = text[whole.end : part.start].lower()
     after = text[part.end : part.end + 12].lower()
+    if part.unit == "other" and part.description is None and between.rstrip().endswith(INCLUDING):
+        part.counted, part.unit = whole.counted, whole.unit  # "4 killed, including one"
     if whole.unit != part.unit:
         return None
     if lead in ("of the", "of") and "," in between:
