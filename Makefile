@@ -97,6 +97,7 @@ bench: setup setup-ls
 	$(BIN)/python benchmarks/bench_annotate.py
 	$(BIN)/python benchmarks/bench_startup.py
 	$(BIN)/python benchmarks/bench_pull_memory.py
+	$(BIN)/python benchmarks/bench_claims.py
 	$(BIN)/python benchmarks/bench_link.py
 
 # Re-pin constraints.txt from a fresh environment (run after changing dependencies).

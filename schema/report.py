@@ -63,6 +63,15 @@ class Code(StrEnum):
     DATE_ORDER = "date.order"
     DATE_PRECISION = "date.precision"
     PARTICIPANT_DUPLICATE = "event.duplicate_participant"
+    # across documents (datasets/entities/clusters.json)
+    CLUSTER_UNKNOWN = "cluster.unknown"
+    QUANTITY_UNKNOWN = "quantity.unknown"
+    QUANTITY_MEASURE = "quantity.measure"
+    QUANTITY_EVENT_CLUSTER = "quantity.event_cluster"
+    CLUSTERS_SCHEMA = "clusters.schema"
+    CLUSTERS_DUPLICATE = "clusters.duplicate_id"
+    CLUSTERS_UNKNOWN_CLUSTER = "clusters.unknown_cluster"
+    CLUSTERS_MISSING = "clusters.missing"
     # tables (sitrep.validate)
     TABLE_ORPHAN = "table.orphan"
     TABLE_COLUMNS = "table.columns"
@@ -122,6 +131,17 @@ CODE_HELP: dict[Code, str] = {
     Code.DATE_ORDER: "a date interval ends before it starts",
     Code.DATE_PRECISION: "a date interval's ends and precision disagree",
     Code.PARTICIPANT_DUPLICATE: "an event lists the same actor in the same role twice",
+    Code.CLUSTER_UNKNOWN: "an event's cluster is not an event cluster of the clusters file",
+    Code.QUANTITY_UNKNOWN: "a figure's quantity is not a quantity of the clusters file",
+    Code.QUANTITY_MEASURE: "a figure's counted or unit differs from its quantity's",
+    Code.QUANTITY_EVENT_CLUSTER: "a figure's event belongs to another event cluster than "
+    "its quantity's (when both are set)",
+    Code.CLUSTERS_SCHEMA: "the clusters file breaks schema/clusters.schema.json",
+    Code.CLUSTERS_DUPLICATE: "the clusters file defines an event cluster or quantity id twice",
+    Code.CLUSTERS_UNKNOWN_CLUSTER: "a quantity of the clusters file is about an event "
+    "cluster the file does not define",
+    Code.CLUSTERS_MISSING: "a document names event clusters or quantities but no clusters "
+    "file was found",
     Code.TABLE_ORPHAN: "a span or link row belongs to no record",
     Code.TABLE_COLUMNS: "a table lacks a column the schema defines, or has one it does not",
     Code.TABLE_READ: "a document the JSON Schema accepts cannot be read into the tables",

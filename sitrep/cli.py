@@ -14,6 +14,7 @@ import typer
 
 from sitrep import paths
 from sitrep.annotate_cli import annotate_app
+from sitrep.claims_cli import claims_command
 from sitrep.errors import SitrepError
 from sitrep.link_cli import link_command
 from sitrep.team_cli import team_app  # noqa: F401 (adds team, backup and restore to annotate)
@@ -46,6 +47,7 @@ app.add_typer(schema_app, name="schema")
 app.add_typer(seeds_app, name="seeds")
 app.add_typer(release_app, name="release")
 app.add_typer(annotate_app, name="annotate")
+app.command("claims")(claims_command)
 app.command("link")(link_command)
 
 
@@ -135,6 +137,16 @@ def validate(
             dir_okay=False,
         ),
     ] = None,
+    clusters: Annotated[
+        Path | None,
+        typer.Option(
+            "--clusters",
+            help="The event clusters and quantities the events' cluster and figures' "
+            "quantity are checked against (default: datasets/entities/clusters.json of the "
+            "dataset that holds the files, else of the project).",
+            dir_okay=False,
+        ),
+    ] = None,
 ) -> None:
     """Check annotation documents: each against the JSON Schema and the rules it cannot
     express. Up to 1,000 documents are checked one at a time (no Polars to load); more
@@ -157,7 +169,7 @@ def validate(
 
     chosen = targets or [_shown(paths.annotations_dir())]
     streamed = _streamed() if fmt is Format.jsonl else None
-    report = check_paths(chosen, on_issues=streamed, registry=registry)
+    report = check_paths(chosen, on_issues=streamed, registry=registry, clusters=clusters)
     _emit(report, fmt, streamed=fmt is Format.jsonl)
     raise typer.Exit(report.exit_code)
 
@@ -388,6 +400,17 @@ def release_build(
             show_default=False,
         ),
     ] = None,
+    clusters: Annotated[
+        Path | None,
+        typer.Option(
+            "--clusters",
+            help="The event clusters and quantities the claims ledger (claims, "
+            "claim_summaries, charts/) is built with (default: "
+            "datasets/entities/clusters.json of the dataset).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Validate the dataset and write an immutable release: Parquet tables, datapackage.json,
     SHA256SUMS, a dataset card and the diff against the previous release.
@@ -428,6 +451,7 @@ def release_build(
             anchor_index=shipped if releases is None and shipped.is_file() else None,
             held_out=held_out or paths.held_out_file(root),
             registry=registry,
+            clusters=clusters,
         )
     except ValidationFailed as exc:
         _release_failed(exc)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sitrep.annotate.labelstudio.labelconfig import codebook_section
 from sitrep.schema import spec
+from sitrep.schema.clusters import codebook_section as clusters_section
 from sitrep.schema.codebook import render_codebook
 from sitrep.validate.registry import codebook_section as registry_section
 
@@ -19,4 +20,6 @@ def codebook(schema: dict[str, Any] | None = None) -> str:
     """`schema/CODEBOOK.md` as `sitrep schema codebook` writes it (default: the packaged
     schema)."""
     schema = schema or spec.load_schema()
-    return render_codebook(schema, sections=[registry_section(), codebook_section(schema)])
+    return render_codebook(
+        schema, sections=[registry_section(), clusters_section(), codebook_section(schema)]
+    )

@@ -77,6 +77,16 @@ def packaged_index() -> Path:
     return Path(next(iter(found.submodule_search_locations))).resolve() / "releases.json"
 
 
+def entities_dir(root: Path | None = None) -> Path:
+    """Dataset-wide files beside the annotations: the clusters file (and the registry)."""
+    return (root or project_root()) / "datasets" / "entities"
+
+
+def clusters_file(root: Path | None = None) -> Path:
+    """Event clusters and quantities across documents (`sitrep.schema.clusters`)."""
+    return entities_dir(root) / "clusters.json"
+
+
 def held_out_file(root: Path | None = None) -> Path:
     """The documents every release puts in the test split: the held-out sets of the
     splits file, current and retired (see `sitrep.validate.publication.read_held_out`)."""

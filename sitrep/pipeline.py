@@ -102,14 +102,17 @@ def _demo_release(root: Path, work: Path, result: JobResult) -> tuple[Path, str]
 
 
 def _throwaway_root(root: Path, tmp: Path) -> Path:
-    """A dataset folder for the pull to write into, holding the registry of `root` (when
-    it has one): the pulled ground truth links to it as the released files do, and a
-    dataset whose records link entities without a registry is `registry.missing`."""
-    registry = paths.registry_file(root)
-    if registry.is_file():
-        target = paths.registry_file(tmp)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copy(registry, target)
+    """A dataset folder for the pull to write into, holding the registry and the clusters
+    file of `root` (when it has them): the pulled ground truth links to them as the
+    released files do, and a dataset whose records link entities or clusters without
+    those files is `registry.missing` / `clusters.missing`."""
+    for source, target in (
+        (paths.registry_file(root), paths.registry_file(tmp)),
+        (paths.clusters_file(root), paths.clusters_file(tmp)),  # what events and figures name
+    ):
+        if source.is_file():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
     return tmp
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import socket
 import threading
@@ -37,10 +38,14 @@ from sitrep.validate.verify import trusted_hash, verify_release
 
 VERSION = "0.9.0"  # a version the installed package does not list: anchored by --sha256
 ANNOTATIONS = Path(__file__).resolve().parents[1] / "datasets" / "annotations"
-# 11 tables (the 8 data tables, changes, tombstones, entities); the 8 data tables again
-# in train and in dev (no held-out list is given, so no test split; fully annotated
-# stories give every table dev rows); the card, the manifest and SHA256SUMS
-FILES = 11 + 8 + 8 + 3
+# 13 tables (the 8 data tables, changes, tombstones, entities, claims, claim_summaries);
+# the 8 data tables again in train and in dev (no held-out list is given, so no test
+# split; fully annotated stories give every table dev rows); the card, the manifest and
+# SHA256SUMS; and charts/<quantity>.svg for each quantity the annotations count
+CHARTS = len(
+    json.loads((ANNOTATIONS.parent / "entities" / "clusters.json").read_bytes())["quantities"]
+)
+FILES = 13 + 8 + 8 + 3 + CHARTS
 
 
 def fetch_files(*args: Any, **kwargs: Any) -> Path:
@@ -148,8 +153,15 @@ def test_fetch_places_a_verified_release_in_the_cache(
     path = fetch_files(VERSION, url, cache, manifest_sha256=trusted, progress=False)
 
     assert path == cache / VERSION
-    served = {p.name: sha256(p.read_bytes()) for p in release_dir(site).iterdir()}
-    fetched = {p.name: sha256(p.read_bytes()) for p in path.iterdir()}
+
+    def files(folder: Path) -> dict[str, str]:  # every file, the charts/ folder's too
+        return {
+            p.relative_to(folder).as_posix(): sha256(p.read_bytes())
+            for p in folder.rglob("*")
+            if p.is_file()
+        }
+
+    served, fetched = files(release_dir(site)), files(path)
     assert fetched == served
     assert len(fetched) == FILES
     result = verify_release(path, manifest_sha256=trusted)
@@ -164,7 +176,7 @@ def test_fetch_shows_a_progress_bar(
 
     err = capsys.readouterr().err
     assert f"sitrep {VERSION}" in err
-    assert "100%" in err or "kB" in err
+    assert "100%" in err or re.search(r"\d(\.\d+)?/\d(\.\d+)? [kM]B", err)  # done/total
 
 
 def test_refetch_is_a_no_op(url: str, cache: Path, trusted: str) -> None:

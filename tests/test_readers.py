@@ -168,6 +168,8 @@ TABLES = [
     "changes",
     "tombstones",
     "entities",
+    "claims",
+    "claim_summaries",
 ]
 
 
@@ -508,3 +510,21 @@ def test_hf_datasets_loads_every_config_of_a_release_with_three_splits(
         assert {s: d.num_rows for s, d in loaded.items()} == {
             s: n for s, n in expected.items() if n
         }, name
+
+
+def test_the_claims_ledger_joins_its_figures_and_claimants_over_keys(fetched: Fetched) -> None:
+    claims, figures = fetched.file("claims"), fetched.file("figures")
+    entities = fetched.file("entities")
+    rows = duckdb.sql(
+        f"select c.figure_id, f.best, e.name from '{claims}' c "
+        f"join '{figures}' f on f.key = c.figure_key "
+        f"left join '{entities}' e on e.key = c.claimant_entity "
+        "where c.quantity = 'q-sdf-held-isis-detainees'"
+    ).fetchall()
+    assert rows == [("fig-8400-held", 8400.0, "U.S. Department of State")]
+    summaries = pl.read_parquet(fetched.file("claim_summaries"))
+    assert set(summaries["claim_key"].drop_nulls()) <= set(pl.read_parquet(claims)["key"])
+    charts = sorted(p.name for p in (fetched.folder / "charts").iterdir())
+    assert charts == sorted(f"{q}.svg" for q in pl.read_parquet(claims)["quantity"].unique())
+    listed = sorted(c["path"] for c in fetched.manifest["sitrep:charts"])
+    assert listed == [f"charts/{n}" for n in charts]

@@ -55,6 +55,12 @@ OFFLINE: dict[str, tuple[str | None, int]] = {
     "sitrep release verify datasets/releases/1.0.0": (None, 0),
     "sitrep release serve datasets/releases --port 8000": (None, 0),  # with fetch, below
     "sitrep release fetch 1.0.0 --from http://127.0.0.1:8000": (None, 0),
+    "sitrep claims --quantity q-jaffar-express-rescued": (None, 0),
+    "sitrep claims --cluster ec-jaffar-express-clearance-operation --summary --format csv": (
+        None,
+        0,
+    ),
+    "sitrep claims --format json --chart charts": (None, 0),
     "sitrep annotate propose story.txt": (None, 0),
     # the fresh held-out split misses its figure targets (BENCHMARKS.md, issue 12): exit 1
     "sitrep annotate eval --check": (None, 1),

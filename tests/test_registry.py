@@ -55,6 +55,8 @@ def _dataset(tmp_path: Path) -> Path:
         (folder / name).write_bytes((GOLD / name).read_bytes())
     (tmp_path / "datasets" / "entities").mkdir()
     (tmp_path / "datasets" / "entities" / "registry.json").write_bytes(REGISTRY.read_bytes())
+    clusters = REGISTRY.parent / "clusters.json"  # the documents' events name its clusters
+    (tmp_path / "datasets" / "entities" / "clusters.json").write_bytes(clusters.read_bytes())
     return folder
 
 
@@ -253,8 +255,8 @@ def test_a_sandbox_of_the_gold_validates_once_it_carries_the_registry(
         (folder / path.name).write_bytes(path.read_bytes())
     monkeypatch.setenv("SITREP_HOME", str(tmp_path))
     codes = {str(i.code) for i in check_paths([folder]).issues}
-    assert codes == {"registry.missing"}
-    copy_registry(tmp_path)
+    assert codes == {"registry.missing", "clusters.missing"}  # events and figures name clusters
+    copy_registry(tmp_path)  # the clusters file comes along
     assert check_paths([folder]).valid
 
 

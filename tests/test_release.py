@@ -68,6 +68,9 @@ def test_first_release_has_every_file_and_sha256sum_accepts_it(
         "changes.parquet",
         "tombstones.parquet",
         "entities.parquet",
+        "claims.parquet",
+        "claim_summaries.parquet",
+        "charts",  # one SVG per quantity the seed's figures count
         "datapackage.json",
         "README.md",
         "SHA256SUMS",
@@ -76,7 +79,9 @@ def test_first_release_has_every_file_and_sha256sum_accepts_it(
         ["sha256sum", "-c", "SHA256SUMS"], cwd=release.path, capture_output=True, text=True
     )
     assert check.returncode == 0, check.stdout + check.stderr
-    assert check.stdout.count(": OK") == len(names) - 1
+    charts = sorted(p.name for p in (release.path / "charts").iterdir())
+    assert len(charts) == 7 and "q-sdf-held-isis-detainees.svg" in charts
+    assert check.stdout.count(": OK") == len(names) - 2 + len(charts)
     assert verify_release(
         release.path, manifest_sha256=trusted_hash(releases / "index.json", "1.0.0")
     ).ok
@@ -451,8 +456,8 @@ def test_frictionless_validate_accepts_a_release_with_changes(workspace: tuple[P
     errors = [e["message"] for t in report["tasks"] for e in t["errors"]]
     assert report["valid"], errors[:5]
     assert (
-        len(report["tasks"]) == 11 + 8
-    )  # the tables (entities too), each document table again as its train split
+        len(report["tasks"]) == 13 + 8
+    )  # the tables (entities, claims, claim summaries too), each document table again as its train split
 
 
 def test_frictionless_validate_catches_a_broken_foreign_key(workspace: tuple[Path, Path]) -> None:

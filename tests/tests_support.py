@@ -24,10 +24,12 @@ STRAY = "stray-client-token-must-not-reach-the-server"
 def copy_registry(root: Path) -> Path:
     """Give the dataset checkout `root` (a SITREP_HOME sandbox) the registry the gold's
     records link to: a checkout whose records link entities but that holds no registry
-    is `registry.missing` to `sitrep validate` and to a release build."""
+    is `registry.missing` to `sitrep validate` and to a release build. The clusters file
+    the gold's events and figures name comes along (else `clusters.missing`)."""
     target = root / "datasets" / "entities" / REGISTRY.name
     target.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(REGISTRY, target)
+    shutil.copy(REGISTRY.with_name("clusters.json"), target.with_name("clusters.json"))
     return target
 
 

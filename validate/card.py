@@ -141,6 +141,25 @@ def _coverage_line(manifest: dict[str, Any]) -> str:
     return "; ".join(f"{kind}: {n} of {total} document(s)" for kind, n in coverage.items())
 
 
+def _claims_section(manifest: dict[str, Any]) -> str:
+    """The claims ledger: its tables, its rules and a link to each quantity's chart."""
+    charts = manifest.get("sitrep:charts") or []
+    links = "\n".join(f"- [{c['quantity']}]({c['path']})" for c in charts) or "- none"
+    return f"""## Claims ledger
+
+`claims.parquet` has one row per figure that counts a quantity of
+`datasets/entities/clusters.json` (one thing counted about one real-world event): who
+claimed how many (low/best/high, qualifier, realis), in which document, published when,
+with the quoted words. `claim_summaries.parquet` derives from them, per quantity, the
+latest actual claim of each claimant (`latest-actual-per-claimant@1`) and the range
+across claimants (`range-across-claimants@1`); a summary never replaces a claim.
+
+Each quantity's claims over time (x: document date; one colour and marker per
+claimant; a line from low to high, dashed where a bound is open; the marker at best):
+
+{links}"""
+
+
 def render_card(manifest: dict[str, Any]) -> str:
     """The dataset card: Hugging Face YAML front matter, then what a user needs."""
     version = manifest["version"]
@@ -219,6 +238,8 @@ from 'figures.parquet' f join 'actors.parquet' a on f.claimed_by_key = a.key
 The codebook (`schema/CODEBOOK.md` in the sitrep repository) defines every column and
 vocabulary. `<table>-<split>.parquet` hold each split's rows for the configs above (a
 split with no row of a table has no file for it).
+
+{_claims_section(manifest)}
 
 ## How to cite
 

@@ -28,11 +28,13 @@ from pathlib import Path
 
 import polars as pl
 
+from sitrep.schema.clusters import ClustersFound, check_links, open_clusters
 from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import RECORD_KINDS, check_rules
 from sitrep.schema.validation import Engine, Source, count_records, engine, iter_sources, parse_raw
 from sitrep.validate.checks import copy_key, drop_documents, validate_tables
+from sitrep.validate.cluster_rules import check_clusters
 from sitrep.validate.entity_rules import check_entities
 from sitrep.validate.registry import Found, entity_issues, open_registry
 from sitrep.validate.small import duplicate_document
@@ -58,7 +60,10 @@ class Checked:
 
 
 def check_sources(
-    sources: list[Source], engine_name: Engine = "rust", found: Found | None = None
+    sources: list[Source],
+    engine_name: Engine = "rust",
+    found: Found | None = None,
+    clusters: ClustersFound | None = None,
 ) -> Checked:
     """JSON Schema for each document; the per-document rules only for those that fail."""
     out = Checked(documents=len(sources))
@@ -75,12 +80,17 @@ def check_sources(
             out.raws.append(source.raw.replace(b"\r", b" ").replace(b"\n", b" "))
         else:  # counted here; valid documents are counted from their tables
             count_records(doc, out.counts)
-            out.issues += _per_document(source, doc, checker.issues(doc, source.name), found)
+            schema_issues = checker.issues(doc, source.name)
+            out.issues += _per_document(source, doc, schema_issues, found, clusters)
     return out
 
 
 def _per_document(
-    source: Source, doc: object, schema_issues: list[Issue], found: Found | None = None
+    source: Source,
+    doc: object,
+    schema_issues: list[Issue],
+    found: Found | None = None,
+    clusters: ClustersFound | None = None,
 ) -> list[Issue]:
     """The per-document layer's report on a document kept out of the tables."""
     return (
@@ -88,6 +98,7 @@ def _per_document(
         + entity_issues(doc, source.name, found or Found(None, None))
         + schema_issues
         + check_rules(doc, source.name)
+        + check_links(doc, source.name, clusters)
     )
 
 
@@ -101,13 +112,18 @@ def _tables(names: list[str], raws: list[bytes]) -> dict[str, pl.DataFrame]:
 
 
 def _unreadable(
-    name: str, raw: bytes, exc: BaseException, counts: Counter[str], found: Found | None = None
+    name: str,
+    raw: bytes,
+    exc: BaseException,
+    counts: Counter[str],
+    found: Found | None = None,
+    clusters: ClustersFound | None = None,
 ) -> list[Issue]:
     """The report on one schema-valid document the tables refuse (counted here, as
     the documents layer one keeps out of the tables are)."""
     doc, _ = parse_raw(raw, name)
     count_records(doc, counts)
-    issues = _per_document(Source(name, raw), doc, [], found)
+    issues = _per_document(Source(name, raw), doc, [], found, clusters)
     if any(i.code is Code.FILE_DUPLICATE_KEY for i in issues):
         return issues
     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -123,7 +139,11 @@ def _unreadable(
 
 
 def read_tables(
-    names: list[str], raws: list[bytes], counts: Counter[str], found: Found | None = None
+    names: list[str],
+    raws: list[bytes],
+    counts: Counter[str],
+    found: Found | None = None,
+    clusters: ClustersFound | None = None,
 ) -> tuple[dict[str, pl.DataFrame] | None, list[Issue]]:
     """The tables of documents that passed layer one; a chunk the reader refuses is read
     again one document at a time, so one bad document names itself and spoils nothing."""
@@ -136,7 +156,7 @@ def read_tables(
         try:
             _tables([name], [raw])
         except READ_ERRORS as exc:
-            issues += _unreadable(name, raw, exc, counts, found)
+            issues += _unreadable(name, raw, exc, counts, found, clusters)
             continue
         kept_names.append(name)
         kept_raws.append(raw)
@@ -150,6 +170,7 @@ class Dataset:
     report: Report
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     registry: Found | None = None  # the registry the links were checked against
+    clusters: ClustersFound | None = None  # the clusters file events and figures name
 
 
 def _chunks(paths: Iterable[Path], report: Report, size: int) -> Iterator[list[Source]]:
@@ -193,19 +214,25 @@ class _Seen:
 
 
 def check_chunk(
-    sources: list[Source], engine_name: Engine = "rust", found: Found | None = None
+    sources: list[Source],
+    engine_name: Engine = "rust",
+    found: Found | None = None,
+    clusters: ClustersFound | None = None,
 ) -> Checked:
     """Both layers on one chunk: JSON Schema per document, then the tables of the
     documents that passed, with every table check and the links to the registry
-    (`found`). Runs in a worker process."""
+    (`found`) and to the clusters file (`clusters`). Runs in a worker process."""
     found = found or Found(None, None)
-    checked = check_sources(sources, engine_name, found)
+    checked = check_sources(sources, engine_name, found, clusters)
     if checked.raws:
-        checked.tables, issues = read_tables(checked.names, checked.raws, checked.counts, found)
+        checked.tables, issues = read_tables(
+            checked.names, checked.raws, checked.counts, found, clusters
+        )
         checked.issues += issues
         if checked.tables is not None:
             checked.issues += validate_tables(checked.tables)
             checked.issues += check_entities(checked.tables, found)
+            checked.issues += check_clusters(checked.tables, clusters)
         checked.raws = []
     return checked
 
@@ -239,15 +266,19 @@ def _count(tables: dict[str, pl.DataFrame], counts: Counter[str]) -> None:
 
 
 def _layer_one(
-    chunks: Iterator[list[Source]], engine_name: Engine, workers: int, found: Found
+    chunks: Iterator[list[Source]],
+    engine_name: Engine,
+    workers: int,
+    found: Found,
+    clusters: ClustersFound,
 ) -> Iterator[Checked]:
     if workers <= 1:
-        yield from (check_chunk(c, engine_name, found) for c in chunks)
+        yield from (check_chunk(c, engine_name, found, clusters) for c in chunks)
         return
     with ProcessPoolExecutor(max_workers=workers) as pool:
         pending = []
         for chunk in chunks:
-            pending.append(pool.submit(check_chunk, chunk, engine_name, found))
+            pending.append(pool.submit(check_chunk, chunk, engine_name, found, clusters))
             while len(pending) > workers:  # bounded read-ahead keeps memory flat
                 yield pending.pop(0).result()
         for future in pending:
@@ -286,6 +317,7 @@ def load_dataset(
     chunk_size: int = CHUNK,
     workers: int | None = None,
     registry: Path | None = None,
+    clusters: Path | None = None,
 ) -> Dataset:
     """Check every annotation document under `paths` with both layers.
 
@@ -293,17 +325,20 @@ def load_dataset(
     built; `keep_tables=False` then keeps memory flat for datasets of any size.
     `on_issues` receives each chunk's new issues as soon as the chunk is checked (for
     streamed output); the report still holds them all, in reading order. Records' links
-    are checked against `registry` (or the registry `find_registry` finds), whose own
-    problems come first.
+    are checked against `registry` (or the registry `find_registry` finds) and events'
+    clusters and figures' quantities against `clusters` (or the file `find_clusters`
+    finds); the problems of those two files come first.
     """
     paths = list(paths)
     report, seen = Report(), _Seen()
     found = open_registry(paths, registry)
     report.issues += found.issues
+    linked = open_clusters(paths, clusters)
+    report.issues += linked.issues
     parts: dict[str, list[pl.DataFrame]] = {}
     stream = _Stream(report, on_issues)
     for checked in _layer_one(
-        _chunks(paths, report, chunk_size), engine_name, _workers(paths, workers), found
+        _chunks(paths, report, chunk_size), engine_name, _workers(paths, workers), found, linked
     ):
         report.files_checked += checked.documents
         report.counts.update(checked.counts)
@@ -323,4 +358,4 @@ def load_dataset(
     tables = {n: pl.concat(f) for n, f in parts.items()} if keep_tables else {}
     if keep_tables and not tables:
         tables = build_tables(read_ndjson(b"", []))
-    return Dataset(report, tables, found)
+    return Dataset(report, tables, found, linked)

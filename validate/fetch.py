@@ -12,7 +12,7 @@ urllib only) and accepts the release only when every check passes:
 2. The file set is exact: `SHA256SUMS` lists the manifest's resources plus the two files
    that are not resources, `README.md` and `datapackage.json` (never itself). A file
    named in one list but not the other refuses the release, as does any name that is not
-   a plain file name (`verify.SAFE_NAME`: no folder, no `..`).
+   a plain file name or a chart in charts/ (`verify.safe_name`: no other folder, no `..`).
 3. Every other file streams into a fresh `.incoming-*` folder inside the cache, hashed as
    it arrives: more bytes than the manifest says, fewer, or another sha256 refuses it.
    `README.md` has no size in the manifest; it is capped at `METADATA_LIMIT`.
@@ -54,11 +54,12 @@ from sitrep.errors import ConfigError, DownloadError, VerificationError
 from sitrep.validate.release import CARD, MANIFEST, SUMS, parse_version, process_alive
 from sitrep.validate.verify import (
     NON_RESOURCES,
-    SAFE_NAME,
     anchor,
+    charts,
     manifest_problems,
     parse_sums,
     resource_bytes,
+    safe_name,
     verify_release,
 )
 
@@ -149,7 +150,7 @@ def resource_sizes(manifest: dict[str, Any]) -> tuple[dict[str, int], list[str]]
     """{resource path: bytes} and the resources whose size is missing or not a count."""
     sizes: dict[str, int] = {}
     problems = []
-    for res in manifest.get("resources", []):
+    for res in [*manifest.get("resources", []), *charts(manifest)]:
         path, size = (
             (res.get("path"), resource_bytes(res)) if isinstance(res, dict) else (None, None)
         )
@@ -340,7 +341,7 @@ class _Session:
         self, name: str, size: int | None, sha256: str | None, advance: Advance = _ignore
     ) -> str:
         """Stream `name` into the folder, checking size and sha256 when given; its sha256."""
-        if not SAFE_NAME.match(name) or name in (".", ".."):
+        if not safe_name(name):
             raise VerificationError(f"{name!r} is not a plain file name; refused")
         url = self.url(name)
         for attempt in range(1, TRIES + 1):
@@ -362,6 +363,7 @@ class _Session:
             advance(n)
 
         try:
+            (self.folder / name).parent.mkdir(exist_ok=True)  # charts/: the one folder
             with self._open(url) as response, (self.folder / name).open("wb") as out:
                 return _stream(response, out, name, size, counted, self._in_time)
         except (ConnectionResetError, http.client.HTTPException) as exc:

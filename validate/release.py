@@ -47,8 +47,17 @@ from sitrep import __version__
 from sitrep.errors import ReleaseError
 from sitrep.fileio import write_atomic
 from sitrep.schema import spec
+from sitrep.schema.clusters import Clusters
 from sitrep.schema.report import Report
 from sitrep.validate.card import release_notes, render_card
+from sitrep.validate.claims import (
+    CLAIMS,
+    CLAIMS_SPEC,
+    SUMMARIES,
+    SUMMARIES_SPEC,
+    claims_foreign_keys,
+    write_ledger,
+)
 from sitrep.validate.dataset import load_dataset
 from sitrep.validate.diff import CHANGES_SCHEMA, Bump, Diff, TableDiff, diff_releases
 from sitrep.validate.entities import ENTITIES, ENTITIES_SPEC, entities_table, entity_foreign_keys
@@ -379,6 +388,7 @@ def build_release(
     anchor_index: Path | None = None,
     held_out: Path | None = None,
     registry: Path | None = None,
+    clusters: Path | None = None,
 ) -> Release:
     """Validate `sources` and write release `version` (None: the version the changes call
     for) into `releases/version`. Everything is written in a temporary folder inside
@@ -392,7 +402,9 @@ def build_release(
     `held_out` names the JSON list of documents that always go to the test split
     (`sitrep.validate.publication`). `registry` is the registry of actors and places
     the links are checked against and the `entities` table is written from (default:
-    the one `sitrep.validate.registry.find_registry` finds). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
+    the one `sitrep.validate.registry.find_registry` finds); `clusters` the event clusters
+    and quantities file the claims ledger is built with (default: the one
+    `sitrep.schema.clusters.find_clusters` finds). `anchor_index`, when given, receives a copy of `releases/index.json` once the release
     is recorded: the index the installed package ships as its trust anchor."""
     if version is not None:
         _check_listed(version, releases)
@@ -413,6 +425,7 @@ def build_release(
             on_tables=writer.append,
             workers=workers,
             registry=registry,
+            clusters=clusters,
         )
         writer.close()
         if not dataset.report.valid:
@@ -444,6 +457,7 @@ def build_release(
             specs,
             agreement,
             entity_rows,
+            dataset.clusters.clusters if dataset.clusters else None,
         )
         target = releases / version
         staging.chmod(0o755)
@@ -568,12 +582,16 @@ def _write_rest(
     specs: dict[str, TableSpec],
     agreement: Agreement | None,
     entity_rows: int = 0,
+    clusters: Clusters | None = None,
 ) -> None:
     """Everything but the document and entities tables: changes, tombstones, manifest,
     card, checksums."""
     write_table_file(diff.changes, folder / CHANGES, CHANGES_SPEC, version)
     write_table_file(tombstones, folder / TOMBSTONES, TOMBSTONES_SPEC, version)
     split_rows = write_splits(folder, specs, version)
+    registry = pl.read_parquet(folder / f"{ENTITIES}.parquet", columns=["id", "name"])
+    names = dict(registry.iter_rows())
+    ledger = write_ledger(folder, version, clusters, names)
     documents = _documents_meta(folder)
     manifest = build_manifest(
         folder, version, stamp, rows, documents, diff, report, previous, specs, split_rows
@@ -588,16 +606,39 @@ def _write_rest(
             "actors.entity and locations.entity point at",
         )
     )
+    manifest["resources"] += _ledger_resources(folder, ledger.rows)
+    manifest["sitrep:charts"] = ledger.charts
     if agreement is not None:
         manifest["sitrep:agreement"] = agreement(set(documents["document_id"].to_list()))
     (folder / MANIFEST).write_text(
         json.dumps(manifest, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
     )
     (folder / CARD).write_text(render_card(manifest), encoding="utf-8")
-    files = sorted(p.name for p in folder.iterdir() if p.name != SUMS)
+    files = sorted(
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.relative_to(folder).as_posix() != SUMS
+    )
     (folder / SUMS).write_text(
         "".join(f"{sha256_file(folder / f)}  {f}\n" for f in files), encoding="utf-8"
     )
+
+
+def _ledger_resources(folder: Path, rows: dict[str, int]) -> list[dict[str, Any]]:
+    """The claims ledger's two tables as manifest resources (`sitrep.validate.claims`)."""
+    described = {
+        CLAIMS: (CLAIMS_SPEC, "one row per figure that has a quantity: who claimed how many, when"),
+        SUMMARIES: (
+            SUMMARIES_SPEC,
+            "per quantity, summaries derived from the claims by named, versioned rules",
+        ),
+    }
+    out = []
+    for name, (spec_, text) in described.items():
+        schema = table_schema(spec_)
+        schema["foreignKeys"] = schema.get("foreignKeys", []) + claims_foreign_keys(name)
+        out.append(_resource(folder, name, rows[name], schema, text))
+    return out
 
 
 FRICTIONLESS_TYPES = {

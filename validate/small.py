@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from sitrep.schema.clusters import ClustersFound, check_links, open_clusters
 from sitrep.schema.files import duplicate_key_issues
 from sitrep.schema.report import Code, Issue, Report, reading_order, unique_issues
 from sitrep.schema.rules import check_rules
@@ -63,10 +64,11 @@ def check_source(
     seen: dict[str, str],
     engine_name: Engine = "rust",
     found: Found | None = None,
+    clusters: ClustersFound | None = None,
 ) -> list[Issue]:
     """Every issue of one document, as the two layers together report it: keys repeated
     inside an object, the JSON Schema and every per-document rule, the links to the
-    registry (`found`), and a document id that an earlier file already used (reported,
+    registry (`found`) and to the clusters file (`clusters`), and a document id that an earlier file already used (reported,
     and the document still checked in full)."""
     doc, issue = parse_raw(source.raw, source.name)
     if issue is not None:
@@ -76,14 +78,15 @@ def check_source(
     checker = engine(engine_name)
     if not checker.is_valid(doc):
         count_records(doc, counts)
-        return issues + checker.issues(doc, source.name) + check_rules(doc, source.name)
+        rules = check_rules(doc, source.name) + check_links(doc, source.name, clusters)
+        return issues + checker.issues(doc, source.name) + rules
     doc_id, key = doc["document"]["id"], copy_key(doc)
     if key in seen:  # counted once, as the tables count it
         issues.append(duplicate_document(source.name, seen[key], doc_id))
     else:
         seen[key] = source.name
         count_records(doc, counts)
-    return issues + check_rules(doc, source.name)
+    return issues + check_rules(doc, source.name) + check_links(doc, source.name, clusters)
 
 
 def check_small(
@@ -92,17 +95,20 @@ def check_small(
     engine_name: Engine = "rust",
     on_issues: OnIssues | None = None,
     registry: Found | None = None,
+    clusters: ClustersFound | None = None,
 ) -> Report:
     """The report of the per-document path on `items` (documents, and the issues of
-    paths that gave none), with the problems of the `registry` file first."""
+    paths that gave none), with the problems of the `registry` and `clusters` files
+    first."""
     report, seen = Report(), dict[str, str]()
     registry = registry or Found(None, None)
-    for item in [*registry.issues, *items]:
+    clusters = clusters or ClustersFound()
+    for item in [*registry.issues, *clusters.issues, *items]:
         if isinstance(item, Issue):
             found = [item]
         else:
             report.files_checked += 1
-            found = check_source(item, report.counts, seen, engine_name, registry)
+            found = check_source(item, report.counts, seen, engine_name, registry, clusters)
         report.issues += found
         if on_issues is not None and found:
             on_issues(sorted(unique_issues(found), key=reading_order))
@@ -130,18 +136,32 @@ def check_paths(
     on_issues: OnIssues | None = None,
     small: int = SMALL,
     registry: Path | None = None,
+    clusters: Path | None = None,
 ) -> Report:
     """Check every annotation document under `paths` (what `sitrep validate` runs): one
     at a time when there are at most `small`, as tables otherwise, with their links to
-    the registry (`registry`, or the one `find_registry` finds). Never writes."""
+    the registry (`registry`, or the one `find_registry` finds) and to the event
+    clusters and quantities (`clusters`, or the one `find_clusters` finds). Never
+    writes."""
     paths = list(paths)
     items = _peek(paths, small)
     if items is not None:
         found = open_registry(paths, registry)
-        return check_small(items, engine_name=engine_name, on_issues=on_issues, registry=found)
+        return check_small(
+            items,
+            engine_name=engine_name,
+            on_issues=on_issues,
+            registry=found,
+            clusters=open_clusters(paths, clusters),
+        )
     from sitrep.validate.dataset import load_dataset
 
     dataset = load_dataset(
-        paths, engine_name=engine_name, keep_tables=False, on_issues=on_issues, registry=registry
+        paths,
+        engine_name=engine_name,
+        keep_tables=False,
+        on_issues=on_issues,
+        registry=registry,
+        clusters=clusters,
     )
     return dataset.report

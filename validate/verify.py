@@ -22,8 +22,23 @@ from sitrep.validate.release import CARD, MANIFEST, SUMS, parse_version, sha256_
 
 NON_RESOURCES = frozenset({CARD, MANIFEST})  # release files that are not table resources
 SAFE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+# the one folder a release has: charts/<quantity>.svg (`sitrep.validate.claims`)
+CHART_NAME = re.compile(r"^charts/[A-Za-z0-9][A-Za-z0-9._-]{0,127}\.svg$")
+CHARTS_KEY = "sitrep:charts"  # the manifest's list of charts (not table resources)
 BYTES = "sitrep:bytes"  # a resource's size (frictionless-py cannot count Parquet bytes)
-SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *]([^/\\\x00]+)$")
+SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *]([^\\\x00]+)$")
+
+
+def safe_name(name: str) -> bool:
+    """A plain file name, or a chart in the charts/ folder: nothing else (no other
+    folder, no `..`, no absolute path)."""
+    return bool(SAFE_NAME.match(name) or CHART_NAME.match(name)) and name not in (".", "..")
+
+
+def charts(manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's chart entries (releases from 2.1 on; none before)."""
+    listed = manifest.get(CHARTS_KEY, [])
+    return [c for c in listed if isinstance(c, dict)] if isinstance(listed, list) else []
 
 
 @dataclass
@@ -46,7 +61,7 @@ def parse_sums(text: str) -> tuple[dict[str, str], list[str]]:
     problems = []
     for number, line in enumerate(text.splitlines(), start=1):
         match = SUM_LINE.match(line)
-        if not match or not SAFE_NAME.match(match[2]) or match[2] in (".", ".."):
+        if not match or not safe_name(match[2]):
             problems.append(
                 f"{SUMS} line {number}: expected '<sha256>  <file name>', found {line[:80]!r}"
             )
@@ -64,9 +79,10 @@ def manifest_problems(manifest: Any, version: str | None, listed: dict[str, str]
     problems = []
     if version is not None and manifest.get("version") != version:
         problems.append(f"{MANIFEST}: version is {manifest.get('version')!r}, expected {version!r}")
-    for res in manifest["resources"]:
+    for res in [*manifest["resources"], *charts(manifest)]:
         path = res.get("path") if isinstance(res, dict) else None
-        if not isinstance(path, str) or not SAFE_NAME.match(path):
+        chart = res in charts(manifest)
+        if not isinstance(path, str) or not (CHART_NAME if chart else SAFE_NAME).match(path):
             problems.append(f"{MANIFEST}: resource path {path!r} is not a plain file name")
             continue
         digest = str(res.get("hash", "")).removeprefix("sha256:")
@@ -81,7 +97,8 @@ def file_set_problems(manifest: dict[str, Any], listed: dict[str, str]) -> list[
     """Files `SHA256SUMS` lists that the manifest does not account for, and the reverse.
     The manifest accounts for its resources plus README.md and itself, never for
     SHA256SUMS, which cannot list itself."""
-    paths = {r.get("path") for r in manifest.get("resources", []) if isinstance(r, dict)}
+    resources = [*manifest.get("resources", []), *charts(manifest)]
+    paths = {r.get("path") for r in resources if isinstance(r, dict)}
     expected = ({p for p in paths if isinstance(p, str)} | NON_RESOURCES) - {SUMS}
     problems = [
         f"{n}: listed in {SUMS} but not a resource of {MANIFEST} (an extra file)"
@@ -103,7 +120,7 @@ def expected_sizes(manifest: dict[str, Any]) -> dict[str, int]:
     """{resource path: bytes} for every resource whose size is a whole number."""
     return {
         r["path"]: resource_bytes(r)
-        for r in manifest.get("resources", [])
+        for r in [*manifest.get("resources", []), *charts(manifest)]
         if isinstance(r, dict)
         and isinstance(resource_bytes(r), int)
         and not isinstance(resource_bytes(r), bool)
@@ -127,7 +144,7 @@ def verify_release(
     listed, problems = parse_sums(sums_path.read_text(encoding="utf-8", errors="replace"))
     result.files = listed
     result.problems += problems
-    present = {p.name for p in folder.iterdir()} - {SUMS}
+    present = _present(folder) - {SUMS}
     for extra in sorted(present - set(listed)):
         result.problems.append(f"{extra}: not listed in {SUMS} (an extra file)")
     for name, digest in listed.items():
@@ -138,6 +155,17 @@ def verify_release(
             result.problems.append(f"{name}: sha256 differs from {SUMS} (altered or truncated)")
     _check_manifest(folder, result, manifest_sha256, version, listed)
     return result
+
+
+def _present(folder: Path) -> set[str]:
+    """The names of everything in a release folder, and of the charts in its charts/
+    folder (a link or a folder inside it is named as it is, and so reported as extra)."""
+    present = {p.name for p in folder.iterdir()}
+    inside = folder / "charts"
+    if inside.is_dir() and not inside.is_symlink():
+        present.discard("charts")
+        present |= {f"charts/{p.name}" for p in inside.iterdir()}
+    return present
 
 
 def _check_manifest(
