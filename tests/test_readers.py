@@ -355,12 +355,18 @@ def _card_configs(folder: Path) -> list[dict[str, Any]]:
 def test_the_card_has_a_config_for_every_table_with_a_schema(fetched: Fetched) -> None:
     configs = _card_configs(fetched.folder)
 
-    assert [c["config_name"] for c in configs] == [*TABLES[:8], "entities"]
+    names = [c["config_name"] for c in configs]
+    assert names[:8] == TABLES[:8]
+    assert sorted(names[8:]) == ["claim_summaries", "claims", "entities"]
     for config in configs[:8]:
         name = config["config_name"]
         assert config["data_files"] == [{"split": "train", "path": f"{name}-train.parquet"}]
-    # the registry is not split by document: one file, its one split named for what it is
-    assert configs[8]["data_files"] == [{"split": "registry", "path": "entities.parquet"}]
+    # the registry and the ledger are not split by document: one file, one split named
+    # for what it is
+    whole = {c["config_name"]: c["data_files"] for c in configs[8:]}
+    assert whole["entities"] == [{"split": "registry", "path": "entities.parquet"}]
+    assert whole["claims"] == [{"split": "ledger", "path": "claims.parquet"}]
+    assert whole["claim_summaries"] == [{"split": "ledger", "path": "claim_summaries.parquet"}]
     assert [c["config_name"] for c in configs if c.get("default")] == ["figures"]
 
 
@@ -375,6 +381,9 @@ def test_hf_datasets_loads_every_config_of_the_card(fetched: Fetched, hf: Any) -
     assert list(entities) == ["registry"]
     centcom = entities["registry"].filter(lambda row: row["id"] == "ent-centcom")
     assert centcom["name"] == ["U.S. Central Command"] and centcom["kind"] == ["actor"]
+    claims = hf.load_dataset(str(fetched.folder), "claims")["ledger"]
+    moved = claims.filter(lambda row: row["claimant_entity"] == "ent-centcom")
+    assert sorted(moved["high"]) == [150, 7000]
 
     default = hf.load_dataset(str(fetched.folder), split="train")
     figures = default.filter(lambda row: row["best"] == 8400)
@@ -498,14 +507,13 @@ def test_hf_datasets_loads_every_config_of_a_release_with_three_splits(
     manifest = json.loads((built.path / "datapackage.json").read_text())
     counts = manifest["sitrep:splits"]["counts"]
     assert set(counts) == {"train", "dev", "test"}
-    entity_rows = next(r for r in manifest["resources"] if r["name"] == "entities")
+    rows = {r["name"]: r["sitrep:rows"] for r in manifest["resources"]}
+    whole = {"entities": "registry", "claims": "ledger", "claim_summaries": "ledger"}
     for config in _card_configs(built.path):
         name = config["config_name"]
         loaded = hf.load_dataset(str(built.path), name)
         expected = (
-            {"registry": entity_rows["sitrep:rows"]}
-            if name == "entities"
-            else {s: c[name] for s, c in counts.items()}
+            {whole[name]: rows[name]} if name in whole else {s: c[name] for s, c in counts.items()}
         )
         assert {s: d.num_rows for s, d in loaded.items()} == {
             s: n for s, n in expected.items() if n

@@ -537,3 +537,20 @@ def test_leftover_build_and_download_folders_are_ignored_by_git() -> None:
         ["git", "check-ignore", "--no-index", *paths], cwd=ROOT, capture_output=True, text=True
     )
     assert done.stdout.split() == paths
+
+
+@pytest.mark.parametrize("side", ["ENTITIES_SPEC", "CLAIMS_SPEC", "SUMMARIES_SPEC"])
+def test_the_columns_of_the_side_tables_are_part_of_the_schema_fingerprint(
+    monkeypatch: pytest.MonkeyPatch, side: str
+) -> None:
+    """A column dropped from the registry's or the ledger's tables breaks a reader as much
+    as one dropped from figures: the fingerprint (what forces a major release) sees it."""
+    from dataclasses import replace
+
+    from sitrep.validate.tables import table_specs
+
+    specs = table_specs()
+    before = rel.schema_fingerprint(specs)
+    table = getattr(rel, side)
+    monkeypatch.setattr(rel, side, replace(table, columns=table.columns[:-1]))
+    assert rel.schema_fingerprint(specs) != before

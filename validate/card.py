@@ -5,7 +5,9 @@ licences) is counted from the data when the release is built, never fixed text.
 The card's YAML front matter is what the Hugging Face Hub reads: the licence of the
 annotations and one config per table whose `data_files` follow the splits, plus one for
 the registry's `entities` (not a table of documents, so not split: its one split is
-named `registry`, never `train`, which would read as "entities of the training documents").
+named `registry`, never `train`, which would read as "entities of the training documents"),
+and one each for the claims ledger and its summaries (one split, `ledger`: a claim is
+compared with the claims of every source, whatever split its document is in).
 """
 
 from __future__ import annotations
@@ -14,8 +16,9 @@ from typing import Any
 
 CITATION_AUTHOR = "sitrep contributors"
 TITLE = "sitrep: events, actors and figures reported in the news"
-SIDE_TABLES = ("changes", "tombstones", "entities")
-WHOLE_TABLES = {"entities": "registry"}  # table without splits -> the name of its one split
+SIDE_TABLES = ("changes", "tombstones", "entities", "claims", "claim_summaries")
+# table without splits -> the name of its one split
+WHOLE_TABLES = {"entities": "registry", "claims": "ledger", "claim_summaries": "ledger"}
 MAX_LISTED = 200  # documents listed one by one on the card; the manifest lists all
 
 

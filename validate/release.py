@@ -152,11 +152,15 @@ def sha256_file(path: Path) -> str:
 
 
 def schema_fingerprint(specs: dict[str, TableSpec]) -> str:
-    """sha256 of the released tables' columns and dtypes: what a major version protects."""
+    """sha256 of the released tables' columns and dtypes: what a major version protects.
+    The tables beside the documents' (the registry's entities, the claims ledger and its
+    summaries) count too: a change of their columns breaks a reader just the same."""
     layout = {
         name: [[c.name, str(c.dtype), c.nullable] for c in release_spec(t, specs).columns]
         for name, t in specs.items()
     }
+    for side in (ENTITIES_SPEC, CLAIMS_SPEC, SUMMARIES_SPEC):
+        layout[side.name] = [[c.name, str(c.dtype), c.nullable] for c in side.columns]
     return hashlib.sha256(json.dumps(layout, sort_keys=True).encode()).hexdigest()
 
 
