@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     import polars as pl
 
     from sitrep.schema.clusters import Clusters
+    from sitrep.schema.report import Report
+
+SHOWN_ISSUES = 20  # validation problems printed before "... and N more"
 
 SHOWN = (
     "quantity",
@@ -62,26 +65,47 @@ def _release_tables(folder: Path) -> tuple[pl.DataFrame, pl.DataFrame] | None:
     return claims, pl.read_parquet(folder / "claim_summaries.parquet")
 
 
+def _check_release_alone(sources: list[Path]) -> None:
+    """One release folder is read alone: mixed with other paths it is a usage error."""
+    releases = [s for s in sources if s.is_dir() and (s / "claims.parquet").is_file()]
+    if releases and len(sources) > 1:
+        _fail(
+            "give one release folder alone, or annotation files and folders: got release "
+            f"folder(s) {', '.join(map(str, releases))} among {', '.join(map(str, sources))}"
+        )
+
+
+def _fail_report(report: Report) -> NoReturn:
+    """The validation problems as `sitrep validate` prints them (the first SHOWN_ISSUES)."""
+    from sitrep.schema.report import render_text
+
+    lines = render_text(report).splitlines()
+    issues, summary = lines[:-1], lines[-1]
+    for line in issues[:SHOWN_ISSUES]:
+        typer.echo(line, err=True)
+    if len(issues) > SHOWN_ISSUES:
+        typer.echo(f"... and {len(issues) - SHOWN_ISSUES} more problem(s)", err=True)
+    typer.echo(summary, err=True)
+    _fail("the documents are not valid: fix the problems above (`sitrep validate` lists all)", 1)
+
+
 def _ledger(
     sources: list[Path], clusters_path: Path | None
 ) -> tuple[pl.DataFrame, pl.DataFrame, Clusters | None]:
-    if len(sources) == 1 and sources[0].is_dir():
-        released = _release_tables(sources[0])
-        if released is not None:
-            return released[0], released[1], None
     from sitrep.schema.clusters import open_clusters
     from sitrep.validate.claims import ledger_from_paths
 
+    _check_release_alone(sources)
     found = open_clusters(sources, clusters_path)
+    if len(sources) == 1 and sources[0].is_dir():
+        released = _release_tables(sources[0])
+        if released is not None:  # the clusters file, when found, gives the descriptions
+            return released[0], released[1], None
     if found.path is None:
         _fail("no clusters file found: pass --clusters FILE (datasets/entities/clusters.json)")
     ledger = ledger_from_paths(sources, found.path)
     if not ledger.report.valid:
-        _fail(
-            f"the documents have {len(ledger.report.issues)} problem(s); run `sitrep validate` "
-            "and fix them first",
-            1,
-        )
+        _fail_report(ledger.report)
     return ledger.claims, ledger.summaries, found.clusters
 
 

@@ -359,7 +359,43 @@ def test_the_command_refuses_invalid_documents(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text(json.dumps(doc), encoding="utf-8")
     result = runner.invoke(app, ["claims", str(tmp_path), "--clusters", str(CLUSTERS)])
     assert result.exit_code == 1
-    assert "1 problem(s)" in result.output
+    # the problem as `sitrep validate` prints it: file, pointer, rule code, expected, found
+    line = next(x for x in result.output.splitlines() if "[quantity." in x)
+    assert line.startswith(f"{tmp_path / 'bad.json'}:/figures/0/quantity: [quantity.")
+    assert "q-nowhere" in line and "FAILED: 1 problem(s)" in result.output
+
+
+def test_the_command_caps_the_problems_it_prints(tmp_path: Path) -> None:
+    doc = json.loads((GOLD / "voa-8011076.json").read_text(encoding="utf-8"))
+    for i in range(25):
+        doc["id"] = f"voa-bad{i}"
+        doc["figures"][0]["quantity"] = "q-nowhere"
+        (tmp_path / f"bad{i}.json").write_text(json.dumps(doc), encoding="utf-8")
+    result = runner.invoke(app, ["claims", str(tmp_path), "--clusters", str(CLUSTERS)])
+    assert result.exit_code == 1
+    shown = [x for x in result.output.splitlines() if ": [" in x]
+    assert len(shown) == 20 and "... and " in result.output and "more problem(s)" in result.output
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty"])
+def test_a_missing_or_empty_path_is_named_as_validate_names_it(kind: str, tmp_path: Path) -> None:
+    target = tmp_path / "nonexist"
+    if kind == "empty":
+        target.mkdir()
+    result = runner.invoke(app, ["claims", str(target)])
+    checked = runner.invoke(app, ["validate", str(target)])
+    assert result.exit_code == checked.exit_code == 1
+    problem = next(x for x in checked.output.splitlines() if x.startswith(str(target)))
+    assert f"[path.{kind}]" in problem and problem in result.output.splitlines()
+
+
+def test_a_release_folder_with_other_paths_is_a_usage_error() -> None:
+    release = ROOT / "datasets" / "releases" / "3.0.0"
+    for other in (GOLD, ROOT / "datasets" / "releases" / "2.0.0"):
+        result = runner.invoke(app, ["claims", str(release), str(other)])
+        assert result.exit_code == 2, result.output
+        assert "one release folder" in result.output
+        assert str(release) in result.output and str(other) in result.output
 
 
 def test_charts_are_deterministic_svg_with_a_legend(ledger: Ledger, tmp_path: Path) -> None:
