@@ -147,6 +147,36 @@ def _write_charts(folder: Path, claims: pl.DataFrame, clusters: Clusters | None)
     return len(quantities)
 
 
+def _check_id(
+    kind: str, wanted: str | None, in_claims: set[str], in_file: set[str], origin: str
+) -> None:
+    """An id of --quantity/--cluster that neither the clusters file nor the claims know is
+    a usage error naming it, where ids come from, and the closest known ones."""
+    import difflib
+
+    known = in_claims | in_file
+    if wanted is None or wanted in known:
+        return
+    close = difflib.get_close_matches(wanted, sorted(known), n=3, cutoff=0.6)
+    hint = f"; closest: {', '.join(close)}" if close else ""
+    prefix = "q-" if kind == "quantity" else "ec-"
+    shape = "" if wanted.startswith(prefix) else f" (a {kind} id starts with {prefix})"
+    _fail(f"unknown {kind} {wanted!r}{shape}: {kind} ids are those of {origin}{hint}")
+
+
+def _check_ids(
+    quantity: str | None, cluster: str | None, claims: pl.DataFrame, known: Clusters | None
+) -> None:
+    origin = f"the clusters file {known.path}" if known else "the claims of the given files"
+    if known:
+        origin += " (and the claims of the given files)"
+    quantities = set(known.quantities) if known else set()
+    clusters = set(known.event_clusters) if known else set()
+    _check_id("quantity", quantity, set(claims["quantity"].to_list()), quantities, origin)
+    in_claims = {c for c in claims["event_cluster"].to_list() if c is not None}
+    _check_id("cluster", cluster, in_claims, clusters, origin)
+
+
 def claims_command(
     sources: Annotated[
         list[Path] | None,
@@ -203,6 +233,7 @@ def claims_command(
 
     chosen = sources or [paths.annotations_dir()]
     claims, summaries, known = _ledger(chosen, clusters)
+    _check_ids(quantity, cluster, claims, known)
     claims = select(claims, quantity, cluster)
     summaries = select(summaries, quantity, cluster)
     if chart is not None:

@@ -509,3 +509,35 @@ def test_verify_names_an_extra_or_altered_chart(tmp_path: Path) -> None:
     problems = verify_release(release.path).problems
     assert "charts/extra.svg: not listed in SHA256SUMS (an extra file)" in problems
     assert any(p.startswith("charts/q-al-shaddadi-escaped.svg: sha256 differs") for p in problems)
+
+
+@pytest.mark.parametrize(
+    ("option", "wanted", "closest"),
+    [
+        ("--quantity", "q-nope", None),
+        ("--quantity", "q-beledweyne-hotel-ded", "q-beledweyne-hotel-dead"),
+        ("--quantity", "nope", None),
+        ("--cluster", "ec-nope", None),
+        ("--cluster", "ec-al-shaddadi-escapees-recapturd", "ec-al-shaddadi-escapees-recaptured"),
+    ],
+)
+def test_an_unknown_quantity_or_cluster_is_a_usage_error(
+    option: str, wanted: str, closest: str | None
+) -> None:
+    result = runner.invoke(app, ["claims", option, wanted, "-f", "json"])
+    assert result.exit_code == 2, result.output
+    assert f"unknown {option[2:]} {wanted!r}" in result.output
+    assert "clusters.json" in result.output  # where the ids come from
+    if closest is not None:
+        assert "closest: " + closest in result.output
+    if not wanted.startswith(("q-", "ec-")):
+        assert "starts with q-" in result.output
+
+
+def test_a_known_quantity_without_claims_in_the_files_is_an_empty_result() -> None:
+    hijacking = [str(GOLD / f"{d}.json") for d in HIJACKING]
+    result = runner.invoke(
+        app, ["claims", *hijacking, "--quantity", "q-al-shaddadi-escaped", "-f", "json"]
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == []
