@@ -100,7 +100,7 @@ def _ledger(
     if len(sources) == 1 and sources[0].is_dir():
         released = _release_tables(sources[0])
         if released is not None:  # the clusters file, when found, gives the descriptions
-            return released[0], released[1], None
+            return released[0], released[1], found.clusters
     if found.path is None:
         _fail("no clusters file found: pass --clusters FILE (datasets/entities/clusters.json)")
     ledger = ledger_from_paths(sources, found.path)

@@ -541,3 +541,13 @@ def test_a_known_quantity_without_claims_in_the_files_is_an_empty_result() -> No
     )
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == []
+
+
+def test_charts_from_a_release_folder_keep_the_quantity_description(tmp_path: Path) -> None:
+    release = ROOT / "datasets" / "releases" / "3.0.0"
+    quantity = Q + "hostages"
+    result = runner.invoke(app, ["claims", str(release), "--chart", str(tmp_path), "-f", "csv"])
+    assert result.exit_code == 0, result.output
+    described = load_clusters(CLUSTERS)[0].quantities[quantity].description
+    svg = (tmp_path / f"{quantity}.svg").read_text(encoding="utf-8")
+    assert described and described[:30] in svg
