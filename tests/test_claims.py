@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -450,6 +451,13 @@ def test_the_readme_query_answers_who_claimed_how_many_were_killed(
     assert first["Pakistani security sources"] == ("voa-8006651", "16")
     assert first["Pakistan Armed Forces"] == ("voa-8009976", "33")
     assert rows[-1][:3] == ("Pakistani security sources", date(2025, 3, 12), "voa-8007760")
+    # the README's prose names the claimants in the order the query returns them
+    text = " ".join(README.read_text(encoding="utf-8").split())
+    prose = text[text.index("It returns 17 rows") :]
+    prose = prose[: prose.index("runs exactly this query")]
+    names = [re.sub(r"^\(unattributed\) | \(voa-\d+\)$", "", c) for c in claimants]
+    places = [prose.index(n) for n in dict.fromkeys(names)]
+    assert places == sorted(places), list(dict.fromkeys(names))
     # the command reads a release folder's own ledger
     result = runner.invoke(app, ["claims", str(release.path), "--format", "json", "--summary"])
     assert result.exit_code == 0, result.output
