@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 
 from sitrep.cli import app
 from sitrep.schema.clusters import load_clusters
-from sitrep.validate.charts import render_chart
+from sitrep.validate.charts import CHAR_WIDTH, render_chart
 from sitrep.validate.claims import LATEST, RANGE, Ledger, ledger_from_paths, summarise
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -559,3 +559,45 @@ def test_charts_from_a_release_folder_keep_the_quantity_description(tmp_path: Pa
     described = load_clusters(CLUSTERS)[0].quantities[quantity].description
     svg = (tmp_path / f"{quantity}.svg").read_text(encoding="utf-8")
     assert described and described[:30] in svg
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _overflows(svg: str) -> list[str]:
+    """The texts of a chart wider than the canvas, at CHAR_WIDTH px a character at 11 px
+    (scaled by font size) and each tspan a line of its own."""
+    root = ET.fromstring(svg)
+    width, height = float(root.attrib["width"]), float(root.attrib["height"])
+    assert root.attrib["viewBox"] == f"0 0 {root.attrib['width']} {root.attrib['height']}"
+    out = []
+    for text in root.iter(SVG + "text"):
+        size = float(text.attrib.get("font-size", 11))
+        lines = [
+            (t.attrib.get("x", text.attrib["x"]), t.text or "") for t in text.iter(SVG + "tspan")
+        ]
+        lines = lines or [(text.attrib["x"], text.text or "")]
+        for x, words in lines:
+            span = len(words) * CHAR_WIDTH * size / 11
+            anchor = text.attrib.get("text-anchor", "start")
+            left = float(x) - (span / 2 if anchor == "middle" else span if anchor == "end" else 0)
+            if left < 0 or left + span > width or float(text.attrib["y"]) > height:
+                out.append(words)
+    return out
+
+
+def test_no_chart_text_leaves_the_canvas(ledger: Ledger) -> None:
+    clusters = load_clusters(CLUSTERS)[0]
+    quantities = sorted(set(ledger.claims["quantity"].to_list()))
+    assert "q-beledweyne-hotel-dead" in quantities
+    for quantity in quantities:
+        svg = render_chart(quantity, ledger.claims, clusters.quantities[quantity].description)
+        assert _overflows(svg) == [], quantity
+    # the long legend label is shortened, and kept whole for hover
+    svg = render_chart(Q + "rescued", ledger.claims)
+    assert "<title>earlier reports (source not named) (voa-8009314)</title>" in svg
+    # a long subtitle wraps onto lines, and the canvas grows to hold them
+    long = render_chart("q-beledweyne-hotel-dead", ledger.claims, "word " * 60)
+    root = ET.fromstring(long)
+    assert len(list(root.iter(SVG + "tspan"))) >= 3 and float(root.attrib["height"]) > 380
+    assert _overflows(long) == []

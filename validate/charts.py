@@ -12,6 +12,7 @@ the same bytes.
 from __future__ import annotations
 
 import math
+import textwrap
 from datetime import date
 from typing import Any
 from xml.sax.saxutils import escape
@@ -24,10 +25,22 @@ LEFT, RIGHT, TOP, BOTTOM = 70, 500, 56, 320  # the plot area
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442")
 SHAPES = ("circle", "square", "triangle", "diamond")
 NO_DATE = "no date"
+CHAR_WIDTH = 6  # px per character at 11 px, a generous estimate for sans-serif
+LINE = 14  # px between the lines of a wrapped subtitle
+SUBTITLE_CHARS = (WIDTH - LEFT - 10) // CHAR_WIDTH
+LEGEND_CHARS = (WIDTH - RIGHT - 42 - 4) // CHAR_WIDTH
 
 
 def _number(value: float) -> str:
     return f"{value:,.0f}" if value == round(value) else f"{value:,.2f}"
+
+
+def _tick(value: float) -> str:
+    """An axis label short enough for the left margin: millions and up abbreviated."""
+    for size, name in ((1e12, "tn"), (1e9, "bn"), (1e6, "M")):
+        if value >= size:
+            return f"{value / size:,.3g} {name}"
+    return _number(value)
 
 
 def _step(top: float) -> float:
@@ -96,21 +109,31 @@ def render_chart(quantity: str, claims: pl.DataFrame, description: str = "") -> 
     }
     slots = _x_slots([r["published"] for r in rows])
     head = rows[0] if rows else {"counted": "", "unit": "", "event_cluster": None}
+    subtitle = textwrap.wrap(
+        f"{description or ''} ({head['counted']}, {head['unit']}; event cluster "
+        f"{head['event_cluster'] or 'none'})".strip(),
+        SUBTITLE_CHARS,
+    )
+    shift = LINE * (len(subtitle) - 1)  # the plot moves down by the subtitle's extra lines
+    height = HEIGHT + shift
+    lines = "".join(
+        f'<tspan x="{LEFT}" dy="{0 if i == 0 else LINE}">{escape(line)}</tspan>'
+        for i, line in enumerate(subtitle)
+    )
     out = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{HEIGHT}" '
-        f'viewBox="0 0 {WIDTH} {HEIGHT}" font-family="sans-serif" font-size="11">',
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height}" '
+        f'viewBox="0 0 {WIDTH} {height}" font-family="sans-serif" font-size="11">',
         f"<title>{escape(quantity)}: claims over time</title>",
-        f'<rect width="{WIDTH}" height="{HEIGHT}" fill="#ffffff"/>',
+        f'<rect width="{WIDTH}" height="{height}" fill="#ffffff"/>',
         f'<text x="{LEFT}" y="20" font-size="14" font-weight="bold">{escape(quantity)}</text>',
-        f'<text x="{LEFT}" y="38" fill="#444444">{escape(description or "")} '
-        f"({escape(str(head['counted']))}, {escape(str(head['unit']))}; event cluster "
-        f"{escape(str(head['event_cluster'] or 'none'))})</text>",
+        f'<text x="{LEFT}" y="38" fill="#444444">{lines}</text>',
+        f'<g transform="translate(0,{shift})">',
     ]
     tick = 0.0
     while tick <= top + 1e-9:
         y = y_of(tick)
         out.append(f'<line x1="{LEFT}" y1="{y:.1f}" x2="{RIGHT}" y2="{y:.1f}" stroke="#e5e5e5"/>')
-        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_number(tick)}</text>')
+        out.append(f'<text x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{_tick(tick)}</text>')
         tick += step
     out.append(f'<line x1="{LEFT}" y1="{BOTTOM}" x2="{RIGHT}" y2="{BOTTOM}" stroke="#333333"/>')
     out.append(f'<line x1="{LEFT}" y1="{TOP}" x2="{LEFT}" y2="{BOTTOM}" stroke="#333333"/>')
@@ -123,6 +146,7 @@ def render_chart(quantity: str, claims: pl.DataFrame, description: str = "") -> 
     )
     out += _marks(rows, slots, style, y_of)
     out += _legend(rows, claimants, style)
+    out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
 
@@ -173,8 +197,11 @@ def _legend(
     for i, claimant in enumerate(claimants):
         colour, shape = style[claimant]
         y = TOP + 20 + i * 18
+        name = names[claimant]
+        short = name if len(name) <= LEGEND_CHARS else name[: LEGEND_CHARS - 1].rstrip() + "…"
+        out.append(f"<g><title>{escape(name)}</title>")  # the full name on hover
         out.append(_marker(shape, RIGHT + 30, y - 4, colour))
-        out.append(f'<text x="{RIGHT + 42}" y="{y:.0f}">{escape(names[claimant])}</text>')
+        out.append(f'<text x="{RIGHT + 42}" y="{y:.0f}">{escape(short)}</text></g>')
     y = TOP + 30 + len(claimants) * 18
     out.append(
         f'<text x="{RIGHT + 24}" y="{y}" fill="#444444">marker: best; line: low to high</text>'
