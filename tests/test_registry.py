@@ -283,12 +283,26 @@ def test_a_schema_problem_of_the_registry(tmp_path: Path) -> None:
         d["entities"][at]["type"] = "person"  # an actor type on a location
         d["entities"][at + 1]["country"] = "XXX"
 
+    # the record linking ent-quetta is not also entity.type: the entity itself is invalid
     assert _registry_issues(tmp_path, change) == [
-        ("entity.type", str(tmp_path / "datasets" / "annotations" / "voa-8006651.json"),
-         "/locations/2/type"),
         ("registry.schema", path, f"/entities/{at}/type"),
         ("registry.schema", path, f"/entities/{at + 1}/country"),
-    ]  # fmt: skip
+    ]
+
+
+def test_a_link_to_an_entity_of_an_invalid_kind_is_left_to_the_schema(tmp_path: Path) -> None:
+    """Was a KeyError ('person') on the table path; now both paths report only the
+    registry's own problem (voa-8006651.json links ent-quetta)."""
+    path = str(tmp_path / "datasets" / "entities" / "registry.json")
+    data = json.loads(REGISTRY.read_text(encoding="utf-8"))
+    at = _index(data, "ent-quetta")
+
+    def change(d: dict[str, Any]) -> None:
+        d["entities"][at]["kind"] = "person"
+
+    issues = _registry_issues(tmp_path, change)
+    assert issues and {i[0] for i in issues} == {"registry.schema"}
+    assert all(f == path and p.startswith(f"/entities/{at}") for _, f, p in issues)
 
 
 def test_duplicate_unsorted_and_ambiguous_entities(tmp_path: Path) -> None:
