@@ -328,6 +328,18 @@ def test_duplicate_unsorted_and_ambiguous_entities(tmp_path: Path) -> None:
     ]
 
 
+def test_a_registry_in_reverse_order_is_one_order_problem(tmp_path: Path) -> None:
+    folder = _dataset(tmp_path)
+    path = tmp_path / "datasets" / "entities" / "registry.json"
+    _edit(path, lambda d: d["entities"].reverse())
+    n = len(json.loads(path.read_text(encoding="utf-8"))["entities"])
+    small = check_paths([folder])
+    assert load_dataset([folder], keep_tables=False).report.to_dict() == small.to_dict()
+    order = [i for i in small.issues if str(i.code) == "registry.order"]
+    assert [(i.file, i.pointer) for i in order] == [(str(path), "/entities/1/id")]
+    assert f"{n - 1} entities are out of order" in order[0].message
+
+
 def test_an_alias_that_is_another_entitys_name(tmp_path: Path) -> None:
     path = str(tmp_path / "datasets" / "entities" / "registry.json")
     data = json.loads(REGISTRY.read_text(encoding="utf-8"))

@@ -268,8 +268,11 @@ def schema_issues(data: Any, path: Path) -> list[Issue]:
 
 
 def _order_issues(rows: list[dict[str, Any]], path: Path) -> list[Issue]:
+    """registry.duplicate_id per repeated id; registry.order once, at the first entity out
+    of order, saying how many are (a file in reverse order is one problem, not hundreds)."""
     issues, first = [], dict[str, int]()
     previous = ""
+    unsorted: list[tuple[str, str, str]] = []  # (pointer, previous, id) of each out of order
     for index, row in enumerate(rows):
         entity_id = row.get("id")
         if not isinstance(entity_id, str):
@@ -287,19 +290,23 @@ def _order_issues(rows: list[dict[str, Any]], path: Path) -> list[Issue]:
                 )
             )
         elif entity_id < previous:
-            issues.append(
-                _issue(
-                    path,
-                    Code.REGISTRY_ORDER,
-                    where,
-                    "entities must be sorted by id",
-                    f"an id after {previous!r}",
-                    entity_id,
-                )
-            )
+            unsorted.append((where, previous, entity_id))
         first.setdefault(entity_id, index)
         previous = max(previous, entity_id)
-    return issues
+    if unsorted:
+        where, before, entity_id = unsorted[0]
+        others = f" ({len(unsorted)} entities are out of order)" if len(unsorted) > 1 else ""
+        issues.append(
+            _issue(
+                path,
+                Code.REGISTRY_ORDER,
+                where,
+                "entities must be sorted by id; run tools/build_registry.py to sort them" + others,
+                f"an id after {before!r}",
+                entity_id,
+            )
+        )
+    return sorted(issues, key=lambda i: int(i.pointer.split("/")[2]))
 
 
 def _fold(name: str) -> str:
