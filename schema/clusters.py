@@ -121,10 +121,13 @@ def _resolve(node: Any) -> Any:
 @cache
 def clusters_schema() -> Json:
     """The clusters file's JSON Schema with the annotation schema's definitions it
-    names (id patterns, the counted and unit vocabularies) copied in."""
+    names (id patterns, the counted and unit vocabularies) copied in, flattened as the
+    document validators run them (`spec.validation_schema`): a value outside a
+    vocabulary is reported as "is not one of ...", as in a document, not as the
+    internals of a failed oneOf."""
     raw = json.loads(clusters_schema_file().read_text(encoding="utf-8"))
     text = json.dumps(raw)
-    shared = spec.load_schema()["$defs"]
+    shared = spec.validation_schema()["$defs"]
     wanted = {name for name in shared if f'"{SHARED_REF}{name}"' in text}
     out: Json = _resolve(raw)
     out["$defs"] = {**out["$defs"], **{n: copy.deepcopy(shared[n]) for n in sorted(wanted)}}

@@ -180,3 +180,22 @@ def test_an_unreadable_clusters_file_is_one_problem(tmp_path: Path, small: int) 
     os.mkfifo(fifo)
     report = check_paths([GOLD / f"{SEED}.json"], clusters=fifo, small=small)
     assert [(i.code.value, i.file) for i in report.issues] == [("path.special", str(fifo))]
+
+
+def test_a_schema_problem_of_the_clusters_file_reads_like_a_documents(tmp_path: Path) -> None:
+    """A value outside a vocabulary reads "is not one of ...", not the internals of a
+    failed oneOf (the vocabularies are flattened as for documents)."""
+
+    def edit(data: Any) -> None:
+        data["quantities"][1]["counted"] = "bananas"
+        data["quantities"][2]["unit"] = 5
+
+    _, issues = load_clusters(_clusters(tmp_path, edit))
+    schema = [i for i in issues if i.code.value == "clusters.schema"]
+    assert [i.pointer for i in schema] == ["/quantities/1/counted", "/quantities/2/unit"]
+    for issue in schema:
+        for text in (issue.message, issue.expected, issue.found):
+            assert "oneOf" not in text and "Failed validating" not in text and "\n" not in text
+        assert "is not one of" in issue.message and issue.expected.startswith("one of: ")
+    assert "people_killed" in schema[0].expected and schema[0].found == '"bananas"'
+    assert "person" in schema[1].expected and schema[1].found == "5"
