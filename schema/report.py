@@ -288,8 +288,11 @@ class Report:
     """The outcome of checking some files: every issue, and what was checked."""
 
     issues: list[Issue] = field(default_factory=list)
-    files_checked: int = 0
+    files_checked: int = 0  # the documents' files (and .jsonl lines) checked
     counts: Counter[str] = field(default_factory=Counter)
+    # the registry and clusters files the documents were checked against, when they have
+    # problems: reported like any file, but not counted among the documents' files
+    support_files: set[str] = field(default_factory=set)
 
     @property
     def valid(self) -> bool:
@@ -301,7 +304,8 @@ class Report:
 
     @property
     def files_invalid(self) -> int:
-        return len({i.file for i in self.issues})
+        """The documents' files with a problem (at most `files_checked`)."""
+        return len({i.file for i in self.issues} - self.support_files)
 
     def extend(self, issues: Iterable[Issue]) -> None:
         self.issues.extend(issues)
@@ -357,9 +361,11 @@ def render_text(report: Report) -> str:
     if report.valid:
         lines.append(f"OK: {report.files_checked} file(s) valid")
     else:
+        support = sorted(report.support_files & {i.file for i in report.issues})
+        also = f" and in {', '.join(support)}" if support else ""
         lines.append(
             f"FAILED: {len(report.issues)} problem(s) in {report.files_invalid} of "
-            f"{report.files_checked} file(s)"
+            f"{report.files_checked} file(s){also}"
         )
     return "\n".join(lines)
 

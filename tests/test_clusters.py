@@ -199,3 +199,15 @@ def test_a_schema_problem_of_the_clusters_file_reads_like_a_documents(tmp_path: 
         assert "is not one of" in issue.message and issue.expected.startswith("one of: ")
     assert "people_killed" in schema[0].expected and schema[0].found == '"bananas"'
     assert "person" in schema[1].expected and schema[1].found == "5"
+
+
+def test_the_summary_counts_the_clusters_file_apart_from_the_documents(tmp_path: Path) -> None:
+    path = _clusters(tmp_path, _bad_counted)
+    result = CliRunner().invoke(
+        app, ["validate", str(GOLD / f"{SEED}.json"), "--clusters", str(path)]
+    )
+    assert result.exit_code == 1, result.output
+    last = result.output.splitlines()[-1]
+    assert last.startswith("FAILED: ") and last.endswith(
+        f" in 1 of 1 file(s) and in {path}"
+    )  # the seed: quantity.measure

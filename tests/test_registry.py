@@ -522,3 +522,23 @@ def test_releases_diff_and_tombstone_the_entities_table(tmp_path: Path) -> None:
         match=r"entities: id\(s\) removed in an earlier release are back \(ent-zz-test-town\)",
     ):
         build_release(None, [folder], releases, registry=registry)
+
+
+def test_the_summary_counts_the_registry_apart_from_the_documents(tmp_path: Path) -> None:
+    """Was "2 problem(s) in 2 of 1 file(s)": the registry's problem is not a document's."""
+    folder = _dataset(tmp_path)
+    path = tmp_path / "datasets" / "entities" / "registry.json"
+    _edit(path, lambda d: d["entities"].reverse())  # one registry.order problem
+    doc = folder / DOCS[0]
+    _edit(doc, lambda d: d["actors"][0].update(entity="ent-nowhere"))  # one entity.unknown
+    for target in (doc, folder):
+        result = CliRunner().invoke(app, ["validate", str(target)])
+        assert result.exit_code == 1, result.output
+        checked = 1 if target == doc else len(DOCS)
+        assert result.output.splitlines()[-1] == (
+            f"FAILED: 2 problem(s) in 1 of {checked} file(s) and in {path}"
+        )
+        result = CliRunner().invoke(app, ["validate", str(target), "-f", "json"])
+        summary = json.loads(result.output)
+        assert (summary["files_invalid"], summary["files_checked"]) == (1, checked)
+    assert _both(folder)  # both paths agree on the counts too

@@ -335,6 +335,7 @@ def load_dataset(
     report.issues += found.issues
     linked = open_clusters(paths, clusters)
     report.issues += linked.issues
+    report.support_files = {i.file for i in [*found.issues, *linked.issues]}
     parts: dict[str, list[pl.DataFrame]] = {}
     stream = _Stream(report, on_issues)
     for checked in _layer_one(

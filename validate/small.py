@@ -103,6 +103,7 @@ def check_small(
     report, seen = Report(), dict[str, str]()
     registry = registry or Found(None, None)
     clusters = clusters or ClustersFound()
+    report.support_files = {i.file for i in [*registry.issues, *clusters.issues]}
     for item in [*registry.issues, *clusters.issues, *items]:
         if isinstance(item, Issue):
             found = [item]
