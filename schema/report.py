@@ -65,6 +65,7 @@ class Code(StrEnum):
     PARTICIPANT_DUPLICATE = "event.duplicate_participant"
     # across documents (datasets/entities/clusters.json)
     CLUSTER_UNKNOWN = "cluster.unknown"
+    CLUSTER_DOCUMENTS = "cluster.documents"
     QUANTITY_UNKNOWN = "quantity.unknown"
     QUANTITY_MEASURE = "quantity.measure"
     QUANTITY_EVENT_CLUSTER = "quantity.event_cluster"
@@ -132,6 +133,9 @@ CODE_HELP: dict[Code, str] = {
     Code.DATE_PRECISION: "a date interval's ends and precision disagree",
     Code.PARTICIPANT_DUPLICATE: "an event lists the same actor in the same role twice",
     Code.CLUSTER_UNKNOWN: "an event's cluster is not an event cluster of the clusters file",
+    Code.CLUSTER_DOCUMENTS: "an event cluster's documents are not exactly the documents "
+    "whose events carry it (a listed document missing from the dataset only when the whole "
+    "dataset is checked)",
     Code.QUANTITY_UNKNOWN: "a figure's quantity is not a quantity of the clusters file",
     Code.QUANTITY_MEASURE: "a figure's counted or unit differs from its quantity's",
     Code.QUANTITY_EVENT_CLUSTER: "a figure's event belongs to another event cluster than "
