@@ -121,10 +121,13 @@ def _resolve(node: Any) -> Any:
 @cache
 def clusters_schema() -> Json:
     """The clusters file's JSON Schema with the annotation schema's definitions it
-    names (id patterns, the counted and unit vocabularies) copied in."""
+    names (id patterns, the counted and unit vocabularies) copied in, flattened as the
+    document validators run them (`spec.validation_schema`): a value outside a
+    vocabulary is reported as "is not one of ...", as in a document, not as the
+    internals of a failed oneOf."""
     raw = json.loads(clusters_schema_file().read_text(encoding="utf-8"))
     text = json.dumps(raw)
-    shared = spec.load_schema()["$defs"]
+    shared = spec.validation_schema()["$defs"]
     wanted = {name for name in shared if f'"{SHARED_REF}{name}"' in text}
     out: Json = _resolve(raw)
     out["$defs"] = {**out["$defs"], **{n: copy.deepcopy(shared[n]) for n in sorted(wanted)}}
@@ -412,6 +415,9 @@ def codebook_section() -> list[str]:
         "figure's `quantity` a quantity of it (`quantity.unknown`) whose `counted` and `unit`",
         "are the figure's (`quantity.measure`) and whose `event_cluster`, when it and the",
         "figure's event's cluster are both set, is that cluster (`quantity.event_cluster`).",
+        "An event cluster's `documents` must be exactly the documents checked whose events",
+        "carry it (`cluster.documents`); `sitrep validate --complete` takes the documents",
+        "checked as the whole dataset, so a listed document none of them is, is one too.",
         "The claims ledger (`sitrep claims`, the `claims` and `claim_summaries` release",
         "tables) has one row per figure with a quantity; its summaries follow the rules",
         "`latest-actual-per-claimant@1` and `range-across-claimants@1`.",

@@ -65,6 +65,7 @@ class Code(StrEnum):
     PARTICIPANT_DUPLICATE = "event.duplicate_participant"
     # across documents (datasets/entities/clusters.json)
     CLUSTER_UNKNOWN = "cluster.unknown"
+    CLUSTER_DOCUMENTS = "cluster.documents"
     QUANTITY_UNKNOWN = "quantity.unknown"
     QUANTITY_MEASURE = "quantity.measure"
     QUANTITY_EVENT_CLUSTER = "quantity.event_cluster"
@@ -132,6 +133,9 @@ CODE_HELP: dict[Code, str] = {
     Code.DATE_PRECISION: "a date interval's ends and precision disagree",
     Code.PARTICIPANT_DUPLICATE: "an event lists the same actor in the same role twice",
     Code.CLUSTER_UNKNOWN: "an event's cluster is not an event cluster of the clusters file",
+    Code.CLUSTER_DOCUMENTS: "an event cluster's documents are not exactly the documents "
+    "whose events carry it (a listed document missing from the dataset only when the whole "
+    "dataset is checked)",
     Code.QUANTITY_UNKNOWN: "a figure's quantity is not a quantity of the clusters file",
     Code.QUANTITY_MEASURE: "a figure's counted or unit differs from its quantity's",
     Code.QUANTITY_EVENT_CLUSTER: "a figure's event belongs to another event cluster than "
@@ -288,8 +292,11 @@ class Report:
     """The outcome of checking some files: every issue, and what was checked."""
 
     issues: list[Issue] = field(default_factory=list)
-    files_checked: int = 0
+    files_checked: int = 0  # the documents' files (and .jsonl lines) checked
     counts: Counter[str] = field(default_factory=Counter)
+    # the registry and clusters files the documents were checked against, when they have
+    # problems: reported like any file, but not counted among the documents' files
+    support_files: set[str] = field(default_factory=set)
 
     @property
     def valid(self) -> bool:
@@ -301,7 +308,8 @@ class Report:
 
     @property
     def files_invalid(self) -> int:
-        return len({i.file for i in self.issues})
+        """The documents' files with a problem (at most `files_checked`)."""
+        return len({i.file for i in self.issues} - self.support_files)
 
     def extend(self, issues: Iterable[Issue]) -> None:
         self.issues.extend(issues)
@@ -357,9 +365,11 @@ def render_text(report: Report) -> str:
     if report.valid:
         lines.append(f"OK: {report.files_checked} file(s) valid")
     else:
+        support = sorted(report.support_files & {i.file for i in report.issues})
+        also = f" and in {', '.join(support)}" if support else ""
         lines.append(
             f"FAILED: {len(report.issues)} problem(s) in {report.files_invalid} of "
-            f"{report.files_checked} file(s)"
+            f"{report.files_checked} file(s){also}"
         )
     return "\n".join(lines)
 

@@ -147,6 +147,14 @@ def validate(
             dir_okay=False,
         ),
     ] = None,
+    complete: Annotated[
+        bool,
+        typer.Option(
+            "--complete",
+            help="The files given are the whole dataset: an event cluster of the clusters "
+            "file listing a document none of them is, is a problem (cluster.documents).",
+        ),
+    ] = False,
 ) -> None:
     """Check annotation documents: each against the JSON Schema and the rules it cannot
     express. Up to 1,000 documents are checked one at a time (no Polars to load); more
@@ -161,7 +169,9 @@ def validate(
 
     Records' entity links are checked against the registry (entity.unknown, entity.kind,
     entity.type), and the registry file itself too (registry.* codes); a document that
-    links records when no registry is found gets registry.missing.
+    links records when no registry is found gets registry.missing. An event cluster's
+    documents (clusters file) must be exactly the documents checked whose events carry it
+    (cluster.documents); with --complete, also no document outside them.
 
     Example: sitrep validate datasets/annotations --format github
     """
@@ -169,7 +179,9 @@ def validate(
 
     chosen = targets or [_shown(paths.annotations_dir())]
     streamed = _streamed() if fmt is Format.jsonl else None
-    report = check_paths(chosen, on_issues=streamed, registry=registry, clusters=clusters)
+    report = check_paths(
+        chosen, on_issues=streamed, registry=registry, clusters=clusters, complete=complete
+    )
     _emit(report, fmt, streamed=fmt is Format.jsonl)
     raise typer.Exit(report.exit_code)
 

@@ -180,3 +180,97 @@ def test_an_unreadable_clusters_file_is_one_problem(tmp_path: Path, small: int) 
     os.mkfifo(fifo)
     report = check_paths([GOLD / f"{SEED}.json"], clusters=fifo, small=small)
     assert [(i.code.value, i.file) for i in report.issues] == [("path.special", str(fifo))]
+
+
+def test_a_schema_problem_of_the_clusters_file_reads_like_a_documents(tmp_path: Path) -> None:
+    """A value outside a vocabulary reads "is not one of ...", not the internals of a
+    failed oneOf (the vocabularies are flattened as for documents)."""
+
+    def edit(data: Any) -> None:
+        data["quantities"][1]["counted"] = "bananas"
+        data["quantities"][2]["unit"] = 5
+
+    _, issues = load_clusters(_clusters(tmp_path, edit))
+    schema = [i for i in issues if i.code.value == "clusters.schema"]
+    assert [i.pointer for i in schema] == ["/quantities/1/counted", "/quantities/2/unit"]
+    for issue in schema:
+        for text in (issue.message, issue.expected, issue.found):
+            assert "oneOf" not in text and "Failed validating" not in text and "\n" not in text
+        assert "is not one of" in issue.message and issue.expected.startswith("one of: ")
+    assert "people_killed" in schema[0].expected and schema[0].found == '"bananas"'
+    assert "person" in schema[1].expected and schema[1].found == "5"
+
+
+def test_the_summary_counts_the_clusters_file_apart_from_the_documents(tmp_path: Path) -> None:
+    path = _clusters(tmp_path, _bad_counted)
+    result = CliRunner().invoke(
+        app, ["validate", str(GOLD / f"{SEED}.json"), "--clusters", str(path)]
+    )
+    assert result.exit_code == 1, result.output
+    last = result.output.splitlines()[-1]
+    assert last.startswith("FAILED: ") and last.endswith(
+        f" in 1 of 1 file(s) and in {path}"
+    )  # the seed: quantity.measure
+
+
+def _dataset_with_clusters(tmp_path: Path) -> tuple[Path, Path]:
+    """The whole gold as a dataset next to its clusters file (and registry)."""
+    folder = tmp_path / "datasets" / "annotations"
+    folder.mkdir(parents=True)
+    for path in GOLD.glob("*.json"):
+        (folder / path.name).write_bytes(path.read_bytes())
+    entities = tmp_path / "datasets" / "entities"
+    entities.mkdir()
+    for name in ("clusters.json", "registry.json"):
+        (entities / name).write_bytes((CLUSTERS.parent / name).read_bytes())
+    return folder, entities / "clusters.json"
+
+
+def test_a_clusters_documents_must_be_the_documents_that_carry_it(tmp_path: Path) -> None:
+    folder, path = _dataset_with_clusters(tmp_path)
+    data = json.loads(path.read_text(encoding="utf-8"))
+    at = next(i for i, c in enumerate(data["event_clusters"]) if len(c["documents"]) > 1)
+    cluster = data["event_clusters"][at]["id"]
+    doc_id = data["event_clusters"][at]["documents"].pop(0)  # carried, no longer listed
+    data["event_clusters"][at]["documents"].append("doc-nowhere")  # not in the dataset
+    path.write_text(json.dumps(data, indent=2), encoding="utf-8")
+    doc = json.loads((folder / f"{doc_id}.json").read_text(encoding="utf-8"))
+    event = next(i for i, e in enumerate(doc["events"]) if e.get("cluster") == cluster)
+    small = check_paths([folder], complete=True)
+    tables = load_dataset([folder], keep_tables=False, complete=True).report
+    assert small.to_dict() == tables.to_dict()
+    n = len(data["event_clusters"][at]["documents"]) - 1
+    assert sorted((i.code.value, i.file, i.pointer, i.found) for i in small.issues) == sorted([
+        ("cluster.documents", str(path), f"/event_clusters/{at}/documents/{n}", "doc-nowhere"),
+        ("cluster.documents", str(folder / f"{doc_id}.json"), f"/events/{event}/cluster",
+         f"documents of {cluster} without {doc_id}"),
+    ])  # fmt: skip
+    assert all(cluster in i.message for i in small.issues)
+    result = CliRunner().invoke(app, ["validate", str(folder), "--complete", "-f", "json"])
+    assert result.exit_code == 1 and "doc-nowhere" in result.output
+    # without --complete, the listing of a document not checked is not a problem
+    assert [i.found for i in check_paths([folder]).issues] == [
+        f"documents of {cluster} without {doc_id}"
+    ]
+    # one file checked: its own clusters only, never other documents reported as missing
+    one = check_paths([folder / f"{doc_id}.json"])
+    assert [(i.code.value, i.pointer) for i in one.issues] == [
+        ("cluster.documents", f"/events/{event}/cluster")
+    ]
+
+
+def test_a_cluster_listing_a_document_whose_events_do_not_carry_it(tmp_path: Path) -> None:
+    folder, path = _dataset_with_clusters(tmp_path)
+    seed = folder / f"{SEED}.json"
+    doc = json.loads(seed.read_text(encoding="utf-8"))
+    carried = doc["events"][0]["cluster"]
+    for event in doc["events"]:
+        if event.get("cluster") == carried:
+            event["cluster"] = None  # the cluster still lists the document
+    seed.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    for target in (folder, seed):
+        issues = check_paths([target]).issues
+        assert [(i.code.value, i.file, i.found) for i in issues] == [
+            ("cluster.documents", str(path), doc["document"]["id"])
+        ]
+        assert carried in issues[0].message

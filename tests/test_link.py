@@ -272,6 +272,7 @@ def _decide(c: dict[str, Path], rid: str, decision: str) -> None:
     [
         ("ent-nowhere", LinkCode.DECISION_UNKNOWN_ENTITY),
         ("ent-damascus", LinkCode.DECISION_WRONG_KIND),
+        ("ent-voa", LinkCode.DECISION_WRONG_TYPE),  # media, the record a government_body
     ],
 )
 def test_a_bad_decision_names_file_and_record_and_writes_nothing(

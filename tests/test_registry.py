@@ -283,12 +283,26 @@ def test_a_schema_problem_of_the_registry(tmp_path: Path) -> None:
         d["entities"][at]["type"] = "person"  # an actor type on a location
         d["entities"][at + 1]["country"] = "XXX"
 
+    # the record linking ent-quetta is not also entity.type: the entity itself is invalid
     assert _registry_issues(tmp_path, change) == [
-        ("entity.type", str(tmp_path / "datasets" / "annotations" / "voa-8006651.json"),
-         "/locations/2/type"),
         ("registry.schema", path, f"/entities/{at}/type"),
         ("registry.schema", path, f"/entities/{at + 1}/country"),
-    ]  # fmt: skip
+    ]
+
+
+def test_a_link_to_an_entity_of_an_invalid_kind_is_left_to_the_schema(tmp_path: Path) -> None:
+    """Was a KeyError ('person') on the table path; now both paths report only the
+    registry's own problem (voa-8006651.json links ent-quetta)."""
+    path = str(tmp_path / "datasets" / "entities" / "registry.json")
+    data = json.loads(REGISTRY.read_text(encoding="utf-8"))
+    at = _index(data, "ent-quetta")
+
+    def change(d: dict[str, Any]) -> None:
+        d["entities"][at]["kind"] = "person"
+
+    issues = _registry_issues(tmp_path, change)
+    assert issues and {i[0] for i in issues} == {"registry.schema"}
+    assert all(f == path and p.startswith(f"/entities/{at}") for _, f, p in issues)
 
 
 def test_duplicate_unsorted_and_ambiguous_entities(tmp_path: Path) -> None:
@@ -312,6 +326,18 @@ def test_duplicate_unsorted_and_ambiguous_entities(tmp_path: Path) -> None:
         ("registry.alias", path, f"/entities/{quetta}/name"),
         ("registry.alias", path, f"/entities/{last}/name"),
     ]
+
+
+def test_a_registry_in_reverse_order_is_one_order_problem(tmp_path: Path) -> None:
+    folder = _dataset(tmp_path)
+    path = tmp_path / "datasets" / "entities" / "registry.json"
+    _edit(path, lambda d: d["entities"].reverse())
+    n = len(json.loads(path.read_text(encoding="utf-8"))["entities"])
+    small = check_paths([folder])
+    assert load_dataset([folder], keep_tables=False).report.to_dict() == small.to_dict()
+    order = [i for i in small.issues if str(i.code) == "registry.order"]
+    assert [(i.file, i.pointer) for i in order] == [(str(path), "/entities/1/id")]
+    assert f"{n - 1} entities are out of order" in order[0].message
 
 
 def test_an_alias_that_is_another_entitys_name(tmp_path: Path) -> None:
@@ -496,3 +522,23 @@ def test_releases_diff_and_tombstone_the_entities_table(tmp_path: Path) -> None:
         match=r"entities: id\(s\) removed in an earlier release are back \(ent-zz-test-town\)",
     ):
         build_release(None, [folder], releases, registry=registry)
+
+
+def test_the_summary_counts_the_registry_apart_from_the_documents(tmp_path: Path) -> None:
+    """Was "2 problem(s) in 2 of 1 file(s)": the registry's problem is not a document's."""
+    folder = _dataset(tmp_path)
+    path = tmp_path / "datasets" / "entities" / "registry.json"
+    _edit(path, lambda d: d["entities"].reverse())  # one registry.order problem
+    doc = folder / DOCS[0]
+    _edit(doc, lambda d: d["actors"][0].update(entity="ent-nowhere"))  # one entity.unknown
+    for target in (doc, folder):
+        result = CliRunner().invoke(app, ["validate", str(target)])
+        assert result.exit_code == 1, result.output
+        checked = 1 if target == doc else len(DOCS)
+        assert result.output.splitlines()[-1] == (
+            f"FAILED: 2 problem(s) in 1 of {checked} file(s) and in {path}"
+        )
+        result = CliRunner().invoke(app, ["validate", str(target), "-f", "json"])
+        summary = json.loads(result.output)
+        assert (summary["files_invalid"], summary["files_checked"]) == (1, checked)
+    assert _both(folder)  # both paths agree on the counts too

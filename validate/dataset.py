@@ -318,6 +318,7 @@ def load_dataset(
     workers: int | None = None,
     registry: Path | None = None,
     clusters: Path | None = None,
+    complete: bool = False,
 ) -> Dataset:
     """Check every annotation document under `paths` with both layers.
 
@@ -327,7 +328,10 @@ def load_dataset(
     streamed output); the report still holds them all, in reading order. Records' links
     are checked against `registry` (or the registry `find_registry` finds) and events'
     clusters and figures' quantities against `clusters` (or the file `find_clusters`
-    finds); the problems of those two files come first.
+    finds); the problems of those two files come first. An event cluster's documents
+    must be the documents checked whose events carry it (`cluster.documents`; with
+    `complete`, the documents checked are the whole dataset, so a listed document none
+    of them is is a problem too).
     """
     paths = list(paths)
     report, seen = Report(), _Seen()
@@ -335,6 +339,7 @@ def load_dataset(
     report.issues += found.issues
     linked = open_clusters(paths, clusters)
     report.issues += linked.issues
+    report.support_files = {i.file for i in [*found.issues, *linked.issues]}
     parts: dict[str, list[pl.DataFrame]] = {}
     stream = _Stream(report, on_issues)
     for checked in _layer_one(
@@ -354,6 +359,9 @@ def load_dataset(
                     parts.setdefault(name, []).append(frame)
         stream.flush()
     stream.flush()
+    from sitrep.validate.small import with_cluster_documents
+
+    with_cluster_documents(report, paths, linked, on_issues, complete)
     report.issues = sorted(unique_issues(report.issues), key=reading_order)
     tables = {n: pl.concat(f) for n, f in parts.items()} if keep_tables else {}
     if keep_tables and not tables:

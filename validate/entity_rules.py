@@ -70,6 +70,8 @@ def check_entities(tables: Tables, found: Found) -> list[Issue]:
         )
     if found.registry is None:
         return []
+    invalid = list(found.registry.invalid)  # left to their registry.schema problems
+    linked = linked.filter(~pl.col("entity").is_in(invalid))
     joined = linked.join(entities_frame(found), left_on="entity", right_on="_ent_id", how="left")
     name = found.registry.path.name
     unknown = joined.filter(pl.col("_ent_kind").is_null())

@@ -14,7 +14,9 @@ tie annotation records to it.
 3. `entity_issues` checks one document's links: `entity.unknown`, `entity.kind`,
    `entity.type` (a record of type `other` matches any entity of its kind: the annotator
    did not know the type; any other difference is a problem), and `registry.missing` once
-   per document that links records when no registry was found.
+   per document that links records when no registry was found. A link to an entity whose
+   own record breaks the registry schema (a `kind` of neither vocabulary, say) is left to
+   that `registry.schema` problem: its kind and type cannot be compared.
    `sitrep.validate.entity_rules` reports exactly the same on the tables.
 
 Light to import: no Polars (the CLI's start-up imports this module only when it runs).
@@ -82,6 +84,7 @@ class Registry:
     version: str = ""
     description: str = ""
     sources: list[dict[str, Any]] = field(default_factory=list)
+    invalid: frozenset[str] = frozenset()  # ids of entities whose own record breaks the schema
 
 
 @dataclass
@@ -164,8 +167,27 @@ def read_registry(path: Path) -> tuple[Registry | None, list[Issue]]:
         str(data.get("registry_version", "")) if isinstance(data, dict) else "",
         str(data.get("description", "")) if isinstance(data, dict) else "",
         list(data.get("sources") or []) if isinstance(data, dict) else [],
+        _invalid_ids(rows, entities, issues),
     )
     return registry, issues
+
+
+ENTITY_POINTER = re.compile(r"/entities/(\d+)(?:/|$)")
+
+
+def _invalid_ids(rows: list[dict[str, Any]], entities: Any, issues: list[Issue]) -> frozenset[str]:
+    """The ids of entities whose own record breaks the registry schema: links to them are
+    left to that `registry.schema` problem (their kind or type cannot be trusted)."""
+    if not isinstance(entities, list):
+        return frozenset()
+    out = set()
+    for issue in issues:
+        match = ENTITY_POINTER.match(issue.pointer)
+        if issue.code is Code.REGISTRY_SCHEMA and match and int(match[1]) < len(entities):
+            row = entities[int(match[1])]
+            if isinstance(row, dict) and isinstance(row.get("id"), str):
+                out.add(row["id"])
+    return frozenset(out)
 
 
 def load_registry(path: Path) -> Registry:
@@ -246,8 +268,11 @@ def schema_issues(data: Any, path: Path) -> list[Issue]:
 
 
 def _order_issues(rows: list[dict[str, Any]], path: Path) -> list[Issue]:
+    """registry.duplicate_id per repeated id; registry.order once, at the first entity out
+    of order, saying how many are (a file in reverse order is one problem, not hundreds)."""
     issues, first = [], dict[str, int]()
     previous = ""
+    unsorted: list[tuple[str, str, str]] = []  # (pointer, previous, id) of each out of order
     for index, row in enumerate(rows):
         entity_id = row.get("id")
         if not isinstance(entity_id, str):
@@ -265,19 +290,23 @@ def _order_issues(rows: list[dict[str, Any]], path: Path) -> list[Issue]:
                 )
             )
         elif entity_id < previous:
-            issues.append(
-                _issue(
-                    path,
-                    Code.REGISTRY_ORDER,
-                    where,
-                    "entities must be sorted by id",
-                    f"an id after {previous!r}",
-                    entity_id,
-                )
-            )
+            unsorted.append((where, previous, entity_id))
         first.setdefault(entity_id, index)
         previous = max(previous, entity_id)
-    return issues
+    if unsorted:
+        where, before, entity_id = unsorted[0]
+        others = f" ({len(unsorted)} entities are out of order)" if len(unsorted) > 1 else ""
+        issues.append(
+            _issue(
+                path,
+                Code.REGISTRY_ORDER,
+                where,
+                "entities must be sorted by id; run tools/build_registry.py to sort them" + others,
+                f"an id after {before!r}",
+                entity_id,
+            )
+        )
+    return sorted(issues, key=lambda i: int(i.pointer.split("/")[2]))
 
 
 def _fold(name: str) -> str:
@@ -381,6 +410,8 @@ def link_issue(
     file: str, pointer: str, kind: str, record: dict[str, Any], registry: Registry
 ) -> Issue | None:
     entity_id = record["entity"]
+    if entity_id in registry.invalid:
+        return None  # the entity's own record is invalid: reported as registry.schema
     entity = registry.entities.get(entity_id)
     if entity is None:
         return Issue(

@@ -103,6 +103,7 @@ def check_small(
     report, seen = Report(), dict[str, str]()
     registry = registry or Found(None, None)
     clusters = clusters or ClustersFound()
+    report.support_files = {i.file for i in [*registry.issues, *clusters.issues]}
     for item in [*registry.issues, *clusters.issues, *items]:
         if isinstance(item, Issue):
             found = [item]
@@ -137,6 +138,7 @@ def check_paths(
     small: int = SMALL,
     registry: Path | None = None,
     clusters: Path | None = None,
+    complete: bool = False,
 ) -> Report:
     """Check every annotation document under `paths` (what `sitrep validate` runs): one
     at a time when there are at most `small`, as tables otherwise, with their links to
@@ -147,13 +149,15 @@ def check_paths(
     items = _peek(paths, small)
     if items is not None:
         found = open_registry(paths, registry)
-        return check_small(
+        linked = open_clusters(paths, clusters)
+        report = check_small(
             items,
             engine_name=engine_name,
             on_issues=on_issues,
             registry=found,
-            clusters=open_clusters(paths, clusters),
+            clusters=linked,
         )
+        return with_cluster_documents(report, paths, linked, on_issues, complete)
     from sitrep.validate.dataset import load_dataset
 
     dataset = load_dataset(
@@ -163,5 +167,26 @@ def check_paths(
         on_issues=on_issues,
         registry=registry,
         clusters=clusters,
+        complete=complete,
     )
     return dataset.report
+
+
+def with_cluster_documents(
+    report: Report,
+    paths: list[Path],
+    linked: ClustersFound,
+    on_issues: OnIssues | None = None,
+    complete: bool = False,
+) -> Report:
+    """`report` with the `cluster.documents` problems of the documents under `paths`
+    (`sitrep.validate.cluster_documents`; `complete`: they are the whole dataset), in
+    reading order."""
+    from sitrep.validate.cluster_documents import check_documents
+
+    found = check_documents(paths, linked, complete)
+    if found:
+        if on_issues is not None:
+            on_issues(sorted(unique_issues(found), key=reading_order))
+        report.issues = sorted(unique_issues([*report.issues, *found]), key=reading_order)
+    return report

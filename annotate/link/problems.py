@@ -18,6 +18,7 @@ class LinkCode(StrEnum):
     DECISION_INVALID = "link.decision_invalid"
     DECISION_UNKNOWN_ENTITY = "link.decision_unknown_entity"
     DECISION_WRONG_KIND = "link.decision_wrong_kind"
+    DECISION_WRONG_TYPE = "link.decision_wrong_type"
     RECORD_MISSING = "link.record_missing"
     NO_ENTITY_FIELD = "link.no_entity_field"
 

@@ -23,7 +23,7 @@ from sitrep.annotate.link.engine import Candidate, exclusive
 from sitrep.annotate.link.problems import LinkCode, LinkError, LinkProblem
 from sitrep.annotate.link.records import Record
 from sitrep.fileio import write_atomic
-from sitrep.validate.registry import Entity
+from sitrep.validate.registry import ANY_TYPE, Entity, vocabulary
 
 FORMAT = "sitrep-link-review/1"
 NEW, NONE = "new", "none"
@@ -139,12 +139,24 @@ def read_decisions(path: Path) -> list[Decision]:
     return found
 
 
+def _wrong_type(record: Record, entity: Entity) -> bool:
+    """The rule `sitrep validate` reports as entity.type: a record's type must be its
+    entity's, except that a record typed `other` fits any entity of its kind (a type
+    outside the vocabulary is the JSON Schema's to report, as there)."""
+    return (
+        isinstance(record.type, str)
+        and record.type in vocabulary(record.kind)
+        and record.type not in (entity.type, ANY_TYPE)
+    )
+
+
 def check_decisions(
     path: Path, decisions: list[Decision], records: dict[tuple[str, str], Record],
     entities: dict[str, Entity],
 ) -> dict[tuple[str, str], str]:  # fmt: skip
     """The decisions by (resolved file, record id), after checking each names a record
-    that exists and an entity of the registry of the record's kind."""
+    that exists and an entity of the registry of the record's kind and type (the type
+    rule of `sitrep validate`, so an applied decision never makes entity.type)."""
     checked, problems = {}, []
     for d in decisions:
         key = (str(d.file.resolve()), d.id)
@@ -167,6 +179,11 @@ def check_decisions(
             problems.append(_problem(path, d.pointer, LinkCode.DECISION_WRONG_KIND,
                                      f"an entity of kind {record.kind} for {where}",
                                      f"{d.decision} (kind {entity.kind})"))  # fmt: skip
+        elif _wrong_type(record, entity):
+            problems.append(_problem(path, d.pointer, LinkCode.DECISION_WRONG_TYPE,
+                                     f"an entity of type {record.type} (the record's type; "
+                                     f"{ANY_TYPE!r} fits any) for {where}",
+                                     f"{d.decision} (type {entity.type})"))  # fmt: skip
         else:
             checked[key] = d.decision
     if problems:
