@@ -298,6 +298,8 @@ def _figure_issues(
         value = fig.get(name)
         if not isinstance(value, str) or value not in _vocabulary(vocabulary):
             continue  # not a value of the vocabulary: the JSON Schema's problem
+        if getattr(q, name) not in _vocabulary(vocabulary):
+            continue  # the quantity's own value is wrong: clusters.schema says so
         if value != getattr(q, name):
             out.append(
                 Issue(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from sitrep.schema import spec
 from sitrep.schema.clusters import (
     Clusters,
     ClustersFound,
@@ -67,9 +68,11 @@ def check_measure(tables: Tables, clusters: Clusters) -> list[Issue]:
     """quantity.measure: the figure's counted or unit differs from its quantity's."""
     joined = _figures_with_quantity(tables, clusters)
     issues = []
-    for name in ("counted", "unit"):
+    for name, vocabulary in (("counted", "Counted"), ("unit", "Unit")):
         value = pl.col(name).cast(pl.String)
-        bad = joined.filter(value != pl.col(f"_q_{name}"))
+        known = [str(v) for v in spec.enum_values(vocabulary)]
+        # a quantity whose own value is not in the vocabulary is clusters.schema's problem
+        bad = joined.filter(value != pl.col(f"_q_{name}"), pl.col(f"_q_{name}").is_in(known))
         issues += issues_from_rows(
             bad,
             table_specs()["figures"],
