@@ -151,8 +151,9 @@ def validate(
         bool,
         typer.Option(
             "--complete",
-            help="The files given are the whole dataset: an event cluster of the clusters "
-            "file listing a document none of them is, is a problem (cluster.documents).",
+            help="The files given are the whole dataset the clusters file describes: an "
+            "event cluster listing a document none of them is, or one whose events do not "
+            "carry it, is a problem (cluster.documents).",
         ),
     ] = False,
 ) -> None:
@@ -169,9 +170,9 @@ def validate(
 
     Records' entity links are checked against the registry (entity.unknown, entity.kind,
     entity.type), and the registry file itself too (registry.* codes); a document that
-    links records when no registry is found gets registry.missing. An event cluster's
-    documents (clusters file) must be exactly the documents checked whose events carry it
-    (cluster.documents); with --complete, also no document outside them.
+    links records when no registry is found gets registry.missing. An event cluster of
+    the clusters file must list every document checked whose events carry it
+    (cluster.documents); with --complete, it must also list no other document.
 
     Example: sitrep validate datasets/annotations --format github
     """

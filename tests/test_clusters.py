@@ -266,9 +266,12 @@ def test_a_cluster_listing_a_document_whose_events_do_not_carry_it(tmp_path: Pat
         if event.get("cluster") == carried:
             event["cluster"] = None  # the cluster still lists the document
     seed.write_text(json.dumps(doc, indent=2), encoding="utf-8")
+    issues = check_paths([folder], complete=True).issues
+    assert [(i.code.value, i.file, i.found) for i in issues] == [
+        ("cluster.documents", str(path), doc["document"]["id"])
+    ]
+    assert carried in issues[0].message
+    # without --complete the file may be a copy checked outside the dataset (the hostile
+    # corpus holds older versions of the seed): the clusters file does not describe it
     for target in (folder, seed):
-        issues = check_paths([target]).issues
-        assert [(i.code.value, i.file, i.found) for i in issues] == [
-            ("cluster.documents", str(path), doc["document"]["id"])
-        ]
-        assert carried in issues[0].message
+        assert check_paths([target]).issues == []

@@ -5,15 +5,16 @@ The rule, the same on the per-document and the table path (it runs once per chec
 either, on the documents the check was given):
 
 1. For each document checked: every cluster its events carry must list the document (the
-   problem is the document's, at its first event carrying the cluster), and every cluster
-   that lists it must be carried by one of its events (the problem is the clusters
-   file's, at the listing). This needs only the documents given: validating one file
-   never reports other documents.
-2. Only when the caller says the documents checked are the whole dataset (`sitrep
-   validate --complete`): a listed document id that none of them has is a problem of
-   the clusters file. It cannot be the default: a folder holding part of a dataset (a
-   sandbox, a new batch) looks the same as the whole of it, and its clusters file rightly
-   lists documents kept elsewhere.
+   problem is the document's, at its first event carrying the cluster). This needs only
+   the documents given: validating one file never reports other documents.
+2. Only when the caller says the documents checked are the dataset the clusters file
+   describes (`sitrep validate --complete`): every cluster that lists a document must be
+   carried by one of its events, and a listed document id that none of them has is a
+   problem (both the clusters file's, at the listing). Neither can be the default: a
+   folder holding part of a dataset (a sandbox, a new batch) looks the same as the whole
+   of it, and a file checked outside the dataset (a copy of a dataset document, an older
+   version of it) is measured against the clusters file of the project around it, which
+   does not describe it.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def check_documents(
                         f"documents of {cluster} without {doc_id}",
                     )
                 )
-        for index, position, cluster in listed_by.get(doc_id, []):
+        for index, position, cluster in listed_by.get(doc_id, []) if complete else []:
             if cluster not in carried:
                 issues.append(
                     Issue(
