@@ -105,19 +105,6 @@ def clusters_schema_file() -> Path:
     return paths.schema_dir() / SCHEMA_FILE
 
 
-def _resolve(node: Any) -> Any:
-    """`node` with references into the annotation schema made local."""
-    if isinstance(node, dict):
-        out = {k: _resolve(v) for k, v in node.items()}
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(SHARED_REF):
-            out["$ref"] = "#/$defs/" + ref.removeprefix(SHARED_REF)
-        return out
-    if isinstance(node, list):
-        return [_resolve(v) for v in node]
-    return node
-
-
 @cache
 def clusters_schema() -> Json:
     """The clusters file's JSON Schema with the annotation schema's definitions it
@@ -129,7 +116,7 @@ def clusters_schema() -> Json:
     text = json.dumps(raw)
     shared = spec.validation_schema()["$defs"]
     wanted = {name for name in shared if f'"{SHARED_REF}{name}"' in text}
-    out: Json = _resolve(raw)
+    out: Json = spec.local_refs(raw, SHARED_REF)
     out["$defs"] = {**out["$defs"], **{n: copy.deepcopy(shared[n]) for n in sorted(wanted)}}
     return out
 

@@ -119,6 +119,21 @@ def vague_intervals(schema: Json | None = None) -> dict[str, tuple[float, float]
     }
 
 
+def local_refs(node: Any, prefix: str) -> Any:
+    """`node` (a schema of another file) with every `$ref` that starts with `prefix` (a
+    reference into the annotation schema's definitions) turned into a local
+    `#/$defs/...` one, for a schema that copies those definitions in."""
+    if isinstance(node, dict):
+        out = {k: local_refs(v, prefix) for k, v in node.items()}
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.startswith(prefix):
+            out["$ref"] = "#/$defs/" + ref.removeprefix(prefix)
+        return out
+    if isinstance(node, list):
+        return [local_refs(v, prefix) for v in node]
+    return node
+
+
 def major(version: str) -> int:
     return int(version.split(".", 1)[0])
 

@@ -230,18 +230,6 @@ def _entity(row: dict[str, Any]) -> Entity:
 # --- the file's own rules ----------------------------------------------------------------
 
 
-def _swap_refs(node: Any) -> Any:
-    if isinstance(node, dict):
-        out = {k: _swap_refs(v) for k, v in node.items()}
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(DOCUMENT_SCHEMA):
-            out["$ref"] = "#/$defs/" + ref.removeprefix(DOCUMENT_SCHEMA)
-        return out
-    if isinstance(node, list):
-        return [_swap_refs(v) for v in node]
-    return node
-
-
 @cache
 def registry_schema() -> dict[str, Any]:
     """schema/registry.schema.json with the document schema's definitions it refers to
@@ -251,7 +239,7 @@ def registry_schema() -> dict[str, Any]:
     clash = set(own["$defs"]) & set(document_defs)
     if clash:
         raise SitrepError(f"registry schema definitions clash with the document's: {clash}")
-    merged: dict[str, Any] = _swap_refs(own)
+    merged: dict[str, Any] = spec.local_refs(own, DOCUMENT_SCHEMA)
     merged["$defs"] = {**document_defs, **merged["$defs"]}
     return merged
 
