@@ -275,3 +275,33 @@ def test_a_cluster_listing_a_document_whose_events_do_not_carry_it(tmp_path: Pat
     # corpus holds older versions of the seed): the clusters file does not describe it
     for target in (folder, seed):
         assert check_paths([target]).issues == []
+
+
+@pytest.mark.parametrize("doc_id", ["", "Seed 8128", "seed-8128c0eee969d3a6\n"])
+def test_a_document_whose_id_breaks_the_pattern_has_only_that_problem(
+    tmp_path: Path, doc_id: str
+) -> None:
+    # found by tests/test_fuzz.py: an empty document id gave one cluster.documents problem
+    # per cluster its events carry, on the CLI path only, beside the schema.pattern one
+    doc = _gold(SEED)
+    assert any(event.get("cluster") for event in doc["events"])
+    doc["document"]["id"] = doc_id
+    target = tmp_path / "mutant.json"
+    target.write_text(json.dumps(doc), encoding="utf-8")
+    result = CliRunner().invoke(app, ["validate", str(target), "-f", "json"])
+    assert result.exit_code == 1
+    assert {(i["code"], i["pointer"]) for i in json.loads(result.output)["issues"]} == {
+        ("schema.pattern", "/document/id")
+    }
+    assert [i.code.value for i in check_paths([target]).issues] == ["schema.pattern"]
+
+
+def test_a_valid_id_not_listed_by_its_clusters_is_reported(tmp_path: Path) -> None:
+    doc = _gold(SEED)
+    doc["document"]["id"] = "seed-copy"
+    target = tmp_path / "copy.json"
+    target.write_text(json.dumps(doc), encoding="utf-8")
+    clusters = {e["cluster"] for e in doc["events"] if e.get("cluster")}
+    issues = check_paths([target]).issues
+    assert {i.code.value for i in issues} == {"cluster.documents"}
+    assert len(issues) == len(clusters)

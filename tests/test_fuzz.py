@@ -103,17 +103,20 @@ def mutants(draw: st.DrawFn) -> bytes:
 
 def _links(raw: bytes, target: Path) -> set[tuple[str, str]]:
     """The (code, pointer) of the issues of a document's links to the dataset-wide files
-    (the registry's entities, the event clusters and quantities) that `sitrep validate`
-    adds to the per-document layer."""
+    (the registry's entities, the event clusters and quantities, the documents a cluster
+    lists) that `sitrep validate` adds to the per-document layer."""
     from sitrep.schema.clusters import check_links, open_clusters
     from sitrep.schema.validation import parse_raw
+    from sitrep.validate.cluster_documents import check_documents
     from sitrep.validate.registry import entity_issues, open_registry
 
     doc, issue = parse_raw(raw, str(target))
     if issue is not None:
         return set()
-    found = check_links(doc, str(target), open_clusters([target]))
+    clusters = open_clusters([target])
+    found = check_links(doc, str(target), clusters)
     found += entity_issues(doc, str(target), open_registry([target]))
+    found += check_documents([target], clusters)
     return {(i.code.value, i.pointer) for i in found}
 
 

@@ -6,7 +6,8 @@ either, on the documents the check was given):
 
 1. For each document checked: every cluster its events carry must list the document (the
    problem is the document's, at its first event carrying the cluster). This needs only
-   the documents given: validating one file never reports other documents.
+   the documents given: validating one file never reports other documents. A document
+   whose id breaks the schema's pattern is left to that problem (`schema.pattern`).
 2. Only when the caller says the documents checked are the dataset the clusters file
    describes (`sitrep validate --complete`): every cluster that lists a document must be
    carried by one of its events, and a listed document id that none of them has is a
@@ -20,13 +21,22 @@ either, on the documents the check was given):
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from sitrep.schema.clusters import ClustersFound
 from sitrep.schema.report import Code, Issue
+from sitrep.schema.spec import definition
 from sitrep.schema.validation import Source, iter_sources, parse_raw
+
+
+def _id_pattern() -> re.Pattern[str]:
+    """The schema's pattern of a document id: a document whose id breaks it has that
+    problem (`schema.pattern`) and is not measured against the clusters file (its id
+    cannot be listed there; every cluster its events carry would be reported again)."""
+    return re.compile(str(definition("DocumentId")["pattern"]))
 
 
 def _listings(path: Path) -> list[tuple[int, str, list[str]]]:
@@ -73,6 +83,7 @@ def check_documents(
             listed_by.setdefault(name, []).append((index, position, cluster))
     seen: set[str] = set()
     issues: list[Issue] = []
+    valid_id = _id_pattern()
     for item in iter_sources(paths):
         if not isinstance(item, Source):
             continue
@@ -80,6 +91,8 @@ def check_documents(
         meta = doc.get("document") if isinstance(doc, dict) and problem is None else None
         doc_id = meta.get("id") if isinstance(meta, dict) else None
         if not isinstance(doc, dict) or not isinstance(doc_id, str):
+            continue
+        if not valid_id.search(doc_id):
             continue
         seen.add(doc_id)
         carried = _carried(doc)
