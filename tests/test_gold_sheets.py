@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from tests_support import REPO
 
+from sitrep.annotate.review import agreement as agr
 from sitrep.schema.documents import SourceDocument, scan_sources
 
 SHEETS = sorted((REPO / "datasets" / "sheets").glob("*.json"))
@@ -82,3 +83,38 @@ def test_the_held_out_split_is_made_of_sheets() -> None:
     assert len(held) >= 8 and set(held) <= stems and stems <= set(held) | retired
     assert not set(held) & set(splits["joined_development"]["documents"])
     assert not set(held) & retired
+
+
+SECOND = sorted((REPO / "datasets" / "sheets" / "second-reading").glob("*.json"))
+
+
+def test_the_second_reading_covers_the_held_out_split_and_builds_outside_the_dataset(
+    tmp_path: Path,
+) -> None:
+    """An independent second reading of the held-out stories (another annotator id),
+    built with --out into its own folder: the dataset's files are not touched, and the
+    project's agreement measure compares it with the first reading."""
+    splits = json.loads((REPO / "datasets" / "splits.json").read_text(encoding="utf-8"))
+    assert {s.stem for s in SECOND} == set(splits["held_out"]["documents"])
+    before = {p: p.read_bytes() for p in (REPO / "datasets" / "annotations").glob("*.json")}
+    second = tmp_path / "second"
+    second.mkdir()
+    assert tool.main(["--out", str(second), *map(str, SECOND)]) == 0
+    assert {p: p.read_bytes() for p in before} == before
+    first = tmp_path / "first"
+    first.mkdir()
+    for doc in splits["held_out"]["documents"]:
+        committed = REPO / "datasets" / "annotations" / f"{doc}.json"
+        (first / f"{doc}.json").write_bytes(committed.read_bytes())
+
+    annotations = agr.load_annotations(tmp_path)
+    assert {a.annotator for a in annotations} == {"sitrep-editors", "sitrep-editors-second"}
+    summary = agr.agreement(annotations).summary()
+    # recorded in BENCHMARKS.md (held-out set 5, two readings)
+    assert summary["span_f1"]["Figure"]["overlap_f1"] == pytest.approx(0.877, abs=0.0005)
+    assert summary["alpha"]["figures.realis"] == 1.0
+
+
+def test_out_must_be_an_existing_folder(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert tool.main(["--out", str(tmp_path / "missing"), str(SECOND[0])]) == 2
+    assert "[out.missing] expected an existing folder" in capsys.readouterr().err

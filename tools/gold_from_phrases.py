@@ -1,6 +1,7 @@
 """Turn a hand-written annotation sheet into a dataset file, offsets computed, never typed.
 
     .venv/bin/python tools/gold_from_phrases.py datasets/sheets/voa-8010779.json
+    .venv/bin/python tools/gold_from_phrases.py --out /tmp/second datasets/sheets/second-reading/*.json
 
 An annotator reads the story and writes a sheet (datasets/sheets/<doc>.json): every
 figure as the exact phrase of the text and, when the phrase occurs more than once, which
@@ -8,12 +9,15 @@ occurrence ("n", 1-based), or the phrase inside a longer one ("within": "368-7")
 ("Kenya" = every whole-word occurrence not inside a longer mention already taken;
 "Kenya#2" = only the second occurrence). This script finds the phrases in the source
 text (Python string offsets, i.e. code points), checks that each is found and unambiguous,
-and writes datasets/annotations/<doc>.json in the schema's shape. It refuses to overwrite
-a file it did not write (one whose provenance lacks the sheet marker).
+and writes datasets/annotations/<doc>.json in the schema's shape (`--out DIR` writes to
+another folder: a second, independent reading of the same stories, for agreement, is
+built outside the dataset). It refuses to overwrite a file it did not write (one whose
+provenance lacks the sheet marker).
 """
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
 import sys
@@ -138,13 +142,26 @@ def build(sheet: dict[str, Any], source: Any) -> dict[str, Any]:
     return doc
 
 
-def main(paths: list[str]) -> int:
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("sheets", nargs="+", help="annotation sheets (JSON)")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "datasets" / "annotations",
+        help="folder of the annotation files written (default: datasets/annotations)",
+    )
+    args = parser.parse_args(argv)
+    if not args.out.is_dir():
+        print(f"{args.out}: [out.missing] expected an existing folder", file=sys.stderr)
+        return 2
+    paths: list[str] = args.sheets
     sources, _ = scan_sources(ROOT / "seeds")
     by_id = {s.id: s for s in sources}
     status = 0
     for name in paths:
         sheet = json.loads(Path(name).read_text(encoding="utf-8"))
-        out = ROOT / "datasets" / "annotations" / f"{sheet['document']}.json"
+        out = args.out / f"{sheet['document']}.json"
         if out.exists() and MARK not in json.loads(out.read_text(encoding="utf-8"))[
             "provenance"
         ].get("notes", ""):
@@ -160,7 +177,8 @@ def main(paths: list[str]) -> int:
         tmp = out.with_suffix(".json.tmp")
         tmp.write_text(json.dumps(doc, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
         tmp.replace(out)
-        print(f"{out.relative_to(ROOT)}: {len(doc['figures'])} figures")
+        shown = out.relative_to(ROOT) if out.is_relative_to(ROOT) else out
+        print(f"{shown}: {len(doc['figures'])} figures")
     return status
 
 
