@@ -30,7 +30,7 @@ from typing import Any
 from sitrep.schema import spec
 
 MODEL = "sitrep-figures"
-VERSION = "0.4.0"
+VERSION = "0.5.0"
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -59,6 +59,7 @@ VAGUE = {  # words -> vague term of the schema
     ("thousands",): "thousands", ("tens", "of", "thousands"): "tens_of_thousands",
     ("hundreds", "of", "thousands"): "hundreds_of_thousands", ("millions",): "millions",
 }  # fmt: skip
+VAGUE_WORDS = {"dozens", "hundreds", "thousands", "millions", "several", "scores", "tens"}
 FRACTIONS = {"half": 50, "quarter": 25, "third": 100 / 3, "fifth": 20, "tenth": 10}
 # qualifier words before a number -> qualifier
 BEFORE = {
@@ -96,6 +97,12 @@ NAMED = {
     "battalion", "brigade", "division", "regiment", "corps", "squadron", "term", "covid",
     "g", "f", "su", "mig", "s", "t", "mh", "ms", "type", "model", "block", "camp",
 }  # fmt: skip
+# words that cite a place in a text, in any case: "verse six", "paragraph 3"
+CITED = {"verse", "verses", "paragraph", "paragraphs", "clause", "psalm", "chapter", "footnote"}
+# "a two-term prime minister", "a three-time champion": how often someone held a role
+ROLE_COMPOUNDS = {"term", "time", "times"}
+# stock indices named with a number
+INDEX_WORDS = {"s&p", "ftse", "nikkei", "dax", "cac", "stoxx", "russell", "fortune", "dow"}
 STOREYS = {"story", "storey", "stories", "storeys", "floor", "floors", "storied"}
 SIZES = {"page", "pages", "word"}
 PERCENT = {"percent", "per cent", "%", "percentage", "points"}
@@ -209,6 +216,14 @@ MODAL_PLANNED = (
     "was to",
     "were to",
     "mandate to",
+    # requests and demands: "asked for the return of 45"
+    "asked for",
+    "asks for",
+    "asking for",
+    "called for",
+    "calls for",
+    "calling for",
+    "requested",
 )
 MODAL_POSSIBLE = (
     "could",
@@ -224,6 +239,24 @@ MODAL_POSSIBLE = (
     "faces",
     "anticipated",  # "anticipated 26 billion baht": an expectation
     "anticipates",
+    "option to",  # "an option to extend the lease for another 40 years"
+)
+# conditions and threats: a figure that holds only if something happens, whatever the
+# modal of its clause ("if Europe follows through, he will impose the 200% tariff")
+MODAL_CONDITION = (
+    "if",
+    "unless",
+    "threatened",
+    "threatens",
+    "threatening",
+    "threat",
+    "chance that",
+    "risk that",
+)
+_CONDITION = re.compile(
+    r"(?<![\w-])(?<!as )(?<!even )(?:"
+    + "|".join(re.escape(w) for w in MODAL_CONDITION)
+    + r")(?![\w-])"
 )
 # whole words only: "aims" is not the end of "claims", "plans" not inside "explains";
 # "claimed to be holding" is a claim of what is, not a plan
@@ -339,7 +372,9 @@ _IDIOMS = re.compile(
     r"|(?:at )?sixes and sevens|on cloud nine|nine lives|second to none|a million times"
     r"|one and the same|one another|one-on-one|back to square one|a hundred times"
     r"|(?:in|at) one fell swoop|put two and two together|(?:a )?dime a dozen"
-    r"|nine times out of ten|(?:a )?thousand words|ten to one|in two minds|you need two)\b",
+    r"|nine times out of ten|(?:a )?thousand words|ten to one|in two minds|you need two"
+    # a reciprocal compound: "zero-for-zero tariffs", "one-for-one swap"
+    r"|(?:zero|one|two|\d+)[-‑]for[-‑](?:zero|one|two|\d+))\b",
     re.IGNORECASE,
 )
 
@@ -527,6 +562,18 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         return "part of a name"
     if before is not None and before.text == "#":
         return "part of a name"  # "Highway #1"
+    if before is not None and before.low in CITED:
+        return "citation"  # "verse six", "paragraph 3": a place in a text
+    if _index_name(tokens, i):
+        return "part of a name"  # "the S&P 500", "the FTSE 100": an index
+    if (
+        after is not None
+        and after.text in "-‑"
+        and after2 is not None
+        and after2.low in ROLE_COMPOUNDS
+        and after.start == tokens[j - 1].end
+    ):
+        return "compound of office"  # "a two-term prime minister", "a three-time champion"
     # a suspended compound: "5- and 8-year-old boys"
     if (
         after is not None
@@ -577,6 +624,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and after2 is not None
         and after2.low in ANCHORS
         and (not qualified or after2.low == "ago")  # "nearly 30 years ago" is a date
+        and not (before is not None and before.low in WINDOWS)  # "the past 3 years after"
     ):
         return "date anchor"
     if before is not None and before.low in ("top", "bottom"):
@@ -584,9 +632,10 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
     # windows that place something in time: "in the past three months", "last 15 months"
     if (
         before is not None
-        and before.low in ("past", "last", "next", "coming", "recent", "previous", "first")
+        and before.low in WINDOWS
         and after is not None
         and (after.low in TIME_UNITS or after.low in DECADES)
+        and not _period_of_change(tokens, i - 1)
     ):
         return "time window"
     if (
@@ -604,6 +653,12 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and not qualified
         and not _counted_noun_follows(tokens, j)
         and not (before is not None and before.low == "including")  # "including one"
+        and not (
+            after is not None
+            and after.low == "or"
+            and after2 is not None
+            and after2.low in ("two", "2")
+        )  # "one or two items": a range
         and not _one_duration(tokens, i, j)  # "to one year in prison", "for one full day"
         and not (
             after is not None
@@ -636,6 +691,28 @@ REFERRED = {
 # what a percentage of certainty is said of: "100% sure"
 CERTAINTY = {"sure", "certain", "confident", "committed", "convinced", "behind", "honest"}
 FULL_MONTHS = {m for m in MONTHS if len(m) > 4} | {"june", "july", "may"}
+
+
+WINDOWS = {"past", "last", "next", "coming", "recent", "previous", "first"}
+
+
+def _period_of_change(tokens: list[Token], k: int) -> bool:
+    """ "exports surging 60% in the past three years": the window is the period a rate
+    of change was measured over, a figure of its own (not "In the past month, ...")."""
+    return any(t.text == "%" or t.low in ("percent", "points") for t in tokens[max(0, k - 4) : k])
+
+
+def _index_name(tokens: list[Token], i: int) -> bool:
+    """ "S&P 500", "FTSE 100": a number that ends the name of a stock index (a capitalised
+    word joined by "&", or an index's own word, right before it)."""
+    if i == 0 or not tokens[i].is_digits:
+        return False
+    before = tokens[i - 1]
+    if not before.text[:1].isupper():
+        return False
+    if i > 1 and tokens[i - 2].text == "&" and tokens[i - 2].end == before.start:
+        return True
+    return before.low in INDEX_WORDS
 
 
 def _sentence_end(token: Token) -> bool:
@@ -710,11 +787,21 @@ def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | Non
         not tok.is_digits
         and before is not None
         and before.low in ("the", "these", "those", "both")
-        and after is not None
-        and after.low in REFERRED
+        and _referred_after(tokens, j)
     ):
-        return "named again"  # "these two guys", "the two leaders"
+        return "named again"  # "these two guys", "the two leaders", "the two NATO allies"
     return None
+
+
+def _referred_after(tokens: list[Token], j: int) -> bool:
+    """Whether a noun of things named again follows, directly or after up to two names
+    or adjectives ("the two NATO allies", "the two Koreas' leaders")."""
+    for k in range(j, min(j + 3, len(tokens))):
+        if tokens[k].low in REFERRED:
+            return True
+        if not tokens[k].text[:1].isupper() or tokens[k].low in STOP_WORDS:
+            return False
+    return False
 
 
 # nouns after "N-year" that make it an age or a record, not a length of time
@@ -912,6 +999,8 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
 
 def _realis(clause: str) -> str:
     lowered = _NOT_PLANNED.sub(" ", f" {clause.lower()} ")
+    if _CONDITION.search(lowered):
+        return "possible"
     if _PLANNED.search(lowered):
         return "planned"
     if _POSSIBLE.search(lowered):
@@ -922,7 +1011,9 @@ def _realis(clause: str) -> str:
 
 
 # habits and rules: "issues around 400 licenses annually", "must spend ten days"
-_GENERIC = re.compile(r"\b(?:annually|(?:every|each|per) (?:day|week|month|year)|must)\b")
+_GENERIC = re.compile(
+    r"\b(?:annually|(?:every|each|per) (?:day|week|month|year)|must|on average)\b"
+)
 _CUT = re.compile(r"[,;:—–]|\band\b|\bbut\b|\bwhile\b")
 
 
@@ -931,15 +1022,40 @@ def _realis_window(text: str, start: int, end: int) -> str:
     words after it ("up to 7,000 detainees are potentially scheduled"), not a modal
     verb at the far end of the clause that governs something else."""
     left, right = _sentence_bounds(text, start, end)
-    before = [m.end() for m in _CUT.finditer(text, left, start)]
+    cuts = list(_CUT.finditer(text, left, start))
+    while cuts and _shared_subject(text, cuts[-1]):
+        cuts.pop()  # "Britain will cede ... and pay ... $116 million": one subject, one modal
     after = _CUT.search(text, end, right)
     words = list(re.finditer(r"\S+", text[end : after.start() if after else right]))[:6]
-    window = text[before[-1] if before else left : end + (words[-1].end() if words else 0)]
+    window = text[cuts[-1].end() if cuts else left : end + (words[-1].end() if words else 0)]
+    if _ANTECEDENT.search(text, left, cuts[-1].end() if cuts else left):
+        return f"if {window}"  # "if Europe follows through on it, he will impose 200%"
     if _PROJECTED.search(text, left, start):  # "had projected that by 2045, about 6% ..."
         return f"projected {window}"
     if _HABIT.search(text.lower(), left, right) and _realis(window) == "actual":
         return f"{window} every day"  # "walked six miles to and from work every day"
     return window
+
+
+_ANTECEDENT = re.compile(r"(?<!as )(?<!even )\b(?:if|unless)\b[^,;]{3,160}[,;]")
+
+
+def _shared_subject(text: str, cut: re.Match[str]) -> bool:
+    """Whether an "and" goes on with a second verb of the same subject ("will cede the
+    islands and pay ..."): the word after it is a lower-case word that is not a function
+    word, a pronoun or a number."""
+    if cut.group() != "and":
+        return False
+    m = re.match(r"\s+([a-z]+)\b", text[cut.end() : cut.end() + 30])
+    if m is None:
+        return False
+    word = m.group(1)
+    return (
+        word not in STOP_WORDS
+        and word not in UNITS
+        and word not in TENS
+        and word not in VAGUE_WORDS
+    )
 
 
 _HABIT = re.compile(r"\b(?:every (?:day|week|month|year)|annually)\b")
@@ -1629,6 +1745,9 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
     score = 0.9 if head in PEOPLE or unit in ("percent", "money") or duration else 0.6
     if counted == "other":
         score = 0.4
+    realis = _realis(_realis_window(text, start, end))
+    if _start_of_change(tokens, first, j):
+        realis = "actual"  # "would increase from $106 trillion to ...": what is now
     return Proposal(
         start,
         end,
@@ -1642,10 +1761,22 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         counted,
         noun,
         currency,
-        _realis(_realis_window(text, start, end)),
+        realis,
         score=score,
         rule=rule,
     ), j
+
+
+def _start_of_change(tokens: list[Token], first: int, j: int) -> bool:
+    """ "from $106 trillion to $127 trillion": the first figure of a change, the amount
+    the change starts from."""
+    return (
+        first > 0
+        and tokens[first - 1].low == "from"
+        and j + 1 < len(tokens)
+        and tokens[j].low == "to"
+        and (tokens[j + 1].is_digits or tokens[j + 1].text in CURRENCY)
+    )
 
 
 INCLUDING = ("including", "included", "includes", "include", "among them", "among whom")
