@@ -271,7 +271,7 @@ _NOT_PLANNED = re.compile(
     r" to be\b"
 )
 REPORT_VERBS = (
-    "said", "says", "say", "told", "tells", "reported", "reports", "announced", "announces",
+    "said", "says", "say", "told", "tells", "tell", "reported", "reports", "announced", "announces",
     "stated", "states", "estimated", "estimates", "confirmed", "confirms", "added", "wrote",
     "claimed", "claims", "noted", "notes", "warned", "warns", "warn", "tweeted", "posted",
     "explained", "testified", "acknowledged", "insisted", "cited", "counted", "recorded",
@@ -1120,6 +1120,7 @@ BODIES = (
 )  # fmt: skip
 _BODY = rf"(?:\s+[a-z]+)?\s+(?:{'|'.join(BODIES)})\b"  # "Ontario provincial leader"
 _ADVERB = (
+    r"(?:\s*,\s*(?:though|however|too|meanwhile|in turn|for their part|for its part)\s*,)?"
     r"(?:\s+(?:has|have|had))?"  # "The World Bank has also claimed"
     r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then|first))?"
 )
@@ -1132,8 +1133,38 @@ _SUBJECT_SAID = re.compile(
 # "Chaudhry, director general of military public relations, said": a name and its
 # appositive before the verb
 _APPOSITIVE_SAID = re.compile(
-    rf"(?P<x>{NAME}),\s+(?:(?:a |an |the )?[a-z][^,.;\"“”]{{2,80}}?|\d{{1,3}}),"
+    rf"(?P<x>{NAME}),\s+(?:(?:a |an |the )?[a-z][^,.;\"“”]{{2,140}}?|\d{{1,3}}),"
+    rf"(?:\s+[^,.;\"“”]{{2,80}}?,){{0,2}}"  # "..., Justice and Human Rights, told VOA"
     rf"{_ADVERB}\s+(?:{_VERBS})\b"
+)
+# a group or a plural of people as the subject of a speech verb, with the words before
+# its head ("Human rights advocates say", "British media report", "The rights groups
+# told VOA"), or the first of two coordinated subjects ("Kannavee and the rights groups
+# say", "Rights groups and opposition lawmakers such as Kannavee, though, say")
+GROUPS = (
+    "groups", "advocates", "activists", "officials", "analysts", "experts", "media",
+    "observers", "critics", "lawmakers", "legislators", "economists", "researchers",
+    "scientists", "diplomats", "sources", "witnesses", "residents", "organizations",
+    "organisations", "agencies", "authorities", "police", "monitors", "campaigners",
+    "investigators", "prosecutors", "officers", "leaders", "doctors", "medics", "rescuers",
+    "volunteers", "survivors", "families", "relatives", "villagers", "locals", "workers",
+    "organizers", "organisers", "watchdogs", "charities", "unions", "environmentalists",
+    "data", "figures", "estimates", "statistics", "records", "polls", "surveys", "studies",
+)  # fmt: skip
+_GROUP = rf"(?:(?:[A-Z][\w’'-]*|[a-z][\w’'-]*)\s+){{0,2}}(?:{'|'.join(GROUPS)})\b"
+_GROUP_SAID = re.compile(
+    rf"(?P<x>{NAME}(?=\s+and\s+(?:the\s+)?{_GROUP})|{_GROUP})"
+    rf"(?:\s+and\s+(?:the\s+)?[^,.;\"“”]{{1,60}}?)?"
+    rf"(?:\s+(?:in|of|from|at|for)\s+(?:the\s+)?{NAME})?"
+    rf"{_ADVERB}\s+(?:{_VERBS}|report(?=\s+that\b))\b(?!\s+(?:why|whether|how)\b)"
+)
+# a source's own numbers: "cited the World Bank's figures showing", "citing World Bank
+# data"; the body that made them, not the one citing them
+SOURCES = ("data", "figures", "estimates", "statistics", "report", "study", "survey")
+_SOURCE = re.compile(
+    rf"(?:\b(?:cited|citing|cites|quoting|quoted)\s+(?:the\s+)?(?P<x>{NAME})(?:['’]s)?"
+    rf"|(?P<y>{NAME})['’]s)\s+(?:[a-z]+\s+)?(?:{'|'.join(SOURCES)})"
+    rf"(?=\s*,|\s+(?:show|shows|showed|showing|say|says|said|saying|found|suggest\w*|indicat\w*))"
 )  # and "John Rockhold, 67, said": an age between the name and the verb
 # 'According to the "2024 ... Report" released by the Game Working Committee': the body
 # that released the titled report, not the title's first word
@@ -1180,6 +1211,8 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
     article = re.match(r"(?:the|a|an)\s+", who, re.IGNORECASE)
     if article and len(who) > article.end():
         who, s = who[article.end() :], s + article.end()
+    if who.endswith(("’s", "'s")) and len(who) > 3:
+        who, e = who[:-2], e - 2  # "the World Bank’s figures": whose, the body itself
     source = re.search(r"(?<=[A-Za-z.])\s+(?:data|figures)$", who)
     if source and who[:1].isupper():  # "General Statistics Office data show"
         who, e = who[: source.start()], s + source.start()
@@ -1191,27 +1224,80 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
 def _candidates(
     text: str, left: int, right: int, skip: tuple[int, int] = (0, 0)
 ) -> list[tuple[int, int, Claim]]:
-    """(weight, start, claim) for every attribution in text[left:right]."""
-    found = []
+    """(weight, start, claim) for every attribution in text[left:right]. Of the subjects
+    one verb has, the one that starts first is its whole subject ("Rights groups and
+    lawmakers such as Kannavee, though, say"); a name inside another's appositive ("X,
+    director of Y, a rights group, says"), after a preposition ("who hail from China,
+    claimed"), or denied ("Neither China nor Thailand has explained") claims nothing."""
+    found: list[tuple[int, int, Claim, int]] = []
+    appositives: list[tuple[int, int]] = []
     patterns = (
         (_TITLE_BY, -1),
+        (_SOURCE, 0),
         (_ACCORDING, 0),
         (_SUBJECT_SAID, 1),
         (_APPOSITIVE_SAID, 1),
+        (_GROUP_SAID, 1),
         (_SAID_SUBJECT, 2),
     )
     for pattern, weight in patterns:
         for m in pattern.finditer(text, left, right):
-            s = m.start("x")
-            claim = _clean(m.group("x").strip(), s, s + len(m.group("x").strip()))
+            group = "x" if m.group("x") is not None else "y"
+            s = m.start(group)
+            words = _strip_lead(m.group(group))
+            s += (
+                len(m.group(group))
+                - len(m.group(group).lstrip())
+                + m.group(group).lstrip().find(words)
+            )
+            claim = _clean(words.strip(), s, s + len(words.strip()))
             if claim is None or (claim[1] < skip[1] and skip[0] < claim[2]):
                 continue
             if pattern is _APPOSITIVE_SAID and claim[2] <= skip[0] and skip[1] <= m.end():
                 continue  # "Matthaes, a Vietnam dweller of 25 years, warned": his description
             if skip[1] and skip[1] <= s and _SUBORDINATE.search(text[skip[1] : s]):
                 continue  # "the 25% tariff ... after Canada's leader said": not his figure
-            found.append((weight, s, claim))
-    return found
+            if weight >= 1 and _not_subject(text, max(left, s - 30), claim, m.end()):
+                continue
+            if skip[1] and _COUNTS_SPEAKERS.fullmatch(text, skip[1], claim[1]):
+                continue  # "Two U.S. defense officials told VOA": the figure counts them
+            if pattern is _APPOSITIVE_SAID:
+                appositives.append((claim[2], m.end()))
+            found.append((weight, s, claim, m.end() if weight >= 1 else -1))
+    found = [f for f in found if not any(a < f[1] < b for a, b in appositives)]
+    first: dict[int, int] = {}
+    for f in found:
+        if f[3] >= 0 and (f[3] not in first or f[1] < first[f[3]]):
+            first[f[3]] = f[1]
+    return [(w, s, c) for w, s, c, v in found if v < 0 or first[v] == s]
+
+
+_PREPOSITION = re.compile(
+    r"\b(?:of|from|in|at|to|with|on|into|than|against)\s+(?:the\s+)?$", re.IGNORECASE
+)
+_DENIED = re.compile(r"\b(?:neither|nor)\s+(?:the\s+)?$", re.IGNORECASE)
+_COUNTS_SPEAKERS = re.compile(r"\s+(?:[\w.’'-]+\s+){0,2}")
+
+
+def _not_subject(text: str, left: int, claim: Claim, verb_end: int) -> bool:
+    """A name that is denied ("Neither China nor Thailand has explained"), or the object
+    of a preposition closed by a comma ("who hail from China, claimed"; not "officials
+    in Quetta told"), is not the subject of the verb after it."""
+    if _DENIED.search(text, left, claim[1]):
+        return True
+    return bool(_PREPOSITION.search(text, left, claim[1])) and "," in text[claim[2] : verb_end]
+
+
+# words that open a sentence or a clause before a subject: "But rights groups tell VOA"
+LEAD_WORDS = STOP_WORDS | {"but", "and", "so", "yet", "then", "however", "meanwhile"}
+
+
+def _strip_lead(words: str) -> str:
+    """The subject without the function words the pattern took before it."""
+    parts = words.strip().split(" ")
+    while len(parts) > 1 and parts[0].lower() in LEAD_WORDS - {"the", "a", "an"}:
+        parts = parts[1:]
+    return " ".join(parts)
 
 
 def claimant(text: str, start: int, end: int) -> Claim | None:
