@@ -1428,11 +1428,55 @@ def _last_named(
         titled = [
             (m.group("x"), m.start("x"), m.end("x")) for m in _TITLED.finditer(text, 0, until)
         ]
-        spoke = [c for c in named if _is_person(c[0])]
-        named = _persons(text, until)
+        opener = _sentence_subject(text, until)
+        if opener is not None:  # "Chalida ... echoed their concerns. She told VOA"
+            return opener
+        persons = _persons(text, until)
+        spoke = [c for c in named if _is_person(c[0]) or _is_surname(c[0], persons)]
+        named = persons
         if spoke or titled:  # "he said": the last who spoke or was named with a title
             named = spoke + titled
     return max(named, key=lambda c: c[1]) if named else None
+
+
+def _source_named(text: str, who: Claim) -> Claim:
+    """The body a bare "the data" / "the report" points back to: the last name written
+    before it with the same noun ("citing World Bank data. ... according to the data"),
+    else the noun itself."""
+    pattern = re.compile(rf"(?P<x>{NAME})(?:['’]s)?\s+(?:[a-z]+\s+)?{re.escape(who[0].lower())}\b")
+    found = [m for m in pattern.finditer(text, 0, who[1]) if m.group("x")[:1].isupper()]
+    if not found:
+        return who
+    m = found[-1]
+    return _clean(m.group("x"), m.start("x"), m.end("x")) or who
+
+
+def _in_compound(text: str, p: Proposal) -> bool:
+    """ "the 27-nation bloc", "the 15-nation Security Council": a number joined by a
+    hyphen to the noun after it, which describes a thing rather than counts it."""
+    return p.counted not in ("duration",) and bool(
+        re.match(r"[-‑][a-z]+\s+[A-Za-z]", text[p.end : p.end + 30])
+    )
+
+
+def _is_surname(word: str, persons: list[Claim]) -> bool:
+    """ "Wine says": one capitalised word that ends a person's name named before ("Bobi
+    Wine")."""
+    return " " not in word and any(p[0].endswith(f" {word}") for p in persons)
+
+
+def _sentence_subject(text: str, pronoun_at: int) -> Claim | None:
+    """The person whose name opens the sentence before, when the pronoun opens its own
+    ("Chalida Tajaroensuk, who heads ..., echoed their concerns. She told VOA ...")."""
+    bounds = sentences(text)
+    n = next((n for n, (a, b) in enumerate(bounds) if a <= pronoun_at < b), None)
+    if not n or text[bounds[n][0] : pronoun_at].strip(" \n\"“‘'"):
+        return None
+    left, right = bounds[n - 1]
+    m = _PERSON.match(text, left + len(text[left:right]) - len(text[left:right].lstrip()))
+    if m is None or not _is_person(m.group()) or text[m.end() : m.end() + 1] not in (",", " "):
+        return None
+    return m.group(), m.start(), m.end()
 
 
 def attribute(text: str, proposals: list[Proposal]) -> None:
@@ -1456,6 +1500,10 @@ def attribute(text: str, proposals: list[Proposal]) -> None:
             who = speakers[n - 1][1] if goes_on else None
         if who is not None and who[0].lower() in PRONOUNS:
             who = _last_named(text, who[0], who[1], speakers)
+        if who is not None and who[0].lower() in SOURCES:
+            who = _source_named(text, who)  # "according to the data": whose data
+        if _in_compound(text, p):
+            who = None  # "the 27-nation bloc": the noun's description, nobody's claim
         if who is not None:
             p.claimed_by, p.claimed_by_start, p.claimed_by_end = who
 
