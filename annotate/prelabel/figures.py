@@ -1151,11 +1151,15 @@ GROUPS = (
     "organizers", "organisers", "watchdogs", "charities", "unions", "environmentalists",
     "data", "figures", "estimates", "statistics", "records", "polls", "surveys", "studies",
 )  # fmt: skip
-_GROUP = rf"(?:(?:[A-Z][\w’'-]*|[a-z][\w’'-]*)\s+){{0,2}}(?:{'|'.join(GROUPS)})\b"
+_GROUP = (
+    r"(?:(?:[A-Z][\w.’'-]*|[a-z][\w’'-]*)\s+){0,2}(?:"
+    + "|".join(GROUPS + tuple(g.capitalize() for g in GROUPS))
+    + r")\b"
+)
 _GROUP_SAID = re.compile(
     rf"(?P<x>{NAME}(?=\s+and\s+(?:the\s+)?{_GROUP})|{_GROUP})"
-    rf"(?:\s+and\s+(?:the\s+)?[^,.;\"“”]{{1,60}}?)?"
-    rf"(?:\s+(?:in|of|from|at|for)\s+(?:the\s+)?{NAME})?"
+    rf"(?:\s+and\s+(?:the\s+)?(?:[^,.;\"“”]|\.(?=\S)|(?<=[A-Z])\.){{1,60}}?)?"
+    rf"(?:\s+(?:in|of|from|at|for)\s+(?:the\s+)?(?:{NAME}|(?:[a-z]+\s+)?[a-z]+))?"
     rf"{_ADVERB}\s+(?:{_VERBS}|report(?=\s+that\b))\b(?!\s+(?:why|whether|how)\b)"
 )
 # a source's own numbers: "cited the World Bank's figures showing", "citing World Bank
@@ -1253,8 +1257,9 @@ def _candidates(
             claim = _clean(words.strip(), s, s + len(words.strip()))
             if claim is None or (claim[1] < skip[1] and skip[0] < claim[2]):
                 continue
-            if pattern is _APPOSITIVE_SAID and claim[2] <= skip[0] and skip[1] <= m.end():
-                continue  # "Matthaes, a Vietnam dweller of 25 years, warned": his description
+            if weight == 1 and claim[1] < skip[0] and skip[1] <= m.end():
+                continue  # "Matthaes, a Vietnam dweller of 25 years, warned", "Officials in
+                # the two countries said": a figure inside the subject is not its claim
             if skip[1] and skip[1] <= s and _SUBORDINATE.search(text[skip[1] : s]):
                 continue  # "the 25% tariff ... after Canada's leader said": not his figure
             if weight >= 1 and _not_subject(text, max(left, s - 30), claim, m.end()):
@@ -1289,7 +1294,7 @@ def _not_subject(text: str, left: int, claim: Claim, verb_end: int) -> bool:
 
 
 # words that open a sentence or a clause before a subject: "But rights groups tell VOA"
-LEAD_WORDS = STOP_WORDS | {"but", "and", "so", "yet", "then", "however", "meanwhile"}
+LEAD_WORDS = STOP_WORDS | WEEKDAYS | MONTHS | {"but", "so", "yet", "then", "however", "meanwhile"}
 
 
 def _strip_lead(words: str) -> str:
