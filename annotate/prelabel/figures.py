@@ -984,6 +984,13 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
         return "countries", "country"
     # "a report released by the committee" releases no one
     lowered = re.sub(r"\b(?:released|published|issued) by\b", " ", clause.lower())
+    # "an assessment ... released Thursday": a document released, not people
+    lowered = re.sub(
+        r"\b((?:report|assessment|statement|study|survey|data|figures|video|document)\b"
+        r"(?:\s+\S+){0,10}?)\s+released\b",
+        r"\1",
+        lowered,
+    )
     if head in HEAD_COUNTED:  # the counted noun says it best ("120 escapees")
         return HEAD_COUNTED[head], "person"
     if head in PEOPLE or head in ("them", "whom", "those", "these") or head is None:
@@ -1150,6 +1157,9 @@ GROUPS = (
     "volunteers", "survivors", "families", "relatives", "villagers", "locals", "workers",
     "organizers", "organisers", "watchdogs", "charities", "unions", "environmentalists",
     "data", "figures", "estimates", "statistics", "records", "polls", "surveys", "studies",
+    # one unnamed person: "A VOA reporter in the town said", "a senior official told"
+    "reporter", "correspondent", "official", "source", "witness", "resident", "analyst",
+    "expert", "diplomat", "doctor", "officer", "spokesman", "spokeswoman", "spokesperson",
 )  # fmt: skip
 _GROUP = (
     r"(?:(?:[A-Z][\w.’'-]*|[a-z][\w’'-]*)\s+){0,2}(?:"
@@ -1164,7 +1174,9 @@ _GROUP_SAID = re.compile(
 )
 # a source's own numbers: "cited the World Bank's figures showing", "citing World Bank
 # data"; the body that made them, not the one citing them
-SOURCES = ("data", "figures", "estimates", "statistics", "report", "study", "survey")
+SOURCES = (
+    "data", "figures", "estimates", "statistics", "report", "study", "survey", "assessment",
+)  # fmt: skip
 _SOURCE = re.compile(
     rf"(?:\b(?:cited|citing|cites|quoting|quoted)\s+(?:the\s+)?(?P<x>{NAME})(?:['’]s)?"
     rf"|(?P<y>{NAME})['’]s)\s+(?:[a-z]+\s+)?(?:{'|'.join(SOURCES)})"
@@ -1238,6 +1250,7 @@ def _candidates(
     patterns = (
         (_TITLE_BY, -1),
         (_SOURCE, 0),
+        (_SOURCE_FROM, 0),
         (_ACCORDING, 0),
         (_SUBJECT_SAID, 1),
         (_APPOSITIVE_SAID, 1),
@@ -1277,6 +1290,12 @@ def _candidates(
     return [(w, s, c) for w, s, c, v in found if v < 0 or first[v] == s]
 
 
+# "A preliminary assessment from Malawi's Department of ... released Thursday showed"
+_SOURCE_FROM = re.compile(
+    rf"\b(?:{'|'.join(SOURCES)})\s+(?:from|by)\s+(?:the\s+)?(?P<x>{NAME})"
+    rf"(?=(?:\s+[a-z]+){{0,3}}(?:\s+[A-Z][a-z]+day)?\s+(?:show|shows|showed|said|says|found|"
+    rf"estimated|indicated|suggested)\b)"
+)
 _PREPOSITION = re.compile(
     r"\b(?:of|from|in|at|to|with|on|into|than|against)\s+(?:the\s+)?$", re.IGNORECASE
 )
@@ -1445,15 +1464,22 @@ def _last_named(
 
 
 def _source_named(text: str, who: Claim) -> Claim:
-    """The body a bare "the data" / "the report" points back to: the last name written
-    before it with the same noun ("citing World Bank data. ... according to the data"),
-    else the noun itself."""
-    pattern = re.compile(rf"(?P<x>{NAME})(?:['’]s)?\s+(?:[a-z]+\s+)?{re.escape(who[0].lower())}\b")
-    found = [m for m in pattern.finditer(text, 0, who[1]) if m.group("x")[:1].isupper()]
+    """The body a bare "the data" / "the assessment" points back to: the last name
+    written before it with the same noun ("citing World Bank data", "an assessment from
+    Malawi's Department of Disaster Management Affairs"), else the noun itself."""
+    noun = re.escape(who[0].lower())
+    before = re.compile(rf"(?P<x>{NAME})(?:['’]s)?\s+(?:[a-z]+\s+)?{noun}\b")
+    after = re.compile(rf"\b{noun}\s+(?:from|by|of)\s+(?:the\s+)?(?P<x>{NAME})")
+    found = [
+        (m.group("x"), m.start("x"), m.end("x"))
+        for pattern in (before, after)
+        for m in pattern.finditer(text, 0, who[1])
+        if m.group("x")[:1].isupper() and not re.search(r"[.!?]\s", m.group("x"))
+    ]
     if not found:
         return who
-    m = found[-1]
-    return _clean(m.group("x"), m.start("x"), m.end("x")) or who
+    name = max(found, key=lambda c: c[1])
+    return _clean(*name) or who
 
 
 def _in_compound(text: str, p: Proposal) -> bool:
