@@ -1378,7 +1378,11 @@ def _attributed(text: str, quote: tuple[int, int]) -> Claim | None:
 _CONTINUES = re.compile(
     r"\s*[\"“]?(?:of (?:those|them|these|the (?:dead|injured|total))|among (?:them|those|the)|"
     r"another|in addition|that (?:includes|number)|this (?:includes|number)|the (?:rest|"
-    r"remaining|figure|toll|number|total|tally))\b",
+    r"remaining|figure|toll|number|total|tally)"
+    # a sentence that points back at the one before: "That is down from ...", "It
+    # includes ..."
+    r"|(?:that|this|it)(?:\s+(?:number|figure|total|plan|amount))?\s+(?:is|was|includes|included|"
+    r"means|meant|marks|marked|brings|brought|compares|compared))\b",
     re.IGNORECASE,
 )
 
