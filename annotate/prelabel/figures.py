@@ -1309,7 +1309,12 @@ def _not_subject(text: str, left: int, claim: Claim, verb_end: int) -> bool:
     in Quetta told"), is not the subject of the verb after it."""
     if _DENIED.search(text, left, claim[1]):
         return True
-    return bool(_PREPOSITION.search(text, left, claim[1])) and "," in text[claim[2] : verb_end]
+    m = _PREPOSITION.search(text, left, claim[1])
+    if m is None or "," not in text[claim[2] : verb_end]:
+        return False
+    head = re.search(r"(\w+)\s*$", text[left : m.start()])
+    # "Data from Dog Meat Free Indonesia, which ..., suggests": the source's data speak
+    return not (head and head.group(1).lower() in SOURCES + GROUPS + BODIES)
 
 
 # words that open a sentence or a clause before a subject: "But rights groups tell VOA"
@@ -1500,6 +1505,13 @@ def _is_surname(word: str, persons: list[Claim]) -> bool:
     return " " not in word and any(p[0].endswith(f" {word}") for p in persons)
 
 
+# words that open a sentence with a phrase before its subject
+OPENERS = {
+    "like", "unlike", "despite", "following", "without", "after", "before", "since",
+    "during", "among", "under", "over", "besides", "speaking", "asked", "citing",
+}  # fmt: skip
+
+
 def _sentence_subject(text: str, pronoun_at: int) -> Claim | None:
     """The person whose name opens the sentence before, when the pronoun opens its own
     ("Chalida Tajaroensuk, who heads ..., echoed their concerns. She told VOA ...")."""
@@ -1508,7 +1520,14 @@ def _sentence_subject(text: str, pronoun_at: int) -> Claim | None:
     if not n or text[bounds[n][0] : pronoun_at].strip(" \n\"“‘'"):
         return None
     left, right = bounds[n - 1]
-    m = _PERSON.match(text, left + len(text[left:right]) - len(text[left:right].lstrip()))
+    at = left + len(text[left:right]) - len(text[left:right].lstrip())
+    first = re.match(r"[A-Za-z]+", text[at:right])
+    if first and first.group().lower() in OPENERS:  # "Like Lutnick, Kevin Hassett ..."
+        comma = text.find(",", at, right)
+        if comma < 0:
+            return None
+        at = comma + 1 + len(text[comma + 1 : right]) - len(text[comma + 1 : right].lstrip())
+    m = _PERSON.match(text, at)
     if m is None or not _is_person(m.group()) or text[m.end() : m.end() + 1] not in (",", " "):
         return None
     return m.group(), m.start(), m.end()
