@@ -278,7 +278,7 @@ REPORT_VERBS = (
     "documented", "put", "puts", "showed", "shows", "show", "indicated", "indicates", "estimate",
     "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised", "raised",
     "proposed", "adds", "places", "placed", "anticipated", "anticipates", "projected",
-    "projects",
+    "projects", "threatened", "threatens", "vowed", "pledged", "promised", "demanded",
 )  # fmt: skip
 ATTRIBUTION_NOUNS = (
     "officials", "police", "authorities", "witnesses", "residents", "sources", "activists",
