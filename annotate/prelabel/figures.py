@@ -1030,8 +1030,12 @@ def _realis_window(text: str, start: int, end: int) -> str:
     verb at the far end of the clause that governs something else."""
     left, right = _sentence_bounds(text, start, end)
     cuts = list(_CUT.finditer(text, left, start))
-    while cuts and _shared_subject(text, cuts[-1]):
-        cuts.pop()  # "Britain will cede ... and pay ... $116 million": one subject, one modal
+    while cuts and (
+        _shared_subject(text, cuts[-1])
+        or (cuts[-1].group() == "," and re.fullmatch(r"\s+[a-z]+\s+", text[cuts[-1].end() : start]))
+    ):
+        cuts.pop()  # "Britain will cede ... and pay ... $116 million": one subject, one modal;
+        # "a proposal for an immediate, interim 30-day ceasefire": a list of adjectives
     after = _CUT.search(text, end, right)
     words = list(re.finditer(r"\S+", text[end : after.start() if after else right]))[:6]
     window = text[cuts[-1].end() if cuts else left : end + (words[-1].end() if words else 0)]
