@@ -130,7 +130,7 @@ PEOPLE = {
     "venezuelans", "haitians", "mexicans", "lawmakers", "senators", "delegates",
     "peacekeepers", "ministers", "leaders", "commanders", "candidates", "defendants",
     "activists", "dissidents", "miners", "sailors", "crew", "cadets", "conscripts",
-    "veterans", "elderly", "youths", "youth", "minors", "orphans",
+    "veterans", "elderly", "youths", "youth", "minors", "orphans", "fatalities",
     # singulars, for "one Kenyan officer"
     "official", "officer", "journalist", "reporter", "resident", "worker", "student",
     "protester", "victim", "hostage", "passenger", "patient", "citizen", "villager",
@@ -161,7 +161,7 @@ COUNTED_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
 HEAD_COUNTED = {
     "escapees": "people_escaped", "hostages": "people_abducted", "refugees": "people_displaced",
     "casualties": "people_killed", "deaths": "people_killed", "bodies": "people_killed",
-    "captives": "people_abducted",
+    "captives": "people_abducted", "fatalities": "people_killed",
 }  # fmt: skip
 OBJECTS = {
     "vehicles", "tanks", "drones", "missiles", "rockets", "shells", "weapons", "aircraft",
@@ -1045,6 +1045,11 @@ def _realis_window(text: str, start: int, end: int) -> str:
         return f"projected {window}"
     if _HABIT.search(text.lower(), left, right) and _realis(window) == "actual":
         return f"{window} every day"  # "walked six miles to and from work every day"
+    if cuts and cuts[-1].group() in "—–" and not text[cuts[-1].end() : start].strip():
+        # "the death toll may be higher — up to 10 fatalities": a figure right after a
+        # dash spells out the clause before it, whose modal holds
+        earlier = [c.end() for c in cuts[:-1]]
+        return text[earlier[-1] if earlier else left : cuts[-1].start()] + window
     return window
 
 
@@ -1589,6 +1594,14 @@ def find_figures(text: str) -> list[Proposal]:
             used.update(range(i, j))
         i = max(j, i + 1)
     _link_parts(text, out)
+    for part in out:  # "up to 10 fatalities, including five militants": the part may be too
+        whole = out[part.part_of] if part.part_of is not None else None
+        if (
+            whole is not None
+            and part.realis == "actual"
+            and whole.realis in ("possible", "planned")
+        ):
+            part.realis = whole.realis
     attribute(text, out)
     return out
 
