@@ -249,7 +249,6 @@ MODAL_CONDITION = (
     "threatened",
     "threatens",
     "threatening",
-    "threat",
     "chance that",
     "risk that",
 )
