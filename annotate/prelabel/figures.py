@@ -100,7 +100,7 @@ NAMED = {
 # words that cite a place in a text, in any case: "verse six", "paragraph 3"
 CITED = {"verse", "verses", "paragraph", "paragraphs", "clause", "psalm", "chapter", "footnote"}
 # "a two-term prime minister", "a three-time champion": how often someone held a role
-ROLE_COMPOUNDS = {"term", "time", "times"}
+ROLE_COMPOUNDS = {"term", "time", "times", "state", "way"}  # "a two-state solution"
 # stock indices named with a number
 INDEX_WORDS = {"s&p", "ftse", "nikkei", "dax", "cac", "stoxx", "russell", "fortune", "dow"}
 STOREYS = {"story", "storey", "stories", "storeys", "floor", "floors", "storied"}
@@ -358,7 +358,8 @@ def tokenize(text: str) -> list[Token]:
 
 # dates written in digits: "2025-03-14", "14-03-2025", "14/03/2025", "2025/3/14", "14.03.2025"
 _NUMERIC_DATE = re.compile(
-    r"(?<![\d.,-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))"
+    r"(?<![\d.,-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})"
+    r"|9/11|24/7)"  # the attacks of September 11, "around the clock"
     r"(?![\d-]|[.,]\d)"
 )
 
