@@ -278,6 +278,8 @@ REPORT_VERBS = (
     "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised", "raised",
     "proposed", "adds", "places", "placed", "anticipated", "anticipates", "projected",
     "projects", "threatened", "threatens", "vowed", "pledged", "promised", "demanded",
+    "revealed", "disclosed", "declared", "asserted", "argued", "alleged", "admitted",
+    "predicted", "predicts", "calculated", "tallied", "reckons", "stressed", "emphasized",
 )  # fmt: skip
 ATTRIBUTION_NOUNS = (
     "officials", "police", "authorities", "witnesses", "residents", "sources", "activists",
