@@ -1502,6 +1502,32 @@ def _source_named(text: str, who: Claim) -> Claim:
     return _clean(*name) or who
 
 
+# one person's role: "the spokesman said" points back to "spokesman Ahmed Chaudhry"
+ROLES = {
+    "spokesman", "spokeswoman", "spokesperson", "minister", "president", "governor",
+    "mayor", "commander", "envoy", "ambassador", "director", "chief", "official",
+}  # fmt: skip
+
+
+def _role_named(text: str, who: Claim) -> Claim:
+    """The person a bare role ("the spokesman") points back to: the last one named with
+    it ("spokesman Ahmed Chaudhry", "Glenn Jusnes, a spokesperson for UNHCR"), else the
+    role itself."""
+    role = re.escape(who[0].lower())
+    person = r"[A-Z][a-z]+(?:[-’'][A-Za-z]+)?(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][a-z]+(?:[-’'][A-Za-z]+)?){1,2}"
+    patterns = (
+        re.compile(rf"\b(?i:{role})\s+(?P<x>{person})"),
+        re.compile(rf"(?P<x>{person}),\s+(?:a|an|the)\s+(?:[\w.-]+\s+){{0,3}}?{role}\b"),
+    )
+    found = [
+        (m.group("x"), m.start("x"), m.end("x"))
+        for pattern in patterns
+        for m in pattern.finditer(text, 0, who[1])
+        if _is_person(m.group("x"))
+    ]
+    return max(found, key=lambda c: c[1]) if found else who
+
+
 def _in_compound(text: str, p: Proposal) -> bool:
     """ "the 27-nation bloc", "the 15-nation Security Council": a number joined by a
     hyphen to the noun after it, which describes a thing rather than counts it."""
@@ -1567,6 +1593,8 @@ def attribute(text: str, proposals: list[Proposal]) -> None:
             who = _last_named(text, who[0], who[1], speakers)
         if who is not None and who[0].lower() in SOURCES:
             who = _source_named(text, who)  # "according to the data": whose data
+        if who is not None and who[0].lower() in ROLES:
+            who = _role_named(text, who)  # "the spokesman said": the spokesman named before
         if _in_compound(text, p):
             who = None  # "the 27-nation bloc": the noun's description, nobody's claim
         if who is not None:
