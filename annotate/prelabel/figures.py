@@ -1272,13 +1272,11 @@ def _candidates(
         for m in pattern.finditer(text, left, right):
             group = "x" if m.group("x") is not None else "y"
             s = m.start(group)
-            words = _strip_lead(m.group(group))
-            s += (
-                len(m.group(group))
-                - len(m.group(group).lstrip())
-                + m.group(group).lstrip().find(words)
-            )
-            claim = _clean(words.strip(), s, s + len(words.strip()))
+            raw = m.group(group)
+            lead = _lead_length(raw)
+            words = raw[lead:].strip()
+            s += lead + len(raw[lead:]) - len(raw[lead:].lstrip())
+            claim = _clean(words, s, s + len(words))
             if claim is None or (claim[1] < skip[1] and skip[0] < claim[2]):
                 continue
             if weight == 1 and claim[1] < skip[0] and skip[1] <= m.end():
@@ -1332,12 +1330,15 @@ def _not_subject(text: str, left: int, claim: Claim, verb_end: int) -> bool:
 LEAD_WORDS = STOP_WORDS | WEEKDAYS | MONTHS | {"but", "so", "yet", "then", "however", "meanwhile"}
 
 
-def _strip_lead(words: str) -> str:
-    """The subject without the function words the pattern took before it."""
-    parts = words.strip().split(" ")
-    while len(parts) > 1 and parts[0].lower() in LEAD_WORDS - {"the", "a", "an"}:
-        parts = parts[1:]
-    return " ".join(parts)
+def _lead_length(words: str) -> int:
+    """How many characters of function words the pattern took before the subject ("But
+    rights groups" -> the length of "But ")."""
+    lead = 0
+    for m in re.finditer(r"\s*(\S+)\s+", words):
+        if m.group(1).lower() not in LEAD_WORDS - {"the", "a", "an"}:
+            break
+        lead = m.end()
+    return lead if words[lead:].strip() else 0
 
 
 def claimant(text: str, start: int, end: int) -> Claim | None:
