@@ -37,6 +37,8 @@ def test_phrase(case: dict[str, Any]) -> None:
     assert got == want
     for p in found:
         assert case["text"][p.start : p.end] == p.text
+        if p.claimed_by is not None:  # every claimant hint is the text at its offsets
+            assert case["text"][p.claimed_by_start : p.claimed_by_end] == p.claimed_by
     for part, whole in case.get("part_of", []):
         assert found[part].part_of == whole
     if "claimant" in case and case["claimant"] is None:  # a dateline agency, a bare pronoun

@@ -30,7 +30,7 @@ from typing import Any
 from sitrep.schema import spec
 
 MODEL = "sitrep-figures"
-VERSION = "0.4.0"
+VERSION = "0.5.0"
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -59,6 +59,7 @@ VAGUE = {  # words -> vague term of the schema
     ("thousands",): "thousands", ("tens", "of", "thousands"): "tens_of_thousands",
     ("hundreds", "of", "thousands"): "hundreds_of_thousands", ("millions",): "millions",
 }  # fmt: skip
+VAGUE_WORDS = {"dozens", "hundreds", "thousands", "millions", "several", "scores", "tens"}
 FRACTIONS = {"half": 50, "quarter": 25, "third": 100 / 3, "fifth": 20, "tenth": 10}
 # qualifier words before a number -> qualifier
 BEFORE = {
@@ -96,6 +97,12 @@ NAMED = {
     "battalion", "brigade", "division", "regiment", "corps", "squadron", "term", "covid",
     "g", "f", "su", "mig", "s", "t", "mh", "ms", "type", "model", "block", "camp",
 }  # fmt: skip
+# words that cite a place in a text, in any case: "verse six", "paragraph 3"
+CITED = {"verse", "verses", "paragraph", "paragraphs", "clause", "psalm", "chapter", "footnote"}
+# "a two-term prime minister", "a three-time champion": how often someone held a role
+ROLE_COMPOUNDS = {"term", "time", "times", "state", "way"}  # "a two-state solution"
+# stock indices named with a number
+INDEX_WORDS = {"s&p", "ftse", "nikkei", "dax", "cac", "stoxx", "russell", "fortune", "dow"}
 STOREYS = {"story", "storey", "stories", "storeys", "floor", "floors", "storied"}
 SIZES = {"page", "pages", "word"}
 PERCENT = {"percent", "per cent", "%", "percentage", "points"}
@@ -123,7 +130,7 @@ PEOPLE = {
     "venezuelans", "haitians", "mexicans", "lawmakers", "senators", "delegates",
     "peacekeepers", "ministers", "leaders", "commanders", "candidates", "defendants",
     "activists", "dissidents", "miners", "sailors", "crew", "cadets", "conscripts",
-    "veterans", "elderly", "youths", "youth", "minors", "orphans",
+    "veterans", "elderly", "youths", "youth", "minors", "orphans", "fatalities",
     # singulars, for "one Kenyan officer"
     "official", "officer", "journalist", "reporter", "resident", "worker", "student",
     "protester", "victim", "hostage", "passenger", "patient", "citizen", "villager",
@@ -154,7 +161,7 @@ COUNTED_CUES: tuple[tuple[str, tuple[str, ...]], ...] = (
 HEAD_COUNTED = {
     "escapees": "people_escaped", "hostages": "people_abducted", "refugees": "people_displaced",
     "casualties": "people_killed", "deaths": "people_killed", "bodies": "people_killed",
-    "captives": "people_abducted",
+    "captives": "people_abducted", "fatalities": "people_killed",
 }  # fmt: skip
 OBJECTS = {
     "vehicles", "tanks", "drones", "missiles", "rockets", "shells", "weapons", "aircraft",
@@ -209,6 +216,14 @@ MODAL_PLANNED = (
     "was to",
     "were to",
     "mandate to",
+    # requests and demands: "asked for the return of 45"
+    "asked for",
+    "asks for",
+    "asking for",
+    "called for",
+    "calls for",
+    "calling for",
+    "requested",
 )
 MODAL_POSSIBLE = (
     "could",
@@ -224,6 +239,23 @@ MODAL_POSSIBLE = (
     "faces",
     "anticipated",  # "anticipated 26 billion baht": an expectation
     "anticipates",
+    "option to",  # "an option to extend the lease for another 40 years"
+)
+# conditions and threats: a figure that holds only if something happens, whatever the
+# modal of its clause ("if Europe follows through, he will impose the 200% tariff")
+MODAL_CONDITION = (
+    "if",
+    "unless",
+    "threatened",
+    "threatens",
+    "threatening",
+    "chance that",
+    "risk that",
+)
+_CONDITION = re.compile(
+    r"(?<![\w-])(?<!as )(?<!even )(?:"
+    + "|".join(re.escape(w) for w in MODAL_CONDITION)
+    + r")(?![\w-])"
 )
 # whole words only: "aims" is not the end of "claims", "plans" not inside "explains";
 # "claimed to be holding" is a claim of what is, not a plan
@@ -238,14 +270,16 @@ _NOT_PLANNED = re.compile(
     r" to be\b"
 )
 REPORT_VERBS = (
-    "said", "says", "say", "told", "tells", "reported", "reports", "announced", "announces",
+    "said", "says", "say", "told", "tells", "tell", "reported", "reports", "announced", "announces",
     "stated", "states", "estimated", "estimates", "confirmed", "confirms", "added", "wrote",
     "claimed", "claims", "noted", "notes", "warned", "warns", "warn", "tweeted", "posted",
     "explained", "testified", "acknowledged", "insisted", "cited", "counted", "recorded",
     "documented", "put", "puts", "showed", "shows", "show", "indicated", "indicates", "estimate",
     "suggested", "suggests", "found", "finds", "fretted", "recalled", "revised", "raised",
     "proposed", "adds", "places", "placed", "anticipated", "anticipates", "projected",
-    "projects",
+    "projects", "threatened", "threatens", "vowed", "pledged", "promised", "demanded",
+    "revealed", "disclosed", "declared", "asserted", "argued", "alleged", "admitted",
+    "predicted", "predicts", "calculated", "tallied", "reckons", "stressed", "emphasized",
 )  # fmt: skip
 ATTRIBUTION_NOUNS = (
     "officials", "police", "authorities", "witnesses", "residents", "sources", "activists",
@@ -326,7 +360,8 @@ def tokenize(text: str) -> list[Token]:
 
 # dates written in digits: "2025-03-14", "14-03-2025", "14/03/2025", "2025/3/14", "14.03.2025"
 _NUMERIC_DATE = re.compile(
-    r"(?<![\d.,-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2}))"
+    r"(?<![\d.,-])(?:\d{4}[-/.]\d{1,2}[-/.]\d{1,2}|\d{1,2}[-/.]\d{1,2}[-/.](?:\d{4}|\d{2})"
+    r"|9/11|24/7)"  # the attacks of September 11, "around the clock"
     r"(?![\d-]|[.,]\d)"
 )
 
@@ -339,7 +374,9 @@ _IDIOMS = re.compile(
     r"|(?:at )?sixes and sevens|on cloud nine|nine lives|second to none|a million times"
     r"|one and the same|one another|one-on-one|back to square one|a hundred times"
     r"|(?:in|at) one fell swoop|put two and two together|(?:a )?dime a dozen"
-    r"|nine times out of ten|(?:a )?thousand words|ten to one|in two minds|you need two)\b",
+    r"|nine times out of ten|(?:a )?thousand words|ten to one|in two minds|you need two"
+    # a reciprocal compound: "zero-for-zero tariffs", "one-for-one swap"
+    r"|(?:zero|one|two|\d+)[-‑]for[-‑](?:zero|one|two|\d+))\b",
     re.IGNORECASE,
 )
 
@@ -527,6 +564,18 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         return "part of a name"
     if before is not None and before.text == "#":
         return "part of a name"  # "Highway #1"
+    if before is not None and before.low in CITED:
+        return "citation"  # "verse six", "paragraph 3": a place in a text
+    if _index_name(tokens, i):
+        return "part of a name"  # "the S&P 500", "the FTSE 100": an index
+    if (
+        after is not None
+        and after.text in "-‑"
+        and after2 is not None
+        and after2.low in ROLE_COMPOUNDS
+        and after.start == tokens[j - 1].end
+    ):
+        return "compound of office"  # "a two-term prime minister", "a three-time champion"
     # a suspended compound: "5- and 8-year-old boys"
     if (
         after is not None
@@ -577,6 +626,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and after2 is not None
         and after2.low in ANCHORS
         and (not qualified or after2.low == "ago")  # "nearly 30 years ago" is a date
+        and not (before is not None and before.low in WINDOWS)  # "the past 3 years after"
     ):
         return "date anchor"
     if before is not None and before.low in ("top", "bottom"):
@@ -584,9 +634,10 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
     # windows that place something in time: "in the past three months", "last 15 months"
     if (
         before is not None
-        and before.low in ("past", "last", "next", "coming", "recent", "previous", "first")
+        and before.low in WINDOWS
         and after is not None
         and (after.low in TIME_UNITS or after.low in DECADES)
+        and not _period_of_change(tokens, i - 1)
     ):
         return "time window"
     if (
@@ -604,6 +655,12 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and not qualified
         and not _counted_noun_follows(tokens, j)
         and not (before is not None and before.low == "including")  # "including one"
+        and not (
+            after is not None
+            and after.low == "or"
+            and after2 is not None
+            and after2.low in ("two", "2")
+        )  # "one or two items": a range
         and not _one_duration(tokens, i, j)  # "to one year in prison", "for one full day"
         and not (
             after is not None
@@ -636,6 +693,28 @@ REFERRED = {
 # what a percentage of certainty is said of: "100% sure"
 CERTAINTY = {"sure", "certain", "confident", "committed", "convinced", "behind", "honest"}
 FULL_MONTHS = {m for m in MONTHS if len(m) > 4} | {"june", "july", "may"}
+
+
+WINDOWS = {"past", "last", "next", "coming", "recent", "previous", "first"}
+
+
+def _period_of_change(tokens: list[Token], k: int) -> bool:
+    """ "exports surging 60% in the past three years": the window is the period a rate
+    of change was measured over, a figure of its own (not "In the past month, ...")."""
+    return any(t.text == "%" or t.low in ("percent", "points") for t in tokens[max(0, k - 4) : k])
+
+
+def _index_name(tokens: list[Token], i: int) -> bool:
+    """ "S&P 500", "FTSE 100": a number that ends the name of a stock index (a capitalised
+    word joined by "&", or an index's own word, right before it)."""
+    if i == 0 or not tokens[i].is_digits:
+        return False
+    before = tokens[i - 1]
+    if not before.text[:1].isupper():
+        return False
+    if i > 1 and tokens[i - 2].text == "&" and tokens[i - 2].end == before.start:
+        return True
+    return before.low in INDEX_WORDS
 
 
 def _sentence_end(token: Token) -> bool:
@@ -710,11 +789,21 @@ def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | Non
         not tok.is_digits
         and before is not None
         and before.low in ("the", "these", "those", "both")
-        and after is not None
-        and after.low in REFERRED
+        and _referred_after(tokens, j)
     ):
-        return "named again"  # "these two guys", "the two leaders"
+        return "named again"  # "these two guys", "the two leaders", "the two NATO allies"
     return None
+
+
+def _referred_after(tokens: list[Token], j: int) -> bool:
+    """Whether a noun of things named again follows, directly or after up to two names
+    or adjectives ("the two NATO allies", "the two Koreas' leaders")."""
+    for k in range(j, min(j + 3, len(tokens))):
+        if tokens[k].low in REFERRED:
+            return True
+        if not tokens[k].text[:1].isupper() or tokens[k].low in STOP_WORDS:
+            return False
+    return False
 
 
 # nouns after "N-year" that make it an age or a record, not a length of time
@@ -897,6 +986,13 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
         return "countries", "country"
     # "a report released by the committee" releases no one
     lowered = re.sub(r"\b(?:released|published|issued) by\b", " ", clause.lower())
+    # "an assessment ... released Thursday": a document released, not people
+    lowered = re.sub(
+        r"\b((?:report|assessment|statement|study|survey|data|figures|video|document)\b"
+        r"(?:\s+\S+){0,10}?)\s+released\b",
+        r"\1",
+        lowered,
+    )
     if head in HEAD_COUNTED:  # the counted noun says it best ("120 escapees")
         return HEAD_COUNTED[head], "person"
     if head in PEOPLE or head in ("them", "whom", "those", "these") or head is None:
@@ -912,6 +1008,8 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
 
 def _realis(clause: str) -> str:
     lowered = _NOT_PLANNED.sub(" ", f" {clause.lower()} ")
+    if _CONDITION.search(lowered):
+        return "possible"
     if _PLANNED.search(lowered):
         return "planned"
     if _POSSIBLE.search(lowered):
@@ -922,7 +1020,9 @@ def _realis(clause: str) -> str:
 
 
 # habits and rules: "issues around 400 licenses annually", "must spend ten days"
-_GENERIC = re.compile(r"\b(?:annually|(?:every|each|per) (?:day|week|month|year)|must)\b")
+_GENERIC = re.compile(
+    r"\b(?:annually|(?:every|each|per) (?:day|week|month|year)|must|on average)\b"
+)
 _CUT = re.compile(r"[,;:—–]|\band\b|\bbut\b|\bwhile\b")
 
 
@@ -931,15 +1031,49 @@ def _realis_window(text: str, start: int, end: int) -> str:
     words after it ("up to 7,000 detainees are potentially scheduled"), not a modal
     verb at the far end of the clause that governs something else."""
     left, right = _sentence_bounds(text, start, end)
-    before = [m.end() for m in _CUT.finditer(text, left, start)]
+    cuts = list(_CUT.finditer(text, left, start))
+    while cuts and (
+        _shared_subject(text, cuts[-1])
+        or (cuts[-1].group() == "," and re.fullmatch(r"\s+[a-z]+\s+", text[cuts[-1].end() : start]))
+    ):
+        cuts.pop()  # "Britain will cede ... and pay ... $116 million": one subject, one modal;
+        # "a proposal for an immediate, interim 30-day ceasefire": a list of adjectives
     after = _CUT.search(text, end, right)
     words = list(re.finditer(r"\S+", text[end : after.start() if after else right]))[:6]
-    window = text[before[-1] if before else left : end + (words[-1].end() if words else 0)]
+    window = text[cuts[-1].end() if cuts else left : end + (words[-1].end() if words else 0)]
+    if _ANTECEDENT.search(text, left, cuts[-1].end() if cuts else left):
+        return f"if {window}"  # "if Europe follows through on it, he will impose 200%"
     if _PROJECTED.search(text, left, start):  # "had projected that by 2045, about 6% ..."
         return f"projected {window}"
     if _HABIT.search(text.lower(), left, right) and _realis(window) == "actual":
         return f"{window} every day"  # "walked six miles to and from work every day"
+    if cuts and cuts[-1].group() in "—–" and not text[cuts[-1].end() : start].strip():
+        # "the death toll may be higher — up to 10 fatalities": a figure right after a
+        # dash spells out the clause before it, whose modal holds
+        earlier = [c.end() for c in cuts[:-1]]
+        return text[earlier[-1] if earlier else left : cuts[-1].start()] + window
     return window
+
+
+_ANTECEDENT = re.compile(r"(?<!as )(?<!even )\b(?:if|unless)\b[^,;]{3,160}[,;]")
+
+
+def _shared_subject(text: str, cut: re.Match[str]) -> bool:
+    """Whether an "and" goes on with a second verb of the same subject ("will cede the
+    islands and pay ..."): the word after it is a lower-case word that is not a function
+    word, a pronoun or a number."""
+    if cut.group() != "and":
+        return False
+    m = re.match(r"\s+([a-z]+)\b", text[cut.end() : cut.end() + 30])
+    if m is None:
+        return False
+    word = m.group(1)
+    return (
+        word not in STOP_WORDS
+        and word not in UNITS
+        and word not in TENS
+        and word not in VAGUE_WORDS
+    )
 
 
 _HABIT = re.compile(r"\b(?:every (?:day|week|month|year)|annually)\b")
@@ -1004,6 +1138,7 @@ BODIES = (
 )  # fmt: skip
 _BODY = rf"(?:\s+[a-z]+)?\s+(?:{'|'.join(BODIES)})\b"  # "Ontario provincial leader"
 _ADVERB = (
+    r"(?:\s*,\s*(?:though|however|too|meanwhile|in turn|for their part|for its part)\s*,)?"
     r"(?:\s+(?:has|have|had))?"  # "The World Bank has also claimed"
     r"(?:\s+(?:\w+ly|also|later|earlier|previously|again|further|then|first))?"
 )
@@ -1016,8 +1151,47 @@ _SUBJECT_SAID = re.compile(
 # "Chaudhry, director general of military public relations, said": a name and its
 # appositive before the verb
 _APPOSITIVE_SAID = re.compile(
-    rf"(?P<x>{NAME}),\s+(?:(?:a |an |the )?[a-z][^,.;\"“”]{{2,80}}?|\d{{1,3}}),"
+    rf"(?P<x>{NAME}),\s+(?:(?:a |an |the )?[a-z][^,.;\"“”]{{2,140}}?|\d{{1,3}}),"
+    rf"(?:\s+[^,.;\"“”]{{2,80}}?,){{0,2}}"  # "..., Justice and Human Rights, told VOA"
     rf"{_ADVERB}\s+(?:{_VERBS})\b"
+)
+# a group or a plural of people as the subject of a speech verb, with the words before
+# its head ("Human rights advocates say", "British media report", "The rights groups
+# told VOA"), or the first of two coordinated subjects ("Kannavee and the rights groups
+# say", "Rights groups and opposition lawmakers such as Kannavee, though, say")
+GROUPS = (
+    "groups", "advocates", "activists", "officials", "analysts", "experts", "media",
+    "observers", "critics", "lawmakers", "legislators", "economists", "researchers",
+    "scientists", "diplomats", "sources", "witnesses", "residents", "organizations",
+    "organisations", "agencies", "authorities", "police", "monitors", "campaigners",
+    "investigators", "prosecutors", "officers", "leaders", "doctors", "medics", "rescuers",
+    "volunteers", "survivors", "families", "relatives", "villagers", "locals", "workers",
+    "organizers", "organisers", "watchdogs", "charities", "unions", "environmentalists",
+    "data", "figures", "estimates", "statistics", "records", "polls", "surveys", "studies",
+    # one unnamed person: "A VOA reporter in the town said", "a senior official told"
+    "reporter", "correspondent", "official", "source", "witness", "resident", "analyst",
+    "expert", "diplomat", "doctor", "officer", "spokesman", "spokeswoman", "spokesperson",
+)  # fmt: skip
+_GROUP = (
+    r"(?:(?:[A-Z][\w.’'-]*|[a-z][\w’'-]*)\s+){0,2}(?:"
+    + "|".join(GROUPS + tuple(g.capitalize() for g in GROUPS))
+    + r")\b"
+)
+_GROUP_SAID = re.compile(
+    rf"(?P<x>{NAME}(?=\s+and\s+(?:the\s+)?{_GROUP})|{_GROUP})"
+    rf"(?:\s+and\s+(?:the\s+)?(?:[^,.;\"“”]|\.(?=\S)|(?<=[A-Z])\.){{1,60}}?)?"
+    rf"(?:\s+(?:in|of|from|at|for)\s+(?:the\s+)?(?:{NAME}|(?:[a-z]+\s+)?[a-z]+))?"
+    rf"{_ADVERB}\s+(?:{_VERBS}|report(?=\s+that\b))\b(?!\s+(?:why|whether|how)\b)"
+)
+# a source's own numbers: "cited the World Bank's figures showing", "citing World Bank
+# data"; the body that made them, not the one citing them
+SOURCES = (
+    "data", "figures", "estimates", "statistics", "report", "study", "survey", "assessment",
+)  # fmt: skip
+_SOURCE = re.compile(
+    rf"(?:\b(?:cited|citing|cites|quoting|quoted)\s+(?:the\s+)?(?P<x>{NAME})(?:['’]s)?"
+    rf"|(?P<y>{NAME})['’]s)\s+(?:[a-z]+\s+)?(?:{'|'.join(SOURCES)})"
+    rf"(?=\s*,|\s+(?:show|shows|showed|showing|say|says|said|saying|found|suggest\w*|indicat\w*))"
 )  # and "John Rockhold, 67, said": an age between the name and the verb
 # 'According to the "2024 ... Report" released by the Game Working Committee': the body
 # that released the titled report, not the title's first word
@@ -1064,6 +1238,8 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
     article = re.match(r"(?:the|a|an)\s+", who, re.IGNORECASE)
     if article and len(who) > article.end():
         who, s = who[article.end() :], s + article.end()
+    if who.endswith(("’s", "'s")) and len(who) > 3:
+        who, e = who[:-2], e - 2  # "the World Bank’s figures": whose, the body itself
     source = re.search(r"(?<=[A-Za-z.])\s+(?:data|figures)$", who)
     if source and who[:1].isupper():  # "General Statistics Office data show"
         who, e = who[: source.start()], s + source.start()
@@ -1075,27 +1251,94 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
 def _candidates(
     text: str, left: int, right: int, skip: tuple[int, int] = (0, 0)
 ) -> list[tuple[int, int, Claim]]:
-    """(weight, start, claim) for every attribution in text[left:right]."""
-    found = []
+    """(weight, start, claim) for every attribution in text[left:right]. Of the subjects
+    one verb has, the one that starts first is its whole subject ("Rights groups and
+    lawmakers such as Kannavee, though, say"); a name inside another's appositive ("X,
+    director of Y, a rights group, says"), after a preposition ("who hail from China,
+    claimed"), or denied ("Neither China nor Thailand has explained") claims nothing."""
+    found: list[tuple[int, int, Claim, int]] = []
+    appositives: list[tuple[int, int]] = []
     patterns = (
         (_TITLE_BY, -1),
+        (_SOURCE, 0),
+        (_SOURCE_FROM, 0),
         (_ACCORDING, 0),
         (_SUBJECT_SAID, 1),
         (_APPOSITIVE_SAID, 1),
+        (_GROUP_SAID, 1),
         (_SAID_SUBJECT, 2),
     )
     for pattern, weight in patterns:
         for m in pattern.finditer(text, left, right):
-            s = m.start("x")
-            claim = _clean(m.group("x").strip(), s, s + len(m.group("x").strip()))
+            group = "x" if m.group("x") is not None else "y"
+            s = m.start(group)
+            raw = m.group(group)
+            lead = _lead_length(raw)
+            words = raw[lead:].strip()
+            s += lead + len(raw[lead:]) - len(raw[lead:].lstrip())
+            claim = _clean(words, s, s + len(words))
             if claim is None or (claim[1] < skip[1] and skip[0] < claim[2]):
                 continue
-            if pattern is _APPOSITIVE_SAID and claim[2] <= skip[0] and skip[1] <= m.end():
-                continue  # "Matthaes, a Vietnam dweller of 25 years, warned": his description
+            if weight == 1 and claim[1] < skip[0] and skip[1] <= m.end():
+                continue  # "Matthaes, a Vietnam dweller of 25 years, warned", "Officials in
+                # the two countries said": a figure inside the subject is not its claim
             if skip[1] and skip[1] <= s and _SUBORDINATE.search(text[skip[1] : s]):
                 continue  # "the 25% tariff ... after Canada's leader said": not his figure
-            found.append((weight, s, claim))
-    return found
+            if weight >= 1 and _not_subject(text, max(left, s - 30), claim, m.end()):
+                continue
+            if skip[1] and _COUNTS_SPEAKERS.fullmatch(text, skip[1], claim[1]):
+                continue  # "Two U.S. defense officials told VOA": the figure counts them
+            if pattern is _APPOSITIVE_SAID:
+                appositives.append((claim[2], m.end()))
+            found.append((weight, s, claim, m.end() if weight >= 1 else -1))
+    found = [f for f in found if not any(a < f[1] < b for a, b in appositives)]
+    first: dict[int, int] = {}
+    for f in found:
+        if f[3] >= 0 and (f[3] not in first or f[1] < first[f[3]]):
+            first[f[3]] = f[1]
+    return [(w, s, c) for w, s, c, v in found if v < 0 or first[v] == s]
+
+
+# "A preliminary assessment from Malawi's Department of ... released Thursday showed"
+_SOURCE_FROM = re.compile(
+    rf"\b(?:{'|'.join(SOURCES)})\s+(?:from|by)\s+(?:the\s+)?(?P<x>{NAME})"
+    rf"(?=(?:\s+[a-z]+){{0,3}}(?:\s+[A-Z][a-z]+day)?\s+(?:show|shows|showed|said|says|found|"
+    rf"estimated|indicated|suggested)\b)"
+)
+_PREPOSITION = re.compile(
+    r"\b(?:of|from|in|at|to|with|on|into|than|against)\s+(?:the\s+)?$", re.IGNORECASE
+)
+_DENIED = re.compile(r"\b(?:neither|nor)\s+(?:the\s+)?$", re.IGNORECASE)
+_COUNTS_SPEAKERS = re.compile(r"\s+(?:[\w.’'-]+\s+){0,2}")
+
+
+def _not_subject(text: str, left: int, claim: Claim, verb_end: int) -> bool:
+    """A name that is denied ("Neither China nor Thailand has explained"), or the object
+    of a preposition closed by a comma ("who hail from China, claimed"; not "officials
+    in Quetta told"), is not the subject of the verb after it."""
+    if _DENIED.search(text, left, claim[1]):
+        return True
+    m = _PREPOSITION.search(text, left, claim[1])
+    if m is None or "," not in text[claim[2] : verb_end]:
+        return False
+    head = re.search(r"(\w+)\s*$", text[left : m.start()])
+    # "Data from Dog Meat Free Indonesia, which ..., suggests": the source's data speak
+    return not (head and head.group(1).lower() in SOURCES + GROUPS + BODIES)
+
+
+# words that open a sentence or a clause before a subject: "But rights groups tell VOA"
+LEAD_WORDS = STOP_WORDS | WEEKDAYS | MONTHS | {"but", "so", "yet", "then", "however", "meanwhile"}
+
+
+def _lead_length(words: str) -> int:
+    """How many characters of function words the pattern took before the subject ("But
+    rights groups" -> the length of "But ")."""
+    lead = 0
+    for m in re.finditer(r"\s*(\S+)\s+", words):
+        if m.group(1).lower() not in LEAD_WORDS - {"the", "a", "an"}:
+            break
+        lead = m.end()
+    return lead if words[lead:].strip() else 0
 
 
 def claimant(text: str, start: int, end: int) -> Claim | None:
@@ -1152,7 +1395,11 @@ def _attributed(text: str, quote: tuple[int, int]) -> Claim | None:
 _CONTINUES = re.compile(
     r"\s*[\"“]?(?:of (?:those|them|these|the (?:dead|injured|total))|among (?:them|those|the)|"
     r"another|in addition|that (?:includes|number)|this (?:includes|number)|the (?:rest|"
-    r"remaining|figure|toll|number|total|tally))\b",
+    r"remaining|figure|toll|number|total|tally)"
+    # a sentence that points back at the one before: "That is down from ...", "It
+    # includes ..."
+    r"|(?:that|this|it)(?:\s+(?:number|figure|total|plan|amount))?\s+(?:is|was|includes|included|"
+    r"means|meant|marks|marked|brings|brought|compares|compared))\b",
     re.IGNORECASE,
 )
 
@@ -1226,11 +1473,102 @@ def _last_named(
         titled = [
             (m.group("x"), m.start("x"), m.end("x")) for m in _TITLED.finditer(text, 0, until)
         ]
-        spoke = [c for c in named if _is_person(c[0])]
-        named = _persons(text, until)
+        opener = _sentence_subject(text, until)
+        if opener is not None:  # "Chalida ... echoed their concerns. She told VOA"
+            return opener
+        persons = _persons(text, until)
+        spoke = [c for c in named if _is_person(c[0]) or _is_surname(c[0], persons)]
+        named = persons
         if spoke or titled:  # "he said": the last who spoke or was named with a title
             named = spoke + titled
     return max(named, key=lambda c: c[1]) if named else None
+
+
+def _source_named(text: str, who: Claim) -> Claim:
+    """The body a bare "the data" / "the assessment" points back to: the last name
+    written before it with the same noun ("citing World Bank data", "an assessment from
+    Malawi's Department of Disaster Management Affairs"), else the noun itself."""
+    noun = re.escape(who[0].lower())
+    before = re.compile(rf"(?P<x>{NAME})(?:['’]s)?\s+(?:[a-z]+\s+)?{noun}\b")
+    after = re.compile(rf"\b{noun}\s+(?:from|by|of)\s+(?:the\s+)?(?P<x>{NAME})")
+    found = [
+        (m.group("x"), m.start("x"), m.end("x"))
+        for pattern in (before, after)
+        for m in pattern.finditer(text, 0, who[1])
+        if m.group("x")[:1].isupper() and not re.search(r"[.!?]\s", m.group("x"))
+    ]
+    if not found:
+        return who
+    name = max(found, key=lambda c: c[1])
+    return _clean(*name) or who
+
+
+# one person's role: "the spokesman said" points back to "spokesman Ahmed Chaudhry"
+ROLES = {
+    "spokesman", "spokeswoman", "spokesperson", "minister", "president", "governor",
+    "mayor", "commander", "envoy", "ambassador", "director", "chief", "official",
+}  # fmt: skip
+
+
+def _role_named(text: str, who: Claim) -> Claim:
+    """The person a bare role ("the spokesman") points back to: the last one named with
+    it ("spokesman Ahmed Chaudhry", "Glenn Jusnes, a spokesperson for UNHCR"), else the
+    role itself."""
+    role = re.escape(who[0].lower())
+    person = r"[A-Z][a-z]+(?:[-’'][A-Za-z]+)?(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][a-z]+(?:[-’'][A-Za-z]+)?){1,2}"
+    patterns = (
+        re.compile(rf"\b(?i:{role})\s+(?P<x>{person})"),
+        re.compile(rf"(?P<x>{person}),\s+(?:a|an|the)\s+(?:[\w.-]+\s+){{0,3}}?{role}\b"),
+    )
+    found = [
+        (m.group("x"), m.start("x"), m.end("x"))
+        for pattern in patterns
+        for m in pattern.finditer(text, 0, who[1])
+        if _is_person(m.group("x"))
+    ]
+    return max(found, key=lambda c: c[1]) if found else who
+
+
+def _in_compound(text: str, p: Proposal) -> bool:
+    """ "the 27-nation bloc", "the 15-nation Security Council": a number joined by a
+    hyphen to the noun after it, which describes a thing rather than counts it."""
+    return p.counted not in ("duration",) and bool(
+        re.match(r"[-‑][a-z]+\s+[A-Za-z]", text[p.end : p.end + 30])
+    )
+
+
+def _is_surname(word: str, persons: list[Claim]) -> bool:
+    """ "Wine says": one capitalised word that ends a person's name named before ("Bobi
+    Wine")."""
+    return " " not in word and any(p[0].endswith(f" {word}") for p in persons)
+
+
+# words that open a sentence with a phrase before its subject
+OPENERS = {
+    "like", "unlike", "despite", "following", "without", "after", "before", "since",
+    "during", "among", "under", "over", "besides", "speaking", "asked", "citing",
+}  # fmt: skip
+
+
+def _sentence_subject(text: str, pronoun_at: int) -> Claim | None:
+    """The person whose name opens the sentence before, when the pronoun opens its own
+    ("Chalida Tajaroensuk, who heads ..., echoed their concerns. She told VOA ...")."""
+    bounds = sentences(text)
+    n = next((n for n, (a, b) in enumerate(bounds) if a <= pronoun_at < b), None)
+    if not n or text[bounds[n][0] : pronoun_at].strip(" \n\"“‘'"):
+        return None
+    left, right = bounds[n - 1]
+    at = left + len(text[left:right]) - len(text[left:right].lstrip())
+    first = re.match(r"[A-Za-z]+", text[at:right])
+    if first and first.group().lower() in OPENERS:  # "Like Lutnick, Kevin Hassett ..."
+        comma = text.find(",", at, right)
+        if comma < 0:
+            return None
+        at = comma + 1 + len(text[comma + 1 : right]) - len(text[comma + 1 : right].lstrip())
+    m = _PERSON.match(text, at)
+    if m is None or not _is_person(m.group()) or text[m.end() : m.end() + 1] not in (",", " "):
+        return None
+    return m.group(), m.start(), m.end()
 
 
 def attribute(text: str, proposals: list[Proposal]) -> None:
@@ -1254,6 +1592,12 @@ def attribute(text: str, proposals: list[Proposal]) -> None:
             who = speakers[n - 1][1] if goes_on else None
         if who is not None and who[0].lower() in PRONOUNS:
             who = _last_named(text, who[0], who[1], speakers)
+        if who is not None and who[0].lower() in SOURCES:
+            who = _source_named(text, who)  # "according to the data": whose data
+        if who is not None and who[0].lower() in ROLES:
+            who = _role_named(text, who)  # "the spokesman said": the spokesman named before
+        if _in_compound(text, p):
+            who = None  # "the 27-nation bloc": the noun's description, nobody's claim
         if who is not None:
             p.claimed_by, p.claimed_by_start, p.claimed_by_end = who
 
@@ -1281,6 +1625,14 @@ def find_figures(text: str) -> list[Proposal]:
             used.update(range(i, j))
         i = max(j, i + 1)
     _link_parts(text, out)
+    for part in out:  # "up to 10 fatalities, including five militants": the part may be too
+        whole = out[part.part_of] if part.part_of is not None else None
+        if (
+            whole is not None
+            and part.realis == "actual"
+            and whole.realis in ("possible", "planned")
+        ):
+            part.realis = whole.realis
     attribute(text, out)
     return out
 
@@ -1629,6 +1981,9 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
     score = 0.9 if head in PEOPLE or unit in ("percent", "money") or duration else 0.6
     if counted == "other":
         score = 0.4
+    realis = _realis(_realis_window(text, start, end))
+    if _start_of_change(tokens, first, j):
+        realis = "actual"  # "would increase from $106 trillion to ...": what is now
     return Proposal(
         start,
         end,
@@ -1642,10 +1997,22 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         counted,
         noun,
         currency,
-        _realis(_realis_window(text, start, end)),
+        realis,
         score=score,
         rule=rule,
     ), j
+
+
+def _start_of_change(tokens: list[Token], first: int, j: int) -> bool:
+    """ "from $106 trillion to $127 trillion": the first figure of a change, the amount
+    the change starts from."""
+    return (
+        first > 0
+        and tokens[first - 1].low == "from"
+        and j + 1 < len(tokens)
+        and tokens[j].low == "to"
+        and (tokens[j + 1].is_digits or tokens[j + 1].text in CURRENCY)
+    )
 
 
 INCLUDING = ("including", "included", "includes", "include", "among them", "among whom")
