@@ -30,7 +30,7 @@ from typing import Any
 from sitrep.schema import spec
 
 MODEL = "sitrep-figures"
-VERSION = "0.5.0"
+VERSION = "0.6.0"
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -216,6 +216,9 @@ MODAL_PLANNED = (
     "was to",
     "were to",
     "mandate to",
+    # an obligation not met yet: "Taiwan has to come up to 100% manning level"
+    "has to",
+    "have to",
     # requests and demands: "asked for the return of 45"
     "asked for",
     "asks for",
@@ -240,6 +243,7 @@ MODAL_POSSIBLE = (
     "anticipated",  # "anticipated 26 billion baht": an expectation
     "anticipates",
     "option to",  # "an option to extend the lease for another 40 years"
+    "likely",  # "five people had likely been killed", "it is likely two to three months"
 )
 # conditions and threats: a figure that holds only if something happens, whatever the
 # modal of its clause ("if Europe follows through, he will impose the 200% tariff")
@@ -266,8 +270,11 @@ _POSSIBLE = re.compile(
     r"(?<![\w-])(?:" + "|".join(re.escape(w.strip()) for w in MODAL_POSSIBLE) + r")(?![\w-])"
 )
 _NOT_PLANNED = re.compile(
-    r"\b(?:claimed|claims|said|says|believed|thought|reported|appears|appeared|seems|seemed)"
+    r"\b(?:claimed|claims|said|says|believed|thought|reported|appears|appeared|seems|seemed"
+    r"|used)"  # "China used to be one to two years behind": what was
     r" to be\b"
+    # a noun, not a verb of need: "Taiwan is at about 80% of their needs"
+    r"|\b(?:their|its|his|her|our|my|your|the|basic|humanitarian|energy) needs\b"
 )
 REPORT_VERBS = (
     "said", "says", "say", "told", "tells", "tell", "reported", "reports", "announced", "announces",
@@ -629,6 +636,16 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and not (before is not None and before.low in WINDOWS)  # "the past 3 years after"
     ):
         return "date anchor"
+    anchor = _qualifier_before(tokens, i)
+    at = anchor[1] if anchor else i
+    if (
+        at > 0
+        and tokens[at - 1].low == "after"
+        and after is not None
+        and after.low in TIME_UNITS
+        and not (after2 is not None and after2.low == "of")
+    ):
+        return "time anchor"  # "arrived after about four hours": when, not how long
     if before is not None and before.low in ("top", "bottom"):
         return "ranking"  # "in the bottom ten"
     # windows that place something in time: "in the past three months", "last 15 months"
@@ -657,10 +674,10 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and not (before is not None and before.low == "including")  # "including one"
         and not (
             after is not None
-            and after.low == "or"
+            and (after.low in ("or", "to") or after.text in "-–‑")
             and after2 is not None
-            and after2.low in ("two", "2")
-        )  # "one or two items": a range
+            and (after2.low in UNITS | TENS or after2.is_digits)
+        )  # "one or two items", "one to two years": a range
         and not _one_duration(tokens, i, j)  # "to one year in prison", "for one full day"
         and not (
             after is not None
@@ -691,7 +708,11 @@ REFERRED = {
     "architectures",
 }  # fmt: skip
 # what a percentage of certainty is said of: "100% sure"
-CERTAINTY = {"sure", "certain", "confident", "committed", "convinced", "behind", "honest"}
+CERTAINTY = {
+    "sure", "certain", "confident", "committed", "convinced", "behind", "honest", "dedicated",
+    "right", "wrong", "correct", "true", "serious", "focused", "against", "supportive",
+}  # fmt: skip
+COPULAS = {"is", "are", "am", "was", "were", "be", "been", "being", "not", "remain", "remains"}
 FULL_MONTHS = {m for m in MONTHS if len(m) > 4} | {"june", "july", "may"}
 
 
@@ -765,6 +786,17 @@ def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | Non
         and before2.low not in ("one", "some", "all", "most", "each", "many")
     ):
         return "part of a name"  # "the Group of Seven"
+    if (
+        not tok.is_digits
+        and tok.text[:1].isupper()
+        and before is not None
+        and before.text[:1].islower()
+        and before.text.isalpha()  # not "deportation. Two U.S. officials"
+        and after is not None
+        and after.text[:1].isupper()
+        and after.low not in PEOPLE
+    ):
+        return "part of a title"  # "the book Zero Sum", "a film called Twelve Angry Men"
     if after is not None and after.text in "-‑" and after2 is not None and after2.low == "dash":
         return "part of a name"  # "the nine-dash line"
     if after is not None and (
@@ -854,6 +886,8 @@ def _qualifier_before(tokens: list[Token], i: int) -> tuple[str, int] | None:
             return found
     for words, qualifier in _BEFORE_ORDER:
         start = i - len(words)
+        if words == ("up", "to") and start > 0 and tokens[start - 1].low in PHRASAL_UP:
+            continue  # "come up to 100%": a verb that reaches the figure, not a bound
         if start >= 0 and _match_words(tokens, start, words):
             # "up to to 7,000": a doubled last word, seen in real copy
             return qualifier, start
@@ -868,6 +902,8 @@ def _qualifier_before(tokens: list[Token], i: int) -> tuple[str, int] | None:
     return None
 
 
+# verbs whose particle "up" makes "up to" a part of the verb ("come up to 100%")
+PHRASAL_UP = {"come", "comes", "came", "coming", "live", "lives", "lived", "living", "measure"}
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "gov", "sen",
     "rep", "rev", "st", "jr", "sr", "no", "vs", "inc", "corp", "co", "ltd", "dept", "est",
@@ -883,6 +919,8 @@ def sentences(text: str) -> tuple[tuple[int, int], ...]:
     out, start = [], 0
     for m in _BOUNDARY.finditer(text):
         if m.group() != "\n":
+            if text[m.start() - 2 : m.start()] == ".." and re.match(r"\s+[a-z]", text[m.end() :]):
+                continue  # "I have to take six ... medications every day": an ellipsis
             word = re.search(r"([A-Za-z.]+)[.!?][\"”’)]*$", text[max(0, m.start() - 12) : m.end()])
             token = word.group(1) if word else ""
             if token.lower() in ABBREVIATIONS or re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", token):
@@ -1007,6 +1045,7 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
 
 
 def _realis(clause: str) -> str:
+    clause = _MONTH_MAY.sub("in_month", clause)  # "since May": the month, not a modal
     lowered = _NOT_PLANNED.sub(" ", f" {clause.lower()} ")
     if _CONDITION.search(lowered):
         return "possible"
@@ -1020,10 +1059,20 @@ def _realis(clause: str) -> str:
 
 
 # habits and rules: "issues around 400 licenses annually", "must spend ten days"
+_MONTH_MAY = re.compile(r"(?<=[a-z,] )May\b|\bMay(?= \d)")
 _GENERIC = re.compile(
     r"\b(?:annually|(?:every|each|per) (?:day|week|month|year)|must|on average)\b"
 )
 _CUT = re.compile(r"[,;:—–]|\band\b|\bbut\b|\bwhile\b")
+# a modal governs its own clause only: before the figure, an embedded clause opened by
+# "how", "whether" or "that" ("we could tell her how happy we were after her eight
+# years") starts afresh; after it, a relative clause or a complement of the noun ("two
+# tests that experts think may be related", "several requests for this hearing to be
+# postponed") says something about the counted thing, not whether the figure holds
+_CUT_BEFORE = re.compile(
+    r"[,;:—–]|\b(?:and|but|while|how|whether)\b|(?<!chance )(?<!risk )(?<!fear )\bthat\b"
+)
+_CUT_AFTER = re.compile(r"[,;:—–]|\b(?:and|but|while|that|which|who|whom|for)\b")
 
 
 def _realis_window(text: str, start: int, end: int) -> str:
@@ -1031,22 +1080,25 @@ def _realis_window(text: str, start: int, end: int) -> str:
     words after it ("up to 7,000 detainees are potentially scheduled"), not a modal
     verb at the far end of the clause that governs something else."""
     left, right = _sentence_bounds(text, start, end)
-    cuts = list(_CUT.finditer(text, left, start))
+    cuts = list(_CUT_BEFORE.finditer(text, left, start))
     while cuts and (
         _shared_subject(text, cuts[-1])
         or (cuts[-1].group() == "," and re.fullmatch(r"\s+[a-z]+\s+", text[cuts[-1].end() : start]))
     ):
         cuts.pop()  # "Britain will cede ... and pay ... $116 million": one subject, one modal;
         # "a proposal for an immediate, interim 30-day ceasefire": a list of adjectives
-    after = _CUT.search(text, end, right)
+    after = _CUT_AFTER.search(text, end, right)
     words = list(re.finditer(r"\S+", text[end : after.start() if after else right]))[:6]
     window = text[cuts[-1].end() if cuts else left : end + (words[-1].end() if words else 0)]
     if _ANTECEDENT.search(text, left, cuts[-1].end() if cuts else left):
         return f"if {window}"  # "if Europe follows through on it, he will impose 200%"
     if _PROJECTED.search(text, left, start):  # "had projected that by 2045, about 6% ..."
         return f"projected {window}"
-    if _HABIT.search(text.lower(), left, right) and _realis(window) == "actual":
-        return f"{window} every day"  # "walked six miles to and from work every day"
+    if _HABIT.search(text.lower(), left, right) and (
+        _realis(window) == "actual" or re.search(r"\b(?:has|have) to\b", window)
+    ):  # "I have to take six medications every day": a habit
+        # "walked six miles to and from work every day"; an obligation kept up is a rule
+        return re.sub(r"\b(?:has|have) to\b", "must", window) + " every day"
     if cuts and cuts[-1].group() in "—–" and not text[cuts[-1].end() : start].strip():
         # "the death toll may be higher — up to 10 fatalities": a figure right after a
         # dash spells out the clause before it, whose modal holds
@@ -1657,6 +1709,8 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
         noun, k, head = _noun_after(tokens, j + hedge)
         if head in TIME_UNITS and k < len(tokens) and tokens[k].low in DATE_ANCHORS:
             return None  # "A few hours later": when, not how long
+        if _multiplier(tokens, j):
+            return None  # "several times smaller": how many times, not a count
         if term in ("several", "a_few", "a_dozen") and not _counts_something(
             tokens, j + hedge, head
         ):
@@ -1707,6 +1761,18 @@ def _decades(
     if number is None or number[1] >= len(tokens) or tokens[number[1]].low != "decades":
         return None
     return number[0] * 10, number[1]
+
+
+def _multiplier(tokens: list[Token], j: int) -> bool:
+    """ "several times smaller", "dozens of times more", "a few times as large": a factor
+    that compares two amounts."""
+    k = j + 2 if _match_words(tokens, j, ("of", "times")) else j + 1
+    if not (k - 1 < len(tokens) and tokens[k - 1].low == "times") or k >= len(tokens):
+        return False
+    word = tokens[k].low
+    return word in ("more", "less", "fewer", "as", "higher", "lower", "larger", "bigger") or (
+        word.endswith("er") and len(word) > 4 and word not in STOP_WORDS
+    )
 
 
 def _counts_something(tokens: list[Token], j: int, head: str | None) -> bool:
@@ -1933,6 +1999,15 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         j += 2
     if unit_hint == "percent" and j < len(tokens) and tokens[j].low in CERTAINTY:
         return None  # "100% sure": how sure, not a share of anything
+    if (
+        unit_hint == "percent"
+        and value == 100
+        and first > 0
+        and tokens[first - 1].low in COPULAS
+        and j < len(tokens)
+        and tokens[j].low.endswith("ed")
+    ):
+        return None  # "China is 100% dedicated to": how wholly, a manner of speaking
     if currency:
         unit_hint = "money"
     elif j < len(tokens) and tokens[j].low in CURRENCY_WORDS:
