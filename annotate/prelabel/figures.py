@@ -1254,6 +1254,8 @@ _TITLE_BY = re.compile(
 )
 # a subordinate clause after the figure: "doubling the 25% tariff after X said ..."
 _SUBORDINATE = re.compile(r"\b(?:after|before|when|because|while|until|since)\s+(?:the\s+)?$")
+# a relative clause that hangs on a name after the figure: "..., including Manus, which"
+_RELATIVE_OF_NAME = re.compile(r"[A-Z][\w’'-]*,\s+(?:which|who)\s+$")
 # what a claimant never is: a determiner or a lone function word
 FUNCTION_WORDS = {
     "the", "a", "an", "of", "and", "or", "in", "on", "at", "for", "to", "by", "with",
@@ -1300,6 +1302,24 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
     return who, s, e
 
 
+_HEAD_OF_ROLE = re.compile(
+    r"(?P<x>[A-Z][a-z]+(?:[-’'][A-Za-z]+)?(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][a-z]+(?:[-’'][A-Za-z]+)?){1,3})"
+    r",\s+(?:the|a|an)\s+$"
+)
+
+
+def _appositive_head(text: str, claim: Claim) -> Claim:
+    """ "Sayed Abdul Wajeed Sadat, the Ghazni provincial head for the Red Cross told VOA":
+    a role that stands in apposition after a person's name (no comma closes it) is the
+    person's, who is the subject."""
+    if _is_person(claim[0]):
+        return claim
+    m = _HEAD_OF_ROLE.search(text, max(0, claim[1] - 80), claim[1])
+    if m is None or any(w in NOT_PERSON_WORDS for w in m.group("x").split()):
+        return claim
+    return m.group("x"), m.start("x"), m.end("x")
+
+
 def _candidates(
     text: str, left: int, right: int, skip: tuple[int, int] = (0, 0)
 ) -> list[tuple[int, int, Claim]]:
@@ -1331,11 +1351,16 @@ def _candidates(
             claim = _clean(words, s, s + len(words))
             if claim is None or (claim[1] < skip[1] and skip[0] < claim[2]):
                 continue
+            if weight >= 1:
+                claim = _appositive_head(text, claim)
             if weight == 1 and claim[1] < skip[0] and skip[1] <= m.end():
                 continue  # "Matthaes, a Vietnam dweller of 25 years, warned", "Officials in
                 # the two countries said": a figure inside the subject is not its claim
             if skip[1] and skip[1] <= s and _SUBORDINATE.search(text[skip[1] : s]):
                 continue  # "the 25% tariff ... after Canada's leader said": not his figure
+            if skip[1] and skip[1] <= s and _RELATIVE_OF_NAME.search(text[skip[1] : s]):
+                continue  # "several models, including Manus, which experts say can rival":
+                # the speech is about the name, not the figure
             if weight >= 1 and _not_subject(text, max(left, s - 30), claim, m.end()):
                 continue
             if skip[1] and _COUNTS_SPEAKERS.fullmatch(text, skip[1], claim[1]):
@@ -1355,7 +1380,10 @@ def _candidates(
 _SOURCE_FROM = re.compile(
     rf"\b(?:{'|'.join(SOURCES)})\s+(?:from|by)\s+(?:the\s+)?(?P<x>{NAME})"
     rf"(?=(?:\s+[a-z]+){{0,3}}(?:\s+[A-Z][a-z]+day)?\s+(?:show|shows|showed|said|says|found|"
-    rf"estimated|indicated|suggested)\b)"
+    rf"estimated|indicated|suggested)\b"
+    # "a report by the Global Terrorism Index, which identified ...": the body's report
+    rf"|,\s+which\s+(?:\w+\s+)?(?:show|shows|showed|said|says|found|finds|estimated|"
+    rf"indicated|suggested|identified|identifies|ranked|named|listed|counted|recorded)\b)"
 )
 _PREPOSITION = re.compile(
     r"\b(?:of|from|in|at|to|with|on|into|than|against)\s+(?:the\s+)?$", re.IGNORECASE
@@ -1607,9 +1635,12 @@ def _sentence_subject(text: str, pronoun_at: int) -> Claim | None:
     ("Chalida Tajaroensuk, who heads ..., echoed their concerns. She told VOA ...")."""
     bounds = sentences(text)
     n = next((n for n, (a, b) in enumerate(bounds) if a <= pronoun_at < b), None)
-    if not n or text[bounds[n][0] : pronoun_at].strip(" \n\"“‘'"):
-        return None
+    lead = text[bounds[n][0] : pronoun_at].strip(" \n\"“‘'") if n else ""
+    if not n or (lead and not _WHOLE_QUOTE.fullmatch(text, bounds[n][0], pronoun_at)):
+        return None  # the pronoun opens its sentence, or follows a whole quotation
     left, right = bounds[n - 1]
+    if lead and re.search(r"[\"“”]", text[left:right]):
+        return None  # '"...," he said' after a quotation: its speaker, not this opener
     at = left + len(text[left:right]) - len(text[left:right].lstrip())
     first = re.match(r"[A-Za-z]+", text[at:right])
     if first and first.group().lower() in OPENERS:  # "Like Lutnick, Kevin Hassett ..."
@@ -1617,10 +1648,41 @@ def _sentence_subject(text: str, pronoun_at: int) -> Claim | None:
         if comma < 0:
             return None
         at = comma + 1 + len(text[comma + 1 : right]) - len(text[comma + 1 : right].lstrip())
+    titled = _TITLED.match(text, at)
+    if titled:  # "Mayor Ana Reyes spoke": the name, not its title
+        return titled.group("x"), titled.start("x"), titled.end("x")
     m = _PERSON.match(text, at)
     if m is None or not _is_person(m.group()) or text[m.end() : m.end() + 1] not in (",", " "):
+        alone = re.match(r"[A-Z][a-z]+(?:[-’'][A-Za-z]+)?(?=\s+[a-z])", text[at:right])
+        if alone and _is_surname(alone.group(), _persons(text, at)):  # "Countryman sees"
+            return alone.group(), at, at + alone.end()
         return None
     return m.group(), m.start(), m.end()
+
+
+# a sentence that is one quotation up to its speaker: '"I think ... in other cases," '
+_WHOLE_QUOTE = re.compile(r"\s*[\"“][^\"“”]{2,1500}[,?!]\s*[\"”]\s*")
+
+
+# the speaker labels of an interview: "VOA: ...? Richard Armitage, former U.S. deputy
+# secretary of state: The obvious message ... Armitage: That type of exercise ..."
+_LABEL = re.compile(
+    r"(?:(?<=[.?!”\"]\s)|(?<=\n)|\A)"
+    r"(?P<x>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})(?:,\s+(?:[^:.\n\"“”]|\.(?=\S|\s+[a-z])){1,80})?:\s"
+)
+INTERVIEWERS = {"voa", "q", "question", "interviewer", "host", "reporter"}
+
+
+def _turns(text: str) -> list[tuple[int, Claim | None]]:
+    """(start, speaker) of every turn of an interview written as "Name: ..." labels, the
+    interviewer's turns with no speaker; none unless the interviewer and another speaker
+    each have a label (a text in questions and answers)."""
+    labels = [(m.start(), (m.group("x"), m.start("x"), m.end("x"))) for m in _LABEL.finditer(text)]
+    asks = [at for at, who in labels if who[0].lower() in INTERVIEWERS]
+    answers = [at for at, who in labels if who[0].lower() not in INTERVIEWERS]
+    if not asks or not answers:
+        return []
+    return [(at, None if who[0].lower() in INTERVIEWERS else who) for at, who in labels]
 
 
 def attribute(text: str, proposals: list[Proposal]) -> None:
@@ -1633,23 +1695,30 @@ def attribute(text: str, proposals: list[Proposal]) -> None:
     quotes = _quotes(text)
     speakers = _speakers(text)
     starts = [left for left, _ in speakers]
+    turns = _turns(text)
+    turn_starts = [at for at, _ in turns]
     for p in proposals:
         who = claimant(text, p.start, p.end)
-        if who is None:
-            k = next((k for k, q in enumerate(quotes) if q[0] < p.start and p.end <= q[1]), None)
-            who = _quote_speaker(text, quotes, k) if k is not None else None
+        k = next((k for k, q in enumerate(quotes) if q[0] < p.start and p.end <= q[1]), None)
+        if who is None and k is not None:
+            who = _quote_speaker(text, quotes, k)
+        if who is None and turns and p.start > turns[0][0]:
+            who = turns[bisect.bisect_right(turn_starts, p.start) - 1][1]  # an answer
         if who is None:
             n = bisect.bisect_right(starts, p.start) - 1
             goes_on = _CONTINUES.match(text, starts[n]) if n > 0 else None
             who = speakers[n - 1][1] if goes_on else None
+        if who is not None and who[0].lower() in ("i", "we") and turns and p.start > turns[0][0]:
+            who = turns[bisect.bisect_right(turn_starts, p.start) - 1][1]  # the one answering
         if who is not None and who[0].lower() in PRONOUNS:
             who = _last_named(text, who[0], who[1], speakers)
         if who is not None and who[0].lower() in SOURCES:
             who = _source_named(text, who)  # "according to the data": whose data
         if who is not None and who[0].lower() in ROLES:
             who = _role_named(text, who)  # "the spokesman said": the spokesman named before
-        if _in_compound(text, p):
-            who = None  # "the 27-nation bloc": the noun's description, nobody's claim
+        if _in_compound(text, p) and k is None:
+            who = None  # "the 27-nation bloc": the noun's description, nobody's claim (a
+            # speaker's words in a quotation are the speaker's: "the 5,000-man troops")
         if who is not None:
             p.claimed_by, p.claimed_by_start, p.claimed_by_end = who
 
