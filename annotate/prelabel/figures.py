@@ -615,7 +615,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and tokens[i - 3].low in ("aged", "age", "ages")
     ):
         return "age"  # the 17 of "ages 12 to 17"
-    age = _age_or_name(tokens, i, j, value)
+    age = _age_or_name(text, tokens, i, j, value)
     if age:
         return age
     if (
@@ -706,6 +706,9 @@ REFERRED = {
     "allies", "rivals", "neighbors", "neighbours", "brothers", "sisters", "teams",
     "candidates", "sons", "daughters", "companies", "groups", "men's", "camps", "sides",
     "architectures",
+    # kinds and ideas named before: "these two disciplines", "the two approaches"
+    "disciplines", "fields", "approaches", "ideas", "concepts", "worlds", "cultures",
+    "traditions", "visions", "views", "positions", "options", "scenarios", "models",
 }  # fmt: skip
 # what a percentage of certainty is said of: "100% sure"
 CERTAINTY = {
@@ -743,7 +746,7 @@ def _sentence_end(token: Token) -> bool:
     return token.text.endswith(".") and token.low in FULL_MONTHS
 
 
-def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | None:
+def _age_or_name(text: str, tokens: list[Token], i: int, j: int, value: float) -> str | None:
     """Numbers that count nothing: an age after a name ("Amirov, 45,"), an age threshold
     ("under the age of five", "children under 18", "younger than five"), a number in a
     name ("type 2", "Group of Seven", "the nine-dash line"), a multiplier ("18 times",
@@ -824,7 +827,46 @@ def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | Non
         and _referred_after(tokens, j)
     ):
         return "named again"  # "these two guys", "the two leaders", "the two NATO allies"
+    if (
+        not tok.is_digits
+        and before is not None
+        and before.low in ("the", "these", "those")
+        and after is not None
+        and not _counted_noun_follows(tokens, j)
+        and (
+            (tok.low == "two" and after.low in PAIR_VERBS)  # "the two are now partners"
+            or (
+                (after.low in STOP_WORDS or not after.text[:1].isalpha())
+                and _names_listed(text, tok.start) == value
+            )  # "Russia and China ... North Korea and Iran. And facing those four in Asia"
+        )
+    ):
+        return "named again"
     return None
+
+
+# verbs right after "the two" that make it a pronoun for a pair named before
+PAIR_VERBS = {
+    "are", "were", "have", "had", "will", "would", "can", "could", "met", "meet", "signed",
+    "agreed", "share", "shared", "spoke", "talked", "discussed", "also", "later", "then",
+    "remain", "remained", "became", "both",
+}  # fmt: skip
+_LISTED = re.compile(
+    r"(?<![\w’'-])[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*"
+    r"(?:,\s+[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)*,?\s+and\s+[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*"
+)
+
+
+def _names_listed(text: str, at: int) -> int:
+    """How many names the sentence before and this one list up to `at` ("Russia and
+    China", "Burkina Faso, Mali and Niger"): the members a "those four" names again."""
+    bounds = sentences(text)
+    n = next((n for n, (a, b) in enumerate(bounds) if a <= at < b), 0)
+    left = bounds[max(0, n - 1)][0] if bounds else 0
+    return sum(
+        m.group().count(",") + 2 - ("," in m.group() and ", and" in m.group())
+        for m in _LISTED.finditer(text, left, at)
+    )
 
 
 def _referred_after(tokens: list[Token], j: int) -> bool:
