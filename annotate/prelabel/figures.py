@@ -1114,7 +1114,12 @@ _CUT = re.compile(r"[,;:—–]|\band\b|\bbut\b|\bwhile\b")
 _CUT_BEFORE = re.compile(
     r"[,;:—–]|\b(?:and|but|while|how|whether)\b|(?<!chance )(?<!risk )(?<!fear )\bthat\b"
 )
-_CUT_AFTER = re.compile(r"[,;:—–]|\b(?:and|but|while|that|which|who|whom|for)\b")
+_CUT_AFTER = re.compile(
+    r"[,;:—–]|\b(?:and|but|while|for)\b|\b(?:that|which|who|whom)\b"
+    # a relative clause with its own subject ("that experts think may"), not one whose
+    # subject is the counted thing ("300 people who could be displaced")
+    r"(?!\s+(?:could|would|may|might|will|can|are|is|were|was|have|has|had|be|not)\b)"
+)
 
 
 def _realis_window(text: str, start: int, end: int) -> str:
@@ -1350,15 +1355,26 @@ _HEAD_OF_ROLE = re.compile(
 )
 
 
+# the words of one person's role: "the Ghazni provincial head for the Red Cross"
+_PERSON_ROLE = re.compile(
+    r"\b(?:head|spokes(?:man|woman|person)|director|minister|chief|official|commander|"
+    r"governor|president|leader|representative|officer|secretary|chair(?:man|woman)?|"
+    r"founder|analyst|expert|professor|researcher|envoy|ambassador|coordinator|manager)\b",
+    re.IGNORECASE,
+)
+
+
 def _appositive_head(text: str, claim: Claim) -> Claim:
     """ "Sayed Abdul Wajeed Sadat, the Ghazni provincial head for the Red Cross told VOA":
     a role that stands in apposition after a person's name (no comma closes it) is the
     person's, who is the subject."""
-    if _is_person(claim[0]):
+    if _PERSON.fullmatch(claim[0]) or not _PERSON_ROLE.search(claim[0]):
         return claim
     m = _HEAD_OF_ROLE.search(text, max(0, claim[1] - 80), claim[1])
     if m is None or any(w in NOT_PERSON_WORDS for w in m.group("x").split()):
         return claim
+    if _PREPOSITION.search(text, max(0, m.start() - 20), m.start()):
+        return claim  # "Reporting from New York, the ministry's spokesman said": a place
     return m.group("x"), m.start("x"), m.end("x")
 
 
