@@ -275,6 +275,11 @@ _NOT_PLANNED = re.compile(
     r" to be\b"
     # a noun, not a verb of need: "Taiwan is at about 80% of their needs"
     r"|\b(?:their|its|his|her|our|my|your|the|basic|humanitarian|energy) needs\b"
+    # modal words used as nouns or in comparisons: "military might", "political will",
+    # "higher than expected"
+    r"|\b(?:military|economic|naval|sheer|full|its|their) might\b"
+    r"|\b(?:political|free|good|the|its|their|popular) will\b(?! be\b)"
+    r"|\b(?:than|as) (?:expected|anticipated|projected|forecast|planned)\b"
 )
 REPORT_VERBS = (
     "said", "says", "say", "told", "tells", "tell", "reported", "reports", "announced", "announces",
