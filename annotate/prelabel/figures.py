@@ -216,6 +216,7 @@ MODAL_PLANNED = (
     "was to",
     "were to",
     "mandate to",
+    "ability to",  # "the ability to even acquire the 5,000-man troops": a goal
     # an obligation not met yet: "Taiwan has to come up to 100% manning level"
     "has to",
     "have to",
@@ -1734,6 +1735,7 @@ _LABEL = re.compile(
     r"(?P<x>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})(?:,\s+(?:[^:.\n\"“”]|\.(?=\S|\s+[a-z])){1,80})?:\s"
 )
 INTERVIEWERS = {"voa", "q", "question", "interviewer", "host", "reporter"}
+ANSWER_LABELS = {"a", "answer"}  # "Q: ... A: ...": an answer that does not name its speaker
 
 
 def _turns(text: str) -> list[tuple[int, Claim | None]]:
@@ -1745,7 +1747,9 @@ def _turns(text: str) -> list[tuple[int, Claim | None]]:
     answers = [at for at, who in labels if who[0].lower() not in INTERVIEWERS]
     if not asks or not answers:
         return []
-    return [(at, None if who[0].lower() in INTERVIEWERS else who) for at, who in labels]
+    return [
+        (at, None if who[0].lower() in INTERVIEWERS | ANSWER_LABELS else who) for at, who in labels
+    ]
 
 
 def attribute(text: str, proposals: list[Proposal]) -> None:
