@@ -1783,6 +1783,13 @@ def attribute(text: str, proposals: list[Proposal]) -> None:
             who = _source_named(text, who)  # "according to the data": whose data
         if who is not None and who[0].lower() in ROLES:
             who = _role_named(text, who)  # "the spokesman said": the spokesman named before
+        if (
+            _in_compound(text, p)
+            and p.realis == "possible"
+            and p.counted != "duration"
+            and re.search(r"\b(?:the|its|their|this|that)\s+$", text[max(0, p.start - 8) : p.start])
+        ):  # "could board along the roughly 1,600-kilometer route": the size of a thing
+            p.realis = "actual"  # that is, not of one that may be (not "a 500-bed hospital")
         if _in_compound(text, p) and k is None:
             who = None  # "the 27-nation bloc": the noun's description, nobody's claim (a
             # speaker's words in a quotation are the speaker's: "the 5,000-man troops")
