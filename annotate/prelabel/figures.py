@@ -30,7 +30,7 @@ from typing import Any
 from sitrep.schema import spec
 
 MODEL = "sitrep-figures"
-VERSION = "0.5.0"
+VERSION = "0.6.0"
 
 UNITS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -216,6 +216,10 @@ MODAL_PLANNED = (
     "was to",
     "were to",
     "mandate to",
+    "ability to",  # "the ability to even acquire the 5,000-man troops": a goal
+    # an obligation not met yet: "Taiwan has to come up to 100% manning level"
+    "has to",
+    "have to",
     # requests and demands: "asked for the return of 45"
     "asked for",
     "asks for",
@@ -240,6 +244,7 @@ MODAL_POSSIBLE = (
     "anticipated",  # "anticipated 26 billion baht": an expectation
     "anticipates",
     "option to",  # "an option to extend the lease for another 40 years"
+    "likely",  # "five people had likely been killed", "it is likely two to three months"
 )
 # conditions and threats: a figure that holds only if something happens, whatever the
 # modal of its clause ("if Europe follows through, he will impose the 200% tariff")
@@ -266,8 +271,16 @@ _POSSIBLE = re.compile(
     r"(?<![\w-])(?:" + "|".join(re.escape(w.strip()) for w in MODAL_POSSIBLE) + r")(?![\w-])"
 )
 _NOT_PLANNED = re.compile(
-    r"\b(?:claimed|claims|said|says|believed|thought|reported|appears|appeared|seems|seemed)"
+    r"\b(?:claimed|claims|said|says|believed|thought|reported|appears|appeared|seems|seemed"
+    r"|used)"  # "China used to be one to two years behind": what was
     r" to be\b"
+    # a noun, not a verb of need: "Taiwan is at about 80% of their needs"
+    r"|\b(?:their|its|his|her|our|my|your|the|basic|humanitarian|energy) needs\b"
+    # modal words used as nouns or in comparisons: "military might", "political will",
+    # "higher than expected"
+    r"|\b(?:military|economic|naval|sheer|full|its|their) might\b"
+    r"|\b(?:political|free|good|the|its|their|popular) will\b(?! be\b)"
+    r"|\b(?:than|as) (?:expected|anticipated|projected|forecast|planned)\b"
 )
 REPORT_VERBS = (
     "said", "says", "say", "told", "tells", "tell", "reported", "reports", "announced", "announces",
@@ -608,7 +621,7 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and tokens[i - 3].low in ("aged", "age", "ages")
     ):
         return "age"  # the 17 of "ages 12 to 17"
-    age = _age_or_name(tokens, i, j, value)
+    age = _age_or_name(text, tokens, i, j, value)
     if age:
         return age
     if (
@@ -629,6 +642,16 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and not (before is not None and before.low in WINDOWS)  # "the past 3 years after"
     ):
         return "date anchor"
+    anchor = _qualifier_before(tokens, i)
+    at = anchor[1] if anchor else i
+    if (
+        at > 0
+        and tokens[at - 1].low == "after"
+        and after is not None
+        and after.low in TIME_UNITS
+        and not (after2 is not None and after2.low == "of")
+    ):
+        return "time anchor"  # "arrived after about four hours": when, not how long
     if before is not None and before.low in ("top", "bottom"):
         return "ranking"  # "in the bottom ten"
     # windows that place something in time: "in the past three months", "last 15 months"
@@ -657,10 +680,10 @@ def _not_a_figure(text: str, tokens: list[Token], i: int, j: int, value: float) 
         and not (before is not None and before.low == "including")  # "including one"
         and not (
             after is not None
-            and after.low == "or"
+            and (after.low in ("or", "to") or after.text in "-–‑")
             and after2 is not None
-            and after2.low in ("two", "2")
-        )  # "one or two items": a range
+            and (after2.low in UNITS | TENS or after2.is_digits)
+        )  # "one or two items", "one to two years": a range
         and not _one_duration(tokens, i, j)  # "to one year in prison", "for one full day"
         and not (
             after is not None
@@ -689,9 +712,16 @@ REFERRED = {
     "allies", "rivals", "neighbors", "neighbours", "brothers", "sisters", "teams",
     "candidates", "sons", "daughters", "companies", "groups", "men's", "camps", "sides",
     "architectures",
+    # kinds and ideas named before: "these two disciplines", "the two approaches"
+    "disciplines", "fields", "approaches", "ideas", "concepts", "worlds", "cultures",
+    "traditions", "visions", "views", "positions", "options", "scenarios", "models",
 }  # fmt: skip
 # what a percentage of certainty is said of: "100% sure"
-CERTAINTY = {"sure", "certain", "confident", "committed", "convinced", "behind", "honest"}
+CERTAINTY = {
+    "sure", "certain", "confident", "committed", "convinced", "behind", "honest", "dedicated",
+    "right", "wrong", "correct", "true", "serious", "focused", "against", "supportive",
+}  # fmt: skip
+COPULAS = {"is", "are", "am", "was", "were", "be", "been", "being", "not", "remain", "remains"}
 FULL_MONTHS = {m for m in MONTHS if len(m) > 4} | {"june", "july", "may"}
 
 
@@ -722,7 +752,7 @@ def _sentence_end(token: Token) -> bool:
     return token.text.endswith(".") and token.low in FULL_MONTHS
 
 
-def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | None:
+def _age_or_name(text: str, tokens: list[Token], i: int, j: int, value: float) -> str | None:
     """Numbers that count nothing: an age after a name ("Amirov, 45,"), an age threshold
     ("under the age of five", "children under 18", "younger than five"), a number in a
     name ("type 2", "Group of Seven", "the nine-dash line"), a multiplier ("18 times",
@@ -765,6 +795,17 @@ def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | Non
         and before2.low not in ("one", "some", "all", "most", "each", "many")
     ):
         return "part of a name"  # "the Group of Seven"
+    if (
+        not tok.is_digits
+        and tok.text[:1].isupper()
+        and before is not None
+        and before.text[:1].islower()
+        and before.text.isalpha()  # not "deportation. Two U.S. officials"
+        and after is not None
+        and after.text[:1].isupper()
+        and after.low not in PEOPLE
+    ):
+        return "part of a title"  # "the book Zero Sum", "a film called Twelve Angry Men"
     if after is not None and after.text in "-‑" and after2 is not None and after2.low == "dash":
         return "part of a name"  # "the nine-dash line"
     if after is not None and (
@@ -792,7 +833,46 @@ def _age_or_name(tokens: list[Token], i: int, j: int, value: float) -> str | Non
         and _referred_after(tokens, j)
     ):
         return "named again"  # "these two guys", "the two leaders", "the two NATO allies"
+    if (
+        not tok.is_digits
+        and before is not None
+        and before.low in ("the", "these", "those")
+        and after is not None
+        and not _counted_noun_follows(tokens, j)
+        and (
+            (tok.low == "two" and after.low in PAIR_VERBS)  # "the two are now partners"
+            or (
+                (after.low in STOP_WORDS or not after.text[:1].isalpha())
+                and _names_listed(text, tok.start) == value
+            )  # "Russia and China ... North Korea and Iran. And facing those four in Asia"
+        )
+    ):
+        return "named again"
     return None
+
+
+# verbs right after "the two" that make it a pronoun for a pair named before
+PAIR_VERBS = {
+    "are", "were", "have", "had", "will", "would", "can", "could", "met", "meet", "signed",
+    "agreed", "share", "shared", "spoke", "talked", "discussed", "also", "later", "then",
+    "remain", "remained", "became", "both",
+}  # fmt: skip
+_LISTED = re.compile(
+    r"(?<![\w’'-])[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*"
+    r"(?:,\s+[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*)*,?\s+and\s+[A-Z][\w’'-]+(?:\s+[A-Z][\w’'-]+)*"
+)
+
+
+def _names_listed(text: str, at: int) -> int:
+    """How many names the sentence before and this one list up to `at` ("Russia and
+    China", "Burkina Faso, Mali and Niger"): the members a "those four" names again."""
+    bounds = sentences(text)
+    n = next((n for n, (a, b) in enumerate(bounds) if a <= at < b), 0)
+    left = bounds[max(0, n - 1)][0] if bounds else 0
+    return sum(
+        m.group().count(",") + 2 - ("," in m.group() and ", and" in m.group())
+        for m in _LISTED.finditer(text, left, at)
+    )
 
 
 def _referred_after(tokens: list[Token], j: int) -> bool:
@@ -854,6 +934,8 @@ def _qualifier_before(tokens: list[Token], i: int) -> tuple[str, int] | None:
             return found
     for words, qualifier in _BEFORE_ORDER:
         start = i - len(words)
+        if words == ("up", "to") and start > 0 and tokens[start - 1].low in PHRASAL_UP:
+            continue  # "come up to 100%": a verb that reaches the figure, not a bound
         if start >= 0 and _match_words(tokens, start, words):
             # "up to to 7,000": a doubled last word, seen in real copy
             return qualifier, start
@@ -868,6 +950,8 @@ def _qualifier_before(tokens: list[Token], i: int) -> tuple[str, int] | None:
     return None
 
 
+# verbs whose particle "up" makes "up to" a part of the verb ("come up to 100%")
+PHRASAL_UP = {"come", "comes", "came", "coming", "live", "lives", "lived", "living", "measure"}
 ABBREVIATIONS = {
     "mr", "mrs", "ms", "dr", "gen", "lt", "col", "maj", "capt", "sgt", "adm", "gov", "sen",
     "rep", "rev", "st", "jr", "sr", "no", "vs", "inc", "corp", "co", "ltd", "dept", "est",
@@ -883,6 +967,8 @@ def sentences(text: str) -> tuple[tuple[int, int], ...]:
     out, start = [], 0
     for m in _BOUNDARY.finditer(text):
         if m.group() != "\n":
+            if text[m.start() - 2 : m.start()] == ".." and re.match(r"\s+[a-z]", text[m.end() :]):
+                continue  # "I have to take six ... medications every day": an ellipsis
             word = re.search(r"([A-Za-z.]+)[.!?][\"”’)]*$", text[max(0, m.start() - 12) : m.end()])
             token = word.group(1) if word else ""
             if token.lower() in ABBREVIATIONS or re.fullmatch(r"(?:[A-Za-z]\.)*[A-Za-z]", token):
@@ -1007,6 +1093,7 @@ def _counted(head: str | None, clause: str, unit_hint: str | None) -> tuple[str,
 
 
 def _realis(clause: str) -> str:
+    clause = _MONTH_MAY.sub("in_month", clause)  # "since May": the month, not a modal
     lowered = _NOT_PLANNED.sub(" ", f" {clause.lower()} ")
     if _CONDITION.search(lowered):
         return "possible"
@@ -1020,10 +1107,25 @@ def _realis(clause: str) -> str:
 
 
 # habits and rules: "issues around 400 licenses annually", "must spend ten days"
+_MONTH_MAY = re.compile(r"(?<=[a-z,] )May\b|\bMay(?= \d)")
 _GENERIC = re.compile(
     r"\b(?:annually|(?:every|each|per) (?:day|week|month|year)|must|on average)\b"
 )
 _CUT = re.compile(r"[,;:—–]|\band\b|\bbut\b|\bwhile\b")
+# a modal governs its own clause only: before the figure, an embedded clause opened by
+# "how", "whether" or "that" ("we could tell her how happy we were after her eight
+# years") starts afresh; after it, a relative clause or a complement of the noun ("two
+# tests that experts think may be related", "several requests for this hearing to be
+# postponed") says something about the counted thing, not whether the figure holds
+_CUT_BEFORE = re.compile(
+    r"[,;:—–]|\b(?:and|but|while|how|whether)\b|(?<!chance )(?<!risk )(?<!fear )\bthat\b"
+)
+_CUT_AFTER = re.compile(
+    r"[,;:—–]|\b(?:and|but|while|for)\b|\b(?:that|which|who|whom)\b"
+    # a relative clause with its own subject ("that experts think may"), not one whose
+    # subject is the counted thing ("300 people who could be displaced")
+    r"(?!\s+(?:could|would|may|might|will|can|are|is|were|was|have|has|had|be|not)\b)"
+)
 
 
 def _realis_window(text: str, start: int, end: int) -> str:
@@ -1031,22 +1133,25 @@ def _realis_window(text: str, start: int, end: int) -> str:
     words after it ("up to 7,000 detainees are potentially scheduled"), not a modal
     verb at the far end of the clause that governs something else."""
     left, right = _sentence_bounds(text, start, end)
-    cuts = list(_CUT.finditer(text, left, start))
+    cuts = list(_CUT_BEFORE.finditer(text, left, start))
     while cuts and (
         _shared_subject(text, cuts[-1])
         or (cuts[-1].group() == "," and re.fullmatch(r"\s+[a-z]+\s+", text[cuts[-1].end() : start]))
     ):
         cuts.pop()  # "Britain will cede ... and pay ... $116 million": one subject, one modal;
         # "a proposal for an immediate, interim 30-day ceasefire": a list of adjectives
-    after = _CUT.search(text, end, right)
+    after = _CUT_AFTER.search(text, end, right)
     words = list(re.finditer(r"\S+", text[end : after.start() if after else right]))[:6]
     window = text[cuts[-1].end() if cuts else left : end + (words[-1].end() if words else 0)]
     if _ANTECEDENT.search(text, left, cuts[-1].end() if cuts else left):
         return f"if {window}"  # "if Europe follows through on it, he will impose 200%"
     if _PROJECTED.search(text, left, start):  # "had projected that by 2045, about 6% ..."
         return f"projected {window}"
-    if _HABIT.search(text.lower(), left, right) and _realis(window) == "actual":
-        return f"{window} every day"  # "walked six miles to and from work every day"
+    if _HABIT.search(text.lower(), left, right) and (
+        _realis(window) == "actual" or re.search(r"\b(?:has|have) to\b", window)
+    ):  # "I have to take six medications every day": a habit
+        # "walked six miles to and from work every day"; an obligation kept up is a rule
+        return re.sub(r"\b(?:has|have) to\b", "must", window) + " every day"
     if cuts and cuts[-1].group() in "—–" and not text[cuts[-1].end() : start].strip():
         # "the death toll may be higher — up to 10 fatalities": a figure right after a
         # dash spells out the clause before it, whose modal holds
@@ -1202,6 +1307,8 @@ _TITLE_BY = re.compile(
 )
 # a subordinate clause after the figure: "doubling the 25% tariff after X said ..."
 _SUBORDINATE = re.compile(r"\b(?:after|before|when|because|while|until|since)\s+(?:the\s+)?$")
+# a relative clause that hangs on a name after the figure: "..., including Manus, which"
+_RELATIVE_OF_NAME = re.compile(r"[A-Z][\w’'-]*,\s+(?:which|who)\s+$")
 # what a claimant never is: a determiner or a lone function word
 FUNCTION_WORDS = {
     "the", "a", "an", "of", "and", "or", "in", "on", "at", "for", "to", "by", "with",
@@ -1248,6 +1355,35 @@ def _clean(who: str, s: int, e: int) -> Claim | None:
     return who, s, e
 
 
+_HEAD_OF_ROLE = re.compile(
+    r"(?P<x>[A-Z][a-z]+(?:[-’'][A-Za-z]+)?(?:\s+(?:al-|bin\s+|de\s+)?[A-Z][a-z]+(?:[-’'][A-Za-z]+)?){1,3})"
+    r",\s+(?:the|a|an)\s+$"
+)
+
+
+# the words of one person's role: "the Ghazni provincial head for the Red Cross"
+_PERSON_ROLE = re.compile(
+    r"\b(?:head|spokes(?:man|woman|person)|director|minister|chief|official|commander|"
+    r"governor|president|leader|representative|officer|secretary|chair(?:man|woman)?|"
+    r"founder|analyst|expert|professor|researcher|envoy|ambassador|coordinator|manager)\b",
+    re.IGNORECASE,
+)
+
+
+def _appositive_head(text: str, claim: Claim) -> Claim:
+    """ "Sayed Abdul Wajeed Sadat, the Ghazni provincial head for the Red Cross told VOA":
+    a role that stands in apposition after a person's name (no comma closes it) is the
+    person's, who is the subject."""
+    if _PERSON.fullmatch(claim[0]) or not _PERSON_ROLE.search(claim[0]):
+        return claim
+    m = _HEAD_OF_ROLE.search(text, max(0, claim[1] - 80), claim[1])
+    if m is None or any(w in NOT_PERSON_WORDS for w in m.group("x").split()):
+        return claim
+    if _PREPOSITION.search(text, max(0, m.start() - 20), m.start()):
+        return claim  # "Reporting from New York, the ministry's spokesman said": a place
+    return m.group("x"), m.start("x"), m.end("x")
+
+
 def _candidates(
     text: str, left: int, right: int, skip: tuple[int, int] = (0, 0)
 ) -> list[tuple[int, int, Claim]]:
@@ -1279,11 +1415,16 @@ def _candidates(
             claim = _clean(words, s, s + len(words))
             if claim is None or (claim[1] < skip[1] and skip[0] < claim[2]):
                 continue
+            if weight >= 1:
+                claim = _appositive_head(text, claim)
             if weight == 1 and claim[1] < skip[0] and skip[1] <= m.end():
                 continue  # "Matthaes, a Vietnam dweller of 25 years, warned", "Officials in
                 # the two countries said": a figure inside the subject is not its claim
             if skip[1] and skip[1] <= s and _SUBORDINATE.search(text[skip[1] : s]):
                 continue  # "the 25% tariff ... after Canada's leader said": not his figure
+            if skip[1] and skip[1] <= s and _RELATIVE_OF_NAME.search(text[skip[1] : s]):
+                continue  # "several models, including Manus, which experts say can rival":
+                # the speech is about the name, not the figure
             if weight >= 1 and _not_subject(text, max(left, s - 30), claim, m.end()):
                 continue
             if skip[1] and _COUNTS_SPEAKERS.fullmatch(text, skip[1], claim[1]):
@@ -1303,7 +1444,10 @@ def _candidates(
 _SOURCE_FROM = re.compile(
     rf"\b(?:{'|'.join(SOURCES)})\s+(?:from|by)\s+(?:the\s+)?(?P<x>{NAME})"
     rf"(?=(?:\s+[a-z]+){{0,3}}(?:\s+[A-Z][a-z]+day)?\s+(?:show|shows|showed|said|says|found|"
-    rf"estimated|indicated|suggested)\b)"
+    rf"estimated|indicated|suggested)\b"
+    # "a report by the Global Terrorism Index, which identified ...": the body's report
+    rf"|,\s+which\s+(?:\w+\s+)?(?:show|shows|showed|said|says|found|finds|estimated|"
+    rf"indicated|suggested|identified|identifies|ranked|named|listed|counted|recorded)\b)"
 )
 _PREPOSITION = re.compile(
     r"\b(?:of|from|in|at|to|with|on|into|than|against)\s+(?:the\s+)?$", re.IGNORECASE
@@ -1555,9 +1699,12 @@ def _sentence_subject(text: str, pronoun_at: int) -> Claim | None:
     ("Chalida Tajaroensuk, who heads ..., echoed their concerns. She told VOA ...")."""
     bounds = sentences(text)
     n = next((n for n, (a, b) in enumerate(bounds) if a <= pronoun_at < b), None)
-    if not n or text[bounds[n][0] : pronoun_at].strip(" \n\"“‘'"):
-        return None
+    lead = text[bounds[n][0] : pronoun_at].strip(" \n\"“‘'") if n else ""
+    if not n or (lead and not _WHOLE_QUOTE.fullmatch(text, bounds[n][0], pronoun_at)):
+        return None  # the pronoun opens its sentence, or follows a whole quotation
     left, right = bounds[n - 1]
+    if lead and re.search(r"[\"“”]", text[left:right]):
+        return None  # '"...," he said' after a quotation: its speaker, not this opener
     at = left + len(text[left:right]) - len(text[left:right].lstrip())
     first = re.match(r"[A-Za-z]+", text[at:right])
     if first and first.group().lower() in OPENERS:  # "Like Lutnick, Kevin Hassett ..."
@@ -1565,10 +1712,44 @@ def _sentence_subject(text: str, pronoun_at: int) -> Claim | None:
         if comma < 0:
             return None
         at = comma + 1 + len(text[comma + 1 : right]) - len(text[comma + 1 : right].lstrip())
+    titled = _TITLED.match(text, at)
+    if titled:  # "Mayor Ana Reyes spoke": the name, not its title
+        return titled.group("x"), titled.start("x"), titled.end("x")
     m = _PERSON.match(text, at)
     if m is None or not _is_person(m.group()) or text[m.end() : m.end() + 1] not in (",", " "):
+        alone = re.match(r"[A-Z][a-z]+(?:[-’'][A-Za-z]+)?(?=\s+[a-z])", text[at:right])
+        if alone and _is_surname(alone.group(), _persons(text, at)):  # "Countryman sees"
+            return alone.group(), at, at + alone.end()
         return None
     return m.group(), m.start(), m.end()
+
+
+# a sentence that is one quotation up to its speaker: '"I think ... in other cases," '
+_WHOLE_QUOTE = re.compile(r"\s*[\"“][^\"“”]{2,1500}[,?!]\s*[\"”]\s*")
+
+
+# the speaker labels of an interview: "VOA: ...? Richard Armitage, former U.S. deputy
+# secretary of state: The obvious message ... Armitage: That type of exercise ..."
+_LABEL = re.compile(
+    r"(?:(?<=[.?!”\"]\s)|(?<=\n)|\A)"
+    r"(?P<x>[A-Z][\w.'’-]*(?:\s+[A-Z][\w.'’-]*){0,3})(?:,\s+(?:[^:.\n\"“”]|\.(?=\S|\s+[a-z])){1,80})?:\s"
+)
+INTERVIEWERS = {"voa", "q", "question", "interviewer", "host", "reporter"}
+ANSWER_LABELS = {"a", "answer"}  # "Q: ... A: ...": an answer that does not name its speaker
+
+
+def _turns(text: str) -> list[tuple[int, Claim | None]]:
+    """(start, speaker) of every turn of an interview written as "Name: ..." labels, the
+    interviewer's turns with no speaker; none unless the interviewer and another speaker
+    each have a label (a text in questions and answers)."""
+    labels = [(m.start(), (m.group("x"), m.start("x"), m.end("x"))) for m in _LABEL.finditer(text)]
+    asks = [at for at, who in labels if who[0].lower() in INTERVIEWERS]
+    answers = [at for at, who in labels if who[0].lower() not in INTERVIEWERS]
+    if not asks or not answers:
+        return []
+    return [
+        (at, None if who[0].lower() in INTERVIEWERS | ANSWER_LABELS else who) for at, who in labels
+    ]
 
 
 def attribute(text: str, proposals: list[Proposal]) -> None:
@@ -1581,23 +1762,37 @@ def attribute(text: str, proposals: list[Proposal]) -> None:
     quotes = _quotes(text)
     speakers = _speakers(text)
     starts = [left for left, _ in speakers]
+    turns = _turns(text)
+    turn_starts = [at for at, _ in turns]
     for p in proposals:
         who = claimant(text, p.start, p.end)
-        if who is None:
-            k = next((k for k, q in enumerate(quotes) if q[0] < p.start and p.end <= q[1]), None)
-            who = _quote_speaker(text, quotes, k) if k is not None else None
+        k = next((k for k, q in enumerate(quotes) if q[0] < p.start and p.end <= q[1]), None)
+        if who is None and k is not None:
+            who = _quote_speaker(text, quotes, k)
+        if who is None and turns and p.start > turns[0][0]:
+            who = turns[bisect.bisect_right(turn_starts, p.start) - 1][1]  # an answer
         if who is None:
             n = bisect.bisect_right(starts, p.start) - 1
             goes_on = _CONTINUES.match(text, starts[n]) if n > 0 else None
             who = speakers[n - 1][1] if goes_on else None
+        if who is not None and who[0].lower() in ("i", "we") and turns and p.start > turns[0][0]:
+            who = turns[bisect.bisect_right(turn_starts, p.start) - 1][1]  # the one answering
         if who is not None and who[0].lower() in PRONOUNS:
             who = _last_named(text, who[0], who[1], speakers)
         if who is not None and who[0].lower() in SOURCES:
             who = _source_named(text, who)  # "according to the data": whose data
         if who is not None and who[0].lower() in ROLES:
             who = _role_named(text, who)  # "the spokesman said": the spokesman named before
-        if _in_compound(text, p):
-            who = None  # "the 27-nation bloc": the noun's description, nobody's claim
+        if (
+            _in_compound(text, p)
+            and p.realis == "possible"
+            and p.counted != "duration"
+            and re.search(r"\b(?:the|its|their|this|that)\s+$", text[max(0, p.start - 8) : p.start])
+        ):  # "could board along the roughly 1,600-kilometer route": the size of a thing
+            p.realis = "actual"  # that is, not of one that may be (not "a 500-bed hospital")
+        if _in_compound(text, p) and k is None:
+            who = None  # "the 27-nation bloc": the noun's description, nobody's claim (a
+            # speaker's words in a quotation are the speaker's: "the 5,000-man troops")
         if who is not None:
             p.claimed_by, p.claimed_by_start, p.claimed_by_end = who
 
@@ -1657,6 +1852,8 @@ def _vague(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | Non
         noun, k, head = _noun_after(tokens, j + hedge)
         if head in TIME_UNITS and k < len(tokens) and tokens[k].low in DATE_ANCHORS:
             return None  # "A few hours later": when, not how long
+        if _multiplier(tokens, j):
+            return None  # "several times smaller": how many times, not a count
         if term in ("several", "a_few", "a_dozen") and not _counts_something(
             tokens, j + hedge, head
         ):
@@ -1707,6 +1904,18 @@ def _decades(
     if number is None or number[1] >= len(tokens) or tokens[number[1]].low != "decades":
         return None
     return number[0] * 10, number[1]
+
+
+def _multiplier(tokens: list[Token], j: int) -> bool:
+    """ "several times smaller", "dozens of times more", "a few times as large": a factor
+    that compares two amounts."""
+    k = j + 2 if _match_words(tokens, j, ("of", "times")) else j + 1
+    if not (k - 1 < len(tokens) and tokens[k - 1].low == "times") or k >= len(tokens):
+        return False
+    word = tokens[k].low
+    return word in ("more", "less", "fewer", "as", "higher", "lower", "larger", "bigger") or (
+        word.endswith("er") and len(word) > 4 and word not in STOP_WORDS
+    )
 
 
 def _counts_something(tokens: list[Token], j: int, head: str | None) -> bool:
@@ -1933,6 +2142,15 @@ def _figure(text: str, tokens: list[Token], i: int) -> tuple[Proposal, int] | No
         j += 2
     if unit_hint == "percent" and j < len(tokens) and tokens[j].low in CERTAINTY:
         return None  # "100% sure": how sure, not a share of anything
+    if (
+        unit_hint == "percent"
+        and value == 100
+        and first > 0
+        and tokens[first - 1].low in COPULAS
+        and j < len(tokens)
+        and tokens[j].low.endswith("ed")
+    ):
+        return None  # "China is 100% dedicated to": how wholly, a manner of speaking
     if currency:
         unit_hint = "money"
     elif j < len(tokens) and tokens[j].low in CURRENCY_WORDS:
