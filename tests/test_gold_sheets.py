@@ -76,16 +76,15 @@ def test_every_sheet_gives_its_committed_file(sheet: Path) -> None:
 def test_the_held_out_split_is_made_of_sheets() -> None:
     """The held-out stories all come from sheets; a retired held-out set keeps its sheets
     (it joined the development set), so every sheet is held out now or was."""
-    splits = json.loads((REPO / "datasets" / "splits.json").read_text(encoding="utf-8"))
-    held = splits["held_out"]["documents"]
-    retired = {d for r in splits["retired_held_out"] for d in r["documents"]}
+    held = SPLITS["held_out"]["documents"]
+    retired = {d for r in SPLITS["retired_held_out"] for d in r["documents"]}
     stems = {s.stem for s in SHEETS}
     # at least 8 stories per held-out set (issue 12), but the sixth: it is every story of
     # seeds/voa with a number that nobody had read (7), and splits.json says so
-    whole_pool = "last never-read stories" in splits["held_out"]["draw"]["rule"]
+    whole_pool = "last never-read stories" in SPLITS["held_out"]["draw"]["rule"]
     assert len(held) >= (7 if whole_pool else 8)
     assert set(held) <= stems and stems <= set(held) | retired
-    assert not set(held) & set(splits["joined_development"]["documents"])
+    assert not set(held) & set(SPLITS["joined_development"]["documents"])
     assert not set(held) & retired
 
 
@@ -93,17 +92,15 @@ SECOND = sorted((REPO / "datasets" / "sheets" / "second-reading").glob("*.json")
 SPLITS = json.loads((REPO / "datasets" / "splits.json").read_text(encoding="utf-8"))
 # every held-out set read twice, with the figure-span overlap F1 of its two readings
 # as BENCHMARKS.md records it: set 5 (seed 20261205, retired) and set 6 (the current)
+(SET_5,) = (r for r in SPLITS["retired_held_out"] if r.get("draw", {}).get("seed") == 20261205)
 READ_TWICE = {
-    "set 5": (
-        [r for r in SPLITS["retired_held_out"] if r.get("draw", {}).get("seed") == 20261205],
-        0.877,
-    ),
-    "set 6": ([SPLITS["held_out"]], 1.0),
+    "set 5": (SET_5["documents"], 0.877),
+    "set 6": (SPLITS["held_out"]["documents"], 1.0),
 }
 
 
 def test_the_second_reading_is_of_held_out_sets_only() -> None:
-    read_twice = {d for sets, _ in READ_TWICE.values() for s in sets for d in s["documents"]}
+    read_twice = {d for docs, _ in READ_TWICE.values() for d in docs}
     assert {s.stem for s in SECOND} == read_twice
 
 
@@ -114,8 +111,7 @@ def test_the_second_reading_builds_outside_the_dataset_and_agreement_compares_it
     """An independent second reading of a held-out set (another annotator id), built with
     --out into its own folder: the dataset's files are not touched, and the project's
     agreement measure compares it with the first reading."""
-    [held_set], f1 = READ_TWICE[name]
-    docs = held_set["documents"]
+    docs, f1 = READ_TWICE[name]
     before = {p: p.read_bytes() for p in (REPO / "datasets" / "annotations").glob("*.json")}
     second = tmp_path / "second"
     second.mkdir()

@@ -155,11 +155,10 @@ def main(argv: list[str]) -> int:
     if not args.out.is_dir():
         print(f"{args.out}: [out.missing] expected an existing folder", file=sys.stderr)
         return 2
-    paths: list[str] = args.sheets
     sources, _ = scan_sources(ROOT / "seeds")
     by_id = {s.id: s for s in sources}
     status = 0
-    for name in paths:
+    for name in args.sheets:
         sheet = json.loads(Path(name).read_text(encoding="utf-8"))
         out = args.out / f"{sheet['document']}.json"
         if out.exists() and MARK not in json.loads(out.read_text(encoding="utf-8"))[

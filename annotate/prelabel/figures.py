@@ -1769,27 +1769,25 @@ def attribute(text: str, proposals: list[Proposal]) -> None:
         k = next((k for k, q in enumerate(quotes) if q[0] < p.start and p.end <= q[1]), None)
         if who is None and k is not None:
             who = _quote_speaker(text, quotes, k)
-        if who is None and turns and p.start > turns[0][0]:
-            who = turns[bisect.bisect_right(turn_starts, p.start) - 1][1]  # an answer
+        answerer = (
+            turns[bisect.bisect_right(turn_starts, p.start) - 1][1]
+            if turns and p.start > turns[0][0]
+            else None
+        )  # in an interview, the one whose turn holds the figure
+        if who is None and answerer is not None:
+            who = answerer  # an answer
         if who is None:
             n = bisect.bisect_right(starts, p.start) - 1
             goes_on = _CONTINUES.match(text, starts[n]) if n > 0 else None
             who = speakers[n - 1][1] if goes_on else None
         if who is not None and who[0].lower() in ("i", "we") and turns and p.start > turns[0][0]:
-            who = turns[bisect.bisect_right(turn_starts, p.start) - 1][1]  # the one answering
+            who = answerer  # the one answering
         if who is not None and who[0].lower() in PRONOUNS:
             who = _last_named(text, who[0], who[1], speakers)
         if who is not None and who[0].lower() in SOURCES:
             who = _source_named(text, who)  # "according to the data": whose data
         if who is not None and who[0].lower() in ROLES:
             who = _role_named(text, who)  # "the spokesman said": the spokesman named before
-        if (
-            _in_compound(text, p)
-            and p.realis == "possible"
-            and p.counted != "duration"
-            and re.search(r"\b(?:the|its|their|this|that)\s+$", text[max(0, p.start - 8) : p.start])
-        ):  # "could board along the roughly 1,600-kilometer route": the size of a thing
-            p.realis = "actual"  # that is, not of one that may be (not "a 500-bed hospital")
         if _in_compound(text, p) and k is None:
             who = None  # "the 27-nation bloc": the noun's description, nobody's claim (a
             # speaker's words in a quotation are the speaker's: "the 5,000-man troops")
@@ -1828,6 +1826,15 @@ def find_figures(text: str) -> list[Proposal]:
             and whole.realis in ("possible", "planned")
         ):
             part.realis = whole.realis
+    for p in out:  # "could board along the roughly 1,600-kilometer route": the size of a
+        # thing that is, not of one that may be (not "a 500-bed hospital")
+        if (
+            p.realis == "possible"
+            and p.counted != "duration"
+            and _in_compound(text, p)
+            and re.search(r"\b(?:the|its|their|this|that)\s+$", text[max(0, p.start - 8) : p.start])
+        ):
+            p.realis = "actual"
     attribute(text, out)
     return out
 
